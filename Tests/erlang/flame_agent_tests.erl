@@ -1,0 +1,495 @@
+%% EUnit tests of agent/flame_agent.erl on a real node.
+%% Run with Tests/erlang/run-agent-tests.sh. The agent is a singleton, so the
+%% tests run one after the other, each in its own temporary directory.
+-module(flame_agent_tests).
+%% eunit.hrl is not included on purpose: Debian/Ubuntu ship it only in
+%% erlang-dev, and these few macros are all the tests need.
+-export([agent_test_/0]).
+
+%% Each macro body is a fun so that its variables stay local (as in eunit).
+-define(assert(E),
+        ((fun() ->
+                  case (E) of
+                      true -> ok;
+                      X__V -> erlang:error({assert, [{line, ?LINE}, {expression, ??E},
+                                                    {value, X__V}]})
+                  end
+          end)())).
+-define(assertNot(E), ?assert(not (E))).
+-define(assertEqual(Want, E),
+        ((fun() ->
+                  X__W = (Want),
+                  case (E) of
+                      X__W -> ok;
+                      X__G -> erlang:error({assertEqual,
+                                                  [{line, ?LINE}, {expression, ??E},
+                                                   {expected, X__W}, {value, X__G}]})
+                  end
+          end)())).
+-define(assertMatch(Pat, E),
+        ((fun() ->
+                  case (E) of
+                      Pat -> ok;
+                      X__G -> erlang:error({assertMatch,
+                                           [{line, ?LINE}, {expression, ??E},
+                                            {pattern, ??Pat}, {value, X__G}]})
+                  end
+          end)())).
+
+%%--------------------------------------------------------------------
+%% Helpers
+%%--------------------------------------------------------------------
+
+tmp_dir() ->
+    Base = filename:join(os_tmp(), "flame_agent_tests"),
+    Dir = filename:join(Base, integer_to_list(erlang:unique_integer([positive]))),
+    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    Dir.
+
+os_tmp() ->
+    case os:getenv("TMPDIR") of
+        false -> "/tmp";
+        "" -> "/tmp";
+        T -> T
+    end.
+
+rm_rf(Dir) ->
+    os:cmd("rm -rf '" ++ Dir ++ "'"),
+    ok.
+
+%% All terms of one framed file.
+read_terms(File) ->
+    {ok, Bin} = file:read_file(File),
+    frames(Bin, []).
+
+frames(<<>>, Acc) -> lists:reverse(Acc);
+frames(<<N:32, T:N/binary, Rest/binary>>, Acc) ->
+    frames(Rest, [binary_to_term(T) | Acc]).
+
+files(Dir) ->
+    lists:sort(filelib:wildcard(filename:join(Dir, "*.flame"))).
+
+wait_until(Fun, Timeout) ->
+    Deadline = erlang:monotonic_time(millisecond) + Timeout,
+    wait_until1(Fun, Deadline).
+
+wait_until1(Fun, Deadline) ->
+    case Fun() of
+        true -> true;
+        false ->
+            case erlang:monotonic_time(millisecond) > Deadline of
+                true -> false;
+                false -> timer:sleep(10), wait_until1(Fun, Deadline)
+            end
+    end.
+
+depth() ->
+    %% There is no read-only query: set and put back.
+    D = erlang:system_flag(backtrace_depth, 8),
+    erlang:system_flag(backtrace_depth, D),
+    D.
+
+%% Each test: no agent before, no agent after.
+cleanup() ->
+    ok = flame_agent:stop(),
+    undefined = whereis(flame_agent),
+    undefined = whereis(flame_agent_guard),
+    ok.
+
+t(Name, Fun) ->
+    {Name, {timeout, 60, fun() ->
+                                 cleanup(),
+                                 try Fun() after cleanup() end
+                         end}}.
+
+%%--------------------------------------------------------------------
+%% Tests
+%%--------------------------------------------------------------------
+
+agent_test_() ->
+    %% Silence the agent's expected error logs (dir removed) in the output.
+    {setup,
+     fun() -> logger:set_primary_config(level, critical) end,
+     fun(_) -> logger:set_primary_config(level, notice) end,
+     [t("bad options give badarg and change nothing", fun bad_options/0),
+      t("start, status, stop; starting twice is an error", fun start_status_stop/0),
+      t("trailer after stop matches the content", fun trailer_after_stop/0),
+      t("rotation keeps whole files and max_files deletes the oldest", fun rotation/0),
+      t("backtrace_depth raised while running and restored", fun backtrace_depth/0),
+      t("backtrace_depth restored even when the agent is killed", fun backtrace_depth_kill/0),
+      t("the agent is not in its own samples", fun not_self/0),
+      t("directory removed mid-capture: agent stops, node survives", fun dir_removed/0),
+      t("duration_ms stops by itself", fun duration/0),
+      t("overruns counted when the interval is tiny and the select big", fun overruns/0),
+      t("select list follows pids and registered names only", fun select_list/0),
+      t("top N samples the busiest processes", fun top_n/0),
+      t("compressed frames decode", fun compressed/0),
+      t("select all is capped by max_procs_per_tick, round-robin", fun cap_round_robin/0),
+      t("caller dying does not stop the agent", fun caller_dies/0),
+      t("unwritable dir: error, nothing changed", fun unwritable_dir/0),
+      t("items are what process_info returns, dictionary cut down", fun items_shape/0)]}.
+
+bad_options() ->
+    Dir = tmp_dir(),
+    Sub = filename:join(Dir, "never"),
+    D0 = depth(),
+    Bad = [not_a_map,
+           #{},                                   % no dir
+           #{dir => Sub, bogus => 1},
+           #{dir => 42},
+           #{dir => ""},
+           #{dir => Sub, interval_ms => 0},
+           #{dir => Sub, interval_ms => 1.5},
+           #{dir => Sub, select => some},
+           #{dir => Sub, select => {top, 0}},
+           #{dir => Sub, select => []},
+           #{dir => Sub, select => [self(), "name"]},
+           #{dir => Sub, compressed => 10},
+           #{dir => Sub, compressed => yes},
+           #{dir => Sub, max_file_bytes => 0},
+           #{dir => Sub, max_files => 0},
+           #{dir => Sub, duration_ms => -1},
+           #{dir => Sub, reselect_ms => infinity},
+           #{dir => Sub, backtrace_depth => -1},
+           #{dir => Sub, max_procs_per_tick => 0},
+           #{dir => Sub, priority => max},
+           #{dir => Sub, capture => "../escape"},
+           #{dir => Sub, capture => ""}],
+    lists:foreach(
+      fun(Opts) ->
+              ?assertMatch({error, {badarg, _}}, flame_agent:start(Opts)),
+              ?assertEqual(undefined, whereis(flame_agent))
+      end, Bad),
+    ?assertNot(filelib:is_dir(Sub)),
+    ?assertEqual(D0, depth()),
+    rm_rf(Dir).
+
+start_status_stop() ->
+    Dir = tmp_dir(),
+    ?assertEqual(#{running => false}, flame_agent:status()),
+    {ok, Pid} = flame_agent:start(#{dir => Dir, select => all, interval_ms => 10}),
+    ?assertEqual(Pid, whereis(flame_agent)),
+    ?assertEqual({error, {already_started, Pid}},
+                 flame_agent:start(#{dir => Dir})),
+    ?assertMatch({error, {badarg, _}}, flame_agent:start(#{dir => Dir, x => 1})),
+    timer:sleep(200),
+    S = flame_agent:status(),
+    ?assertMatch(#{running := true, capture := <<_/binary>>, file := <<_/binary>>,
+                   ticks := T, samples := N, overruns := O, bytes := B}
+                   when T > 5 andalso N > T andalso O >= 0 andalso B > 0, S),
+    ?assertEqual(ok, flame_agent:stop()),
+    ?assertEqual(undefined, whereis(flame_agent)),
+    ?assertEqual(#{running => false}, flame_agent:status()),
+    ?assertEqual(ok, flame_agent:stop()),              % idempotent
+    [File] = files(Dir),
+    ?assertEqual(binary_to_list(maps:get(file, S)), File),
+    %% Name sorts: <capture>-000000.flame
+    ?assertEqual(binary_to_list(maps:get(capture, S)) ++ "-000000.flame",
+                 filename:basename(File)),
+    %% Can start again after stop.
+    {ok, _} = flame_agent:start(#{dir => Dir}),
+    ok = flame_agent:stop(),
+    ?assertEqual(2, length(files(Dir))),
+    rm_rf(Dir).
+
+trailer_after_stop() ->
+    Dir = tmp_dir(),
+    {ok, _} = flame_agent:start(#{dir => Dir, select => all, capture => <<"tr">>,
+                                  system_interval_ms => 50}),
+    timer:sleep(300),
+    ok = flame_agent:stop(),
+    [File] = files(Dir),
+    Terms = read_terms(File),
+    [{flame_dump, 1, Meta} | _] = Terms,
+    lists:foreach(fun(K) -> ?assert(maps:is_key(K, Meta)) end,
+                  [node, otp_release, started_at, monotonic_start,
+                   sample_interval_ms, capture, seq, agent]),
+    ?assertMatch(#{node := N, capture := <<"tr">>, seq := 0,
+                   agent := <<"flame_agent 1.0">>, sample_interval_ms := 10}
+                   when N =:= node(), Meta),
+    ?assertEqual(list_to_binary(erlang:system_info(otp_release)),
+                 maps:get(otp_release, Meta)),
+    {flame_dump_end, Stats} = lists:last(Terms),
+    Samples = [L || {samples, _, L} <- Terms],
+    ?assertEqual(length(Samples), maps:get(ticks, Stats)),
+    ?assertEqual(lists:sum([length(L) || L <- Samples]), maps:get(samples, Stats)),
+    ?assert(maps:is_key(overruns, Stats)),
+    ?assert(length([x || {system, _, #{}} <- Terms]) >= 2),
+    %% Timestamps never go back and are not before monotonic_start.
+    Ts = [T || {K, T, _} <- Terms, K =:= samples orelse K =:= system],
+    ?assertEqual(Ts, lists:sort(Ts)),
+    ?assert(hd(Ts) >= maps:get(monotonic_start, Meta)),
+    rm_rf(Dir).
+
+rotation() ->
+    Dir = tmp_dir(),
+    {ok, _} = flame_agent:start(#{dir => Dir, select => all, capture => <<"rot">>,
+                                  max_file_bytes => 20000, max_files => 3,
+                                  interval_ms => 5}),
+    ?assert(wait_until(fun() -> maps:get(seq, flame_agent:status()) >= 6 end, 20000)),
+    ok = flame_agent:stop(),
+    Files = files(Dir),
+    ?assertEqual(3, length(Files)),
+    Seqs = [begin
+                [{flame_dump, 1, #{seq := Seq, capture := <<"rot">>}} | _] = Ts = read_terms(F),
+                ?assertMatch({flame_dump_end, _}, lists:last(Ts)),
+                ?assertEqual(lists:flatten(io_lib:format("rot-~6..0B.flame", [Seq])),
+                             filename:basename(F)),
+                Seq
+            end || F <- Files],
+    [S1, S2, S3] = Seqs,
+    ?assert(S1 >= 4),
+    ?assertEqual([S1 + 1, S1 + 2], [S2, S3]),
+    %% Every file but the last passed the limit; none holds less than one tick.
+    [?assert(filelib:file_size(F) >= 20000) || F <- lists:droplast(Files)],
+    rm_rf(Dir).
+
+backtrace_depth() ->
+    Dir = tmp_dir(),
+    Old = erlang:system_flag(backtrace_depth, 13),
+    try
+        {ok, _} = flame_agent:start(#{dir => Dir, backtrace_depth => 50}),
+        ?assertEqual(50, depth()),
+        ok = flame_agent:stop(),
+        ?assertEqual(13, depth()),
+        %% The default is 64.
+        {ok, _} = flame_agent:start(#{dir => Dir}),
+        ?assertEqual(64, depth()),
+        ok = flame_agent:stop(),
+        ?assertEqual(13, depth())
+    after
+        erlang:system_flag(backtrace_depth, Old)
+    end,
+    rm_rf(Dir).
+
+backtrace_depth_kill() ->
+    Dir = tmp_dir(),
+    Old = erlang:system_flag(backtrace_depth, 13),
+    try
+        {ok, Pid} = flame_agent:start(#{dir => Dir, backtrace_depth => 40}),
+        Guard = whereis(flame_agent_guard),
+        ?assert(is_pid(Guard)),
+        ?assertEqual(40, depth()),
+        Ref = erlang:monitor(process, Guard),
+        exit(Pid, kill),
+        receive {'DOWN', Ref, process, Guard, _} -> ok after 5000 -> error(guard) end,
+        ?assertEqual(13, depth()),
+        %% The file has every frame whole, just no trailer.
+        [File] = files(Dir),
+        [{flame_dump, 1, _} | _] = read_terms(File)
+    after
+        erlang:system_flag(backtrace_depth, Old)
+    end,
+    rm_rf(Dir).
+
+not_self() ->
+    Dir = tmp_dir(),
+    {ok, Pid} = flame_agent:start(#{dir => Dir, select => all}),
+    Guard = whereis(flame_agent_guard),
+    timer:sleep(200),
+    ok = flame_agent:stop(),
+    [File] = files(Dir),
+    Terms = read_terms(File),
+    Pids = lists:usort([P || {samples, _, L} <- Terms, {P, _} <- L]),
+    ?assert(length(Pids) > 10),
+    ?assertNot(lists:member(Pid, Pids)),
+    ?assertNot(lists:member(Guard, Pids)),
+    ?assert(lists:member(self(), Pids)),
+    %% The header names the agent so that readers can check this too.
+    [{flame_dump, 1, #{agent_pid := Pid}} | _] = Terms,
+    rm_rf(Dir).
+
+dir_removed() ->
+    Dir = tmp_dir(),
+    Old = depth(),
+    {ok, Pid} = flame_agent:start(#{dir => Dir, select => all}),
+    Ref = erlang:monitor(process, Pid),
+    timer:sleep(100),
+    rm_rf(Dir),
+    Reason = receive {'DOWN', Ref, process, Pid, R} -> R
+             after 5000 -> error(agent_did_not_stop)
+             end,
+    ?assertMatch({shutdown, {file_gone, _, enoent}}, Reason),
+    ?assertEqual(undefined, whereis(flame_agent)),
+    ?assert(wait_until(fun() -> whereis(flame_agent_guard) =:= undefined end, 5000)),
+    ?assertEqual(Old, depth()),
+    %% We, the caller, are still here, and so is the node; a new start works.
+    ?assert(is_process_alive(self())),
+    Dir2 = tmp_dir(),
+    {ok, _} = flame_agent:start(#{dir => Dir2}),
+    ok = flame_agent:stop(),
+    rm_rf(Dir2).
+
+duration() ->
+    Dir = tmp_dir(),
+    {ok, Pid} = flame_agent:start(#{dir => Dir, duration_ms => 300}),
+    Ref = erlang:monitor(process, Pid),
+    T0 = erlang:monotonic_time(millisecond),
+    Reason = receive {'DOWN', Ref, process, Pid, R} -> R
+             after 5000 -> error(agent_did_not_stop)
+             end,
+    Elapsed = erlang:monotonic_time(millisecond) - T0,
+    ?assertEqual(normal, Reason),
+    ?assert(Elapsed >= 250 andalso Elapsed < 2000),
+    ?assertEqual(#{running => false}, flame_agent:status()),
+    [File] = files(Dir),
+    ?assertMatch({flame_dump_end, #{ticks := T}} when T >= 20,
+                 lists:last(read_terms(File))),
+    rm_rf(Dir).
+
+overruns() ->
+    Dir = tmp_dir(),
+    %% ~1000 processes take a few ms per tick: far more than 1 ms.
+    Idle = [spawn(fun() -> receive stop -> ok end end) || _ <- lists:seq(1, 1000)],
+    try
+        {ok, _} = flame_agent:start(#{dir => Dir, select => all, interval_ms => 1,
+                                      max_procs_per_tick => 10000}),
+        timer:sleep(300),
+        S = flame_agent:status(),
+        ok = flame_agent:stop(),
+        ?assert(maps:get(overruns, S) > 0),
+        %% Missed ticks are skipped, not queued: ticks + overruns is about
+        %% the number of 1 ms slots, not more.
+        ?assert(maps:get(ticks, S) + maps:get(overruns, S) =< 400),
+        [File] = files(Dir),
+        {flame_dump_end, #{overruns := O}} = lists:last(read_terms(File)),
+        ?assert(O >= maps:get(overruns, S))
+    after
+        [P ! stop || P <- Idle]
+    end,
+    rm_rf(Dir).
+
+select_list() ->
+    Dir = tmp_dir(),
+    Named = spawn(fun() -> receive stop -> ok end end),
+    Plain = spawn(fun() -> receive stop -> ok end end),
+    register(flame_test_named, Named),
+    try
+        {ok, _} = flame_agent:start(#{dir => Dir,
+                                      select => [flame_test_named, Plain,
+                                                 flame_test_not_there]}),
+        timer:sleep(100),
+        %% A registered name is followed to its new owner.
+        Plain ! stop,
+        Named ! stop,
+        timer:sleep(20),
+        Named2 = spawn(fun() -> receive stop -> ok end end),
+        register(flame_test_named, Named2),
+        timer:sleep(100),
+        ok = flame_agent:stop(),
+        [File] = files(Dir),
+        Pids = lists:usort([P || {samples, _, L} <- read_terms(File), {P, _} <- L]),
+        ?assertEqual(lists:sort([Named, Plain, Named2]), Pids),
+        Named2 ! stop
+    after
+        catch unregister(flame_test_named)
+    end,
+    rm_rf(Dir).
+
+top_n() ->
+    Dir = tmp_dir(),
+    Busy = [spawn(fun Loop() -> _ = lists:seq(1, 1000), Loop() end) || _ <- [1, 2]],
+    try
+        {ok, _} = flame_agent:start(#{dir => Dir, select => {top, 3},
+                                      reselect_ms => 100}),
+        timer:sleep(400),
+        ok = flame_agent:stop(),
+        [File] = files(Dir),
+        Ticks = [L || {samples, _, L} <- read_terms(File)],
+        ?assert(length(Ticks) > 10),
+        [?assert(length(L) =< 3) || L <- Ticks],
+        %% After the first selection, both busy loops are in every tick.
+        [?assert(lists:all(fun(B) -> lists:keymember(B, 1, L) end, Busy))
+         || L <- tl(Ticks)]
+    after
+        [exit(B, kill) || B <- Busy]
+    end,
+    rm_rf(Dir).
+
+compressed() ->
+    Dir = tmp_dir(),
+    {ok, _} = flame_agent:start(#{dir => Dir, select => all, compressed => true}),
+    timer:sleep(100),
+    ok = flame_agent:stop(),
+    [File] = files(Dir),
+    {ok, Bin} = file:read_file(File),
+    %% Every frame: 131, then 80 (COMPRESSED tag) for the big ones at least.
+    Tags = frame_tags(Bin, []),
+    ?assert(lists:member(80, Tags)),
+    ?assertMatch([{flame_dump, 1, _} | _], read_terms(File)),
+    rm_rf(Dir).
+
+frame_tags(<<>>, Acc) -> Acc;
+frame_tags(<<N:32, 131, Tag, _:(N - 2)/binary, Rest/binary>>, Acc) ->
+    frame_tags(Rest, [Tag | Acc]).
+
+cap_round_robin() ->
+    Dir = tmp_dir(),
+    Idle = [spawn(fun() -> receive stop -> ok end end) || _ <- lists:seq(1, 200)],
+    try
+        {ok, _} = flame_agent:start(#{dir => Dir, select => all,
+                                      max_procs_per_tick => 25}),
+        timer:sleep(300),
+        ok = flame_agent:stop(),
+        [File] = files(Dir),
+        Ticks = [L || {samples, _, L} <- read_terms(File)],
+        [?assert(length(L) =< 25) || L <- Ticks],
+        Seen = lists:usort([P || L <- Ticks, {P, _} <- L]),
+        %% Over enough ticks every idle process was visited.
+        ?assertEqual([], Idle -- Seen)
+    after
+        [P ! stop || P <- Idle]
+    end,
+    rm_rf(Dir).
+
+caller_dies() ->
+    Dir = tmp_dir(),
+    Self = self(),
+    {Caller, Ref} = spawn_monitor(fun() ->
+                                          Self ! {started, flame_agent:start(#{dir => Dir})},
+                                          exit(crash)
+                                  end),
+    receive {started, {ok, Pid}} -> ok after 5000 -> Pid = error(no_start) end,
+    receive {'DOWN', Ref, process, Caller, crash} -> ok end,
+    timer:sleep(50),
+    ?assert(is_process_alive(Pid)),
+    ?assertMatch(#{running := true}, flame_agent:status()),
+    ok = flame_agent:stop(),
+    rm_rf(Dir).
+
+unwritable_dir() ->
+    Dir = tmp_dir(),
+    NotADir = filename:join(Dir, "file"),
+    ok = file:write_file(NotADir, <<"x">>),
+    D0 = depth(),
+    ?assertMatch({error, _}, flame_agent:start(#{dir => filename:join(NotADir, "sub")})),
+    ?assertEqual(undefined, whereis(flame_agent)),
+    ?assertEqual(D0, depth()),
+    rm_rf(Dir).
+
+items_shape() ->
+    Dir = tmp_dir(),
+    Server = proc_lib:spawn(fun() ->
+                                    put(unrelated_key, lists:seq(1, 100)),
+                                    receive stop -> ok end
+                            end),
+    try
+        {ok, _} = flame_agent:start(#{dir => Dir, select => [Server, self()]}),
+        timer:sleep(100),
+        ok = flame_agent:stop(),
+        [File] = files(Dir),
+        [{Server, Items} | _] = [{P, I} || {samples, _, L} <- read_terms(File),
+                                           {P, I} <- L, P =:= Server],
+        Want = [status, current_function, current_stacktrace, initial_call,
+                registered_name, reductions, message_queue_len, memory,
+                total_heap_size, heap_size, stack_size, garbage_collection,
+                garbage_collection_info, dictionary],
+        ?assertEqual(Want, [K || {K, _} <- Items]),
+        {dictionary, Dict} = lists:keyfind(dictionary, 1, Items),
+        ?assertEqual(lists:sort(['$initial_call', '$ancestors']),
+                     lists:sort([K || {K, _} <- Dict])),
+        ?assertEqual({registered_name, []}, lists:keyfind(registered_name, 1, Items))
+    after
+        Server ! stop
+    end,
+    rm_rf(Dir).
