@@ -67,6 +67,8 @@
           f_ticks = 0, f_samples = 0, f_overruns = 0,
           %% whole capture
           ticks = 0, samples = 0, overruns = 0, bytes = 0, started_at,
+          %% time spent in ticks (microseconds), so status/0 shows the cost
+          tick_us_total = 0, tick_us_max = 0,
           %% scheduling (monotonic milliseconds)
           due, timer, sys_due,
           %% selection: cands = current candidate pids, rest = what is left
@@ -260,6 +262,8 @@ init_capture(Dir, Cfg) ->
                 infinity -> ok;
                 D -> erlang:send_after(D, self(), duration_elapsed)
             end,
+            log_info("flame_agent: capture ~ts started, writing to ~ts",
+                     [Capture, Dir]),
             {ok, schedule_at(St3#st.due, St3)};
         {error, Reason} ->
             {stop, Reason}
@@ -291,6 +295,10 @@ handle_info(_Other, St) ->
 terminate(Reason, St) ->
     _ = (catch close_file(St, Reason)),
     _ = (catch restore_depth(St)),
+    log_info("flame_agent: capture ~ts ended (~p): ~B ticks, ~B samples, "
+             "~B overruns, ~B bytes",
+             [St#st.capture, Reason, St#st.ticks, St#st.samples,
+              St#st.overruns, St#st.bytes]),
     ok.
 
 code_change(_OldVsn, St, _Extra) ->
@@ -331,7 +339,7 @@ after_samples(Ts, St0) ->
         {ok, St1} ->
             case check_file(St1) of
                 ok ->
-                    {noreply, schedule_next(St1)};
+                    {noreply, schedule_next(tick_time(Ts, St1))};
                 {error, Why} ->
                     log_error("flame_agent: ~ts is gone (~p), stopping",
                               [St1#st.path, Why]),
@@ -358,6 +366,12 @@ schedule_next(#st{due = Due, interval = I} = St) ->
     schedule_at(Next, St#st{due = Next,
                             overruns = St#st.overruns + Missed,
                             f_overruns = St#st.f_overruns + Missed}).
+
+%% Ts: when the tick began (monotonic microseconds).
+tick_time(Ts, St) ->
+    Us = erlang:monotonic_time(microsecond) - Ts,
+    St#st{tick_us_total = St#st.tick_us_total + Us,
+          tick_us_max = max(Us, St#st.tick_us_max)}.
 
 schedule_at(Due, St) ->
     Ref = erlang:start_timer(Due, self(), tick, [{abs, true}]),
@@ -716,6 +730,8 @@ status_map(St) ->
       file_bytes => St#st.file_bytes,
       started_at => St#st.started_at,
       candidates => length(St#st.cands),
+      tick_us_avg => St#st.tick_us_total div max(1, St#st.ticks),
+      tick_us_max => St#st.tick_us_max,
       backtrace_depth => St#st.depth,
       dict_mode => St#st.dict_mode}.
 
@@ -739,3 +755,6 @@ log_error(Fmt, Args) ->
 
 log_warning(Fmt, Args) ->
     catch logger:warning(Fmt, Args).
+
+log_info(Fmt, Args) ->
+    catch logger:info(Fmt, Args).
