@@ -1,0 +1,195 @@
+/// Leaf terms, and the fixed fields of pids, ports, references, exports and funs.
+extension TermDecoder {
+    func appendInteger(tag: UInt8, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
+        let index = term.nodes.count
+        switch tag {
+        case ETFTag.smallInteger:
+            let value = try reader.readUInt8(tag: tag)
+            term.nodes.append(TermNode(kind: .integer, end: UInt32(index + 1), value: UInt64(value)))
+            return
+        case ETFTag.integer:
+            let value = Int32(bitPattern: try reader.readUInt32(tag: tag))
+            term.nodes.append(TermNode(kind: .integer, end: UInt32(index + 1), value: UInt64(bitPattern: Int64(value))))
+            return
+        default:
+            break
+        }
+        let count = tag == ETFTag.smallBig ? UInt32(try reader.readUInt8(tag: tag)) : try reader.readUInt32(tag: tag)
+        let negative = try reader.readUInt8(tag: tag) != 0
+        try reader.requireClaim(UInt64(count), minimumBytesEach: 1, field: "bignum byte count", tag: tag)
+        let start = try reader.skipBytes(Int(count), tag: tag)
+        // Leading zero bytes do not change the value; trim them so equal values compare equal.
+        var length = Int(count)
+        while length > 0, reader.byte(at: start + length - 1) == 0 { length -= 1 }
+        if length <= 8 {
+            var magnitude: UInt64 = 0
+            for i in stride(from: length - 1, through: 0, by: -1) {
+                magnitude = magnitude << 8 | UInt64(reader.byte(at: start + i))
+            }
+            if !negative, magnitude <= UInt64(Int64.max) {
+                term.nodes.append(TermNode(kind: .integer, end: UInt32(index + 1), value: magnitude))
+                return
+            }
+            if negative, magnitude <= UInt64(Int64.max) + 1 {
+                let value = magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+                term.nodes.append(TermNode(kind: .integer, end: UInt32(index + 1), value: UInt64(bitPattern: value)))
+                return
+            }
+        }
+        term.nodes.append(TermNode(kind: .bigInteger, flags: negative ? 1 : 0, end: UInt32(index + 1), value: TermNode.payload(start: start, length: length)))
+    }
+
+    func appendAtom(tag: UInt8, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
+        let tagPosition = reader.position - 1
+        let isSmall = tag == ETFTag.smallAtom || tag == ETFTag.smallAtomUTF8
+        let length = isSmall ? Int(try reader.readUInt8(tag: tag)) : Int(try reader.readUInt16(tag: tag))
+        let start = try reader.skipBytes(length, tag: tag)
+        let isUTF8 = tag == ETFTag.atomUTF8 || tag == ETFTag.smallAtomUTF8
+        var characters = length
+        if isUTF8 {
+            guard let count = UTF8Validation.countScalars(reader.slice(start, length)) else {
+                throw reader.error(.invalidUTF8Atom, tag: tag, at: tagPosition)
+            }
+            characters = count
+        }
+        if characters > 255 {
+            throw reader.error(.atomTooLong(characters: characters), tag: tag, at: tagPosition)
+        }
+        term.nodes.append(TermNode(kind: .atom, flags: isUTF8 ? 1 : 0, count: UInt32(characters), end: UInt32(term.nodes.count + 1), value: TermNode.payload(start: start, length: length)))
+    }
+
+    /// The atom that names a fun's or export's module or function.
+    func appendAtomChild(owner: UInt8, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
+        try requireTag(in: [ETFTag.atom, ETFTag.smallAtom, ETFTag.atomUTF8, ETFTag.smallAtomUTF8], expected: "an atom", owner: owner, &reader)
+        let tag = try reader.readUInt8(tag: owner)
+        try appendAtom(tag: tag, &reader, &term)
+    }
+
+    /// The node name of a pid, port or reference.
+    func appendNodeAtom(owner: UInt8, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
+        try requireTag(in: [ETFTag.atom, ETFTag.smallAtom, ETFTag.atomUTF8, ETFTag.smallAtomUTF8], expected: "a node name atom", owner: owner, &reader)
+        let tag = try reader.readUInt8(tag: owner)
+        try appendAtom(tag: tag, &reader, &term)
+    }
+
+    /// A fun's old index or old uniq: SMALL_INTEGER_EXT or INTEGER_EXT.
+    func appendSmallIntegerChild(owner: UInt8, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
+        try requireTag(in: [ETFTag.smallInteger, ETFTag.integer], expected: "an integer", owner: owner, &reader)
+        let tag = try reader.readUInt8(tag: owner)
+        try appendInteger(tag: tag, &reader, &term)
+    }
+
+    /// A fun's creator pid.
+    func appendPidChild(owner: UInt8, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
+        try requireTag(in: [ETFTag.newPid, ETFTag.pid], expected: "a pid", owner: owner, &reader)
+        let tag = try reader.readUInt8(tag: owner)
+        let index = term.nodes.count
+        term.nodes.append(TermNode(kind: .pid, end: 0))
+        try appendNodeAtom(owner: tag, &reader, &term)
+        let id = try reader.readUInt32(tag: tag)
+        let serial = try reader.readUInt32(tag: tag)
+        let creation = tag == ETFTag.newPid ? try reader.readUInt32(tag: tag) : UInt32(try reader.readUInt8(tag: tag))
+        term.nodes[index].value = UInt64(id) << 32 | UInt64(serial)
+        term.nodes[index].aux = creation
+        term.nodes[index].end = UInt32(term.nodes.count)
+    }
+
+    func appendReference(tag: UInt8, tagPosition: Int, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
+        let index = term.nodes.count
+        term.nodes.append(TermNode(kind: .reference, end: 0))
+        var words = 1
+        if tag != ETFTag.reference {
+            words = Int(try reader.readUInt16(tag: tag))
+            guard (1...5).contains(words) else {
+                throw reader.error(.badReferenceLength(words), tag: tag, at: tagPosition)
+            }
+        }
+        try appendNodeAtom(owner: tag, &reader, &term)
+        var creation: UInt32
+        var idsStart: Int
+        if tag == ETFTag.reference {
+            idsStart = try reader.skipBytes(4, tag: tag)
+            creation = UInt32(try reader.readUInt8(tag: tag))
+        } else {
+            creation = tag == ETFTag.newerReference ? try reader.readUInt32(tag: tag) : UInt32(try reader.readUInt8(tag: tag))
+            idsStart = try reader.skipBytes(words * 4, tag: tag)
+        }
+        term.nodes[index].count = UInt32(words)
+        term.nodes[index].aux = creation
+        term.nodes[index].value = TermNode.payload(start: idsStart, length: words * 4)
+        term.nodes[index].end = UInt32(term.nodes.count)
+    }
+
+    private func requireTag(in tags: [UInt8], expected: String, owner: UInt8, _ reader: inout ETFReader) throws(ETFError) {
+        guard reader.remaining > 0 else {
+            throw reader.error(.truncated(needed: 1, available: 0), tag: owner)
+        }
+        let next = reader.byte(at: reader.position)
+        if tags.contains(next) { return }
+        if let why = ETFTag.unsupportedReason(next) {
+            throw reader.error(.unsupportedTag(why), tag: next)
+        }
+        throw reader.error(.unexpectedTag(expected: "\(expected) in \(ETFTag.name(owner) ?? "term")"), tag: next)
+    }
+
+    /// Parses FLOAT_EXT's 31-byte `"%.20e"` text: digits, sign, point and exponent
+    /// before a NUL padding. Returns nil for anything else or a non-finite value.
+    static func parseFloatString(_ bytes: UnsafeRawBufferPointer) -> Double? {
+        var text = ""
+        for byte in bytes {
+            if byte == 0 { break }
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"),
+                UInt8(ascii: "+"), UInt8(ascii: "-"):
+                text.unicodeScalars.append(Unicode.Scalar(byte))
+            case UInt8(ascii: " "):
+                continue
+            default:
+                return nil
+            }
+        }
+        guard let value = Double(text), value.isFinite else { return nil }
+        return value
+    }
+}
+
+/// Strict UTF-8: no overlong forms, no surrogates, nothing past U+10FFFF.
+enum UTF8Validation {
+    /// The number of Unicode scalars in `bytes`, or nil when they are not valid UTF-8.
+    static func countScalars(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        var count = 0
+        var i = 0
+        let n = bytes.count
+        while i < n {
+            let b0 = bytes[i]
+            count += 1
+            if b0 < 0x80 { i += 1; continue }
+            if b0 < 0xC2 { return nil }
+            if b0 < 0xE0 {
+                guard i + 1 < n, bytes[i + 1] & 0xC0 == 0x80 else { return nil }
+                i += 2
+                continue
+            }
+            if b0 < 0xF0 {
+                guard i + 2 < n else { return nil }
+                let b1 = bytes[i + 1], b2 = bytes[i + 2]
+                guard b1 & 0xC0 == 0x80, b2 & 0xC0 == 0x80 else { return nil }
+                if b0 == 0xE0 && b1 < 0xA0 { return nil }  // overlong
+                if b0 == 0xED && b1 >= 0xA0 { return nil }  // surrogate
+                i += 3
+                continue
+            }
+            if b0 < 0xF5 {
+                guard i + 3 < n else { return nil }
+                let b1 = bytes[i + 1], b2 = bytes[i + 2], b3 = bytes[i + 3]
+                guard b1 & 0xC0 == 0x80, b2 & 0xC0 == 0x80, b3 & 0xC0 == 0x80 else { return nil }
+                if b0 == 0xF0 && b1 < 0x90 { return nil }  // overlong
+                if b0 == 0xF4 && b1 >= 0x90 { return nil }  // past U+10FFFF
+                i += 4
+                continue
+            }
+            return nil
+        }
+        return count
+    }
+}

@@ -1,0 +1,284 @@
+/// Decodes one external term into a `Term` arena.
+///
+/// The decoder is iterative: nesting costs an entry on an explicit stack, not a
+/// machine stack frame, so a term nested a million levels deep decodes (or is
+/// refused past `limits.maxDepth`) without crashing. Every length field is
+/// checked against the bytes that remain before anything is allocated.
+public struct TermDecoder {
+    public var limits: ETFLimits
+
+    /// An open container: which node, how many children are still to come.
+    private struct OpenContainer {
+        var node: Int
+        var remaining: Int
+        /// Where its tag stands, for errors found when it closes.
+        var tagOffset: Int
+        /// For a fun: the position its declared size says it ends at.
+        var expectedEnd: Int
+    }
+
+    private var stack: [OpenContainer] = []
+    private var keyScratch: [Int] = []
+
+    public init(limits: ETFLimits = .default) {
+        self.limits = limits
+    }
+
+    /// Decodes the term in `bytes` (starting with the version byte 131) into `term`,
+    /// replacing its contents. `baseOffset` is added to offsets in errors. All of
+    /// `bytes` must be the one term.
+    public mutating func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int = 0, into term: inout Term) throws(ETFError) {
+        var reader = ETFReader(bytes: bytes, baseOffset: baseOffset)
+        let version = try reader.readUInt8(tag: nil)
+        guard version == ETFTag.version else {
+            throw reader.error(.badVersion(version), tag: nil, at: 0)
+        }
+        if reader.remaining > 0, reader.byte(at: reader.position) == ETFTag.compressed {
+            let tagPosition = reader.position
+            reader.position += 1
+            let declared = try reader.readUInt32(tag: ETFTag.compressed)
+            guard Int(declared) <= limits.maxDecompressedBytes else {
+                throw reader.error(.decompressedTooLarge(declared: declared, limit: limits.maxDecompressedBytes), tag: ETFTag.compressed, at: tagPosition)
+            }
+            let inflated: BoundedInflate.Result
+            do throws(BoundedInflate.Failure) {
+                inflated = try BoundedInflate.inflate(reader.slice(reader.position, reader.remaining), declaredSize: Int(declared))
+            } catch {
+                switch error {
+                case .sizeMismatch(let actual):
+                    throw reader.error(.decompressedSizeMismatch(declared: declared, actual: actual), tag: ETFTag.compressed, at: tagPosition)
+                case .corrupt(let detail):
+                    throw reader.error(.corruptCompressedData(detail), tag: ETFTag.compressed, at: tagPosition)
+                }
+            }
+            if inflated.consumed != reader.remaining {
+                throw reader.error(.trailingBytes(reader.remaining - inflated.consumed), tag: ETFTag.compressed, at: reader.position + inflated.consumed)
+            }
+            let storage = inflated.bytes
+            term.bytes = storage  // shared, not copied: map key ordering reads payloads through it
+            do throws(ETFError) {
+                try Self.withBytes(storage) { (inner) throws(ETFError) in
+                    var innerReader = ETFReader(bytes: inner, baseOffset: 0)
+                    try decodeBody(&innerReader, into: &term)
+                }
+            } catch {
+                // Name the compressed term's place in the input, and where inside the inflated bytes it failed.
+                var wrapped = error
+                wrapped.inflatedOffset = error.offset
+                wrapped.offset = baseOffset + tagPosition
+                throw wrapped
+            }
+            return
+        }
+        // Payload offsets must point into `term.bytes`, so read from the term's own copy.
+        let storage = Array(bytes)
+        term.bytes = storage
+        try Self.withBytes(storage) { (copy) throws(ETFError) in
+            var copyReader = ETFReader(bytes: copy, baseOffset: baseOffset)
+            copyReader.position = 1
+            try decodeBody(&copyReader, into: &term)
+        }
+    }
+
+    /// `Array.withUnsafeBytes` rethrows untyped errors; this keeps them typed.
+    private static func withBytes(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(ETFError) -> Void) throws(ETFError) {
+        var failure: ETFError?
+        array.withUnsafeBytes { raw in
+            do throws(ETFError) { try body(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    private mutating func decodeBody(_ reader: inout ETFReader, into term: inout Term) throws(ETFError) {
+        term.nodes.removeAll(keepingCapacity: true)
+        term.mapKeyOrder.removeAll(keepingCapacity: true)
+        stack.removeAll(keepingCapacity: true)
+        let maxNodes = limits.maxNodes
+        let maxDepth = limits.maxDepth
+
+        while true {
+            if term.nodes.count >= maxNodes {
+                throw reader.error(.tooManyNodes(limit: maxNodes), tag: nil)
+            }
+            let tagPosition = reader.position
+            let tag = try reader.readUInt8(tag: nil)
+            let index = term.nodes.count
+            var opened = 0  // children a container just opened expects
+            var openedEnd = -1
+
+            switch tag {
+            case ETFTag.smallInteger, ETFTag.integer, ETFTag.smallBig, ETFTag.largeBig:
+                try appendInteger(tag: tag, &reader, &term)
+            case ETFTag.newFloat:
+                let bits = try reader.readUInt64(tag: tag)
+                guard Double(bitPattern: bits).isFinite else {
+                    throw reader.error(.nonFiniteFloat, tag: tag, at: tagPosition)
+                }
+                term.nodes.append(TermNode(kind: .float, end: UInt32(index + 1), value: bits))
+            case ETFTag.float:
+                let start = try reader.skipBytes(31, tag: tag)
+                guard let value = Self.parseFloatString(reader.slice(start, 31)) else {
+                    throw reader.error(.badFloatString, tag: tag, at: tagPosition)
+                }
+                term.nodes.append(TermNode(kind: .float, end: UInt32(index + 1), value: value.bitPattern))
+            case ETFTag.atom, ETFTag.smallAtom, ETFTag.atomUTF8, ETFTag.smallAtomUTF8:
+                try appendAtom(tag: tag, &reader, &term)
+            case ETFTag.smallTuple, ETFTag.largeTuple:
+                let arity = tag == ETFTag.smallTuple ? UInt32(try reader.readUInt8(tag: tag)) : try reader.readUInt32(tag: tag)
+                try reader.requireClaim(UInt64(arity), minimumBytesEach: 1, field: "tuple arity", tag: tag)
+                term.nodes.append(TermNode(kind: .tuple, count: arity, end: UInt32(index + 1)))
+                opened = Int(arity)
+            case ETFTag.nil:
+                term.nodes.append(TermNode(kind: .emptyList, end: UInt32(index + 1)))
+            case ETFTag.string:
+                let length = Int(try reader.readUInt16(tag: tag))
+                let start = try reader.skipBytes(length, tag: tag)
+                if length == 0 {
+                    term.nodes.append(TermNode(kind: .emptyList, end: UInt32(index + 1)))
+                } else {
+                    term.nodes.append(TermNode(kind: .byteList, count: UInt32(length), end: UInt32(index + 1), value: TermNode.payload(start: start, length: length)))
+                }
+            case ETFTag.list:
+                let length = try reader.readUInt32(tag: tag)
+                // Each element and the tail take at least one byte.
+                try reader.requireClaim(UInt64(length) + 1, minimumBytesEach: 1, field: "list length", tag: tag)
+                if length == 0 {
+                    // binary_to_term reads a zero-length list as its tail alone.
+                    continue
+                }
+                term.nodes.append(TermNode(kind: .list, count: length, end: UInt32(index + 1)))
+                opened = Int(length) + 1
+            case ETFTag.binary:
+                let length = try reader.readUInt32(tag: tag)
+                try reader.requireClaim(UInt64(length), minimumBytesEach: 1, field: "binary length", tag: tag)
+                let start = try reader.skipBytes(Int(length), tag: tag)
+                term.nodes.append(TermNode(kind: .binary, end: UInt32(index + 1), value: TermNode.payload(start: start, length: Int(length))))
+            case ETFTag.bitBinary:
+                let length = try reader.readUInt32(tag: tag)
+                let bits = try reader.readUInt8(tag: tag)
+                try reader.requireClaim(UInt64(length), minimumBytesEach: 1, field: "bitstring length", tag: tag)
+                let start = try reader.skipBytes(Int(length), tag: tag)
+                if length == 0 ? bits != 0 : (bits == 0 || bits > 8) {
+                    throw reader.error(.badBitCount(bits), tag: tag, at: tagPosition)
+                }
+                let kind: TermKind = (bits == 8 || length == 0) ? .binary : .bitstring
+                term.nodes.append(TermNode(kind: kind, flags: kind == .bitstring ? bits : 0, end: UInt32(index + 1), value: TermNode.payload(start: start, length: Int(length))))
+            case ETFTag.map:
+                let pairs = try reader.readUInt32(tag: tag)
+                try reader.requireClaim(UInt64(pairs), minimumBytesEach: 2, field: "map size", tag: tag)
+                term.nodes.append(TermNode(kind: .map, count: pairs, end: UInt32(index + 1)))
+                opened = Int(pairs) * 2
+            case ETFTag.newPid, ETFTag.pid:
+                term.nodes.append(TermNode(kind: .pid, end: 0))
+                try appendNodeAtom(owner: tag, &reader, &term)
+                let id = try reader.readUInt32(tag: tag)
+                let serial = try reader.readUInt32(tag: tag)
+                let creation = tag == ETFTag.newPid ? try reader.readUInt32(tag: tag) : UInt32(try reader.readUInt8(tag: tag))
+                term.nodes[index].value = UInt64(id) << 32 | UInt64(serial)
+                term.nodes[index].aux = creation
+                term.nodes[index].end = UInt32(term.nodes.count)
+            case ETFTag.port, ETFTag.newPort, ETFTag.v4Port:
+                term.nodes.append(TermNode(kind: .port, end: 0))
+                try appendNodeAtom(owner: tag, &reader, &term)
+                let id = tag == ETFTag.v4Port ? try reader.readUInt64(tag: tag) : UInt64(try reader.readUInt32(tag: tag))
+                let creation = tag == ETFTag.port ? UInt32(try reader.readUInt8(tag: tag)) : try reader.readUInt32(tag: tag)
+                term.nodes[index].value = id
+                term.nodes[index].aux = creation
+                term.nodes[index].end = UInt32(term.nodes.count)
+            case ETFTag.reference, ETFTag.newReference, ETFTag.newerReference:
+                try appendReference(tag: tag, tagPosition: tagPosition, &reader, &term)
+            case ETFTag.export:
+                term.nodes.append(TermNode(kind: .export, end: 0))
+                try appendAtomChild(owner: tag, &reader, &term)
+                try appendAtomChild(owner: tag, &reader, &term)
+                let arityPosition = reader.position
+                try appendSmallIntegerChild(owner: tag, &reader, &term)
+                guard let arity = term.integerValue(term.nodes.count - 1), (0...255).contains(arity) else {
+                    throw reader.error(.unexpectedTag(expected: "an arity from 0 to 255"), tag: tag, at: arityPosition)
+                }
+                term.nodes[index].end = UInt32(term.nodes.count)
+            case ETFTag.newFun:
+                let sizeFieldStart = reader.position
+                let size = try reader.readUInt32(tag: tag)
+                let arity = try reader.readUInt8(tag: tag)
+                _ = try reader.skipBytes(16, tag: tag)  // uniq: an MD5 that printing does not use
+                let funIndex = try reader.readUInt32(tag: tag)
+                let free = try reader.readUInt32(tag: tag)
+                try reader.requireClaim(UInt64(free), minimumBytesEach: 1, field: "fun free-variable count", tag: tag)
+                term.nodes.append(TermNode(kind: .localFun, count: free, aux: UInt32(arity), end: 0, value: UInt64(funIndex)))
+                try appendAtomChild(owner: tag, &reader, &term)
+                try appendSmallIntegerChild(owner: tag, &reader, &term)
+                try appendSmallIntegerChild(owner: tag, &reader, &term)
+                try appendPidChild(owner: tag, &reader, &term)
+                opened = Int(free)
+                openedEnd = sizeFieldStart + Int(size)
+            case ETFTag.compressed:
+                throw reader.error(.compressedNotAtTop, tag: tag, at: tagPosition)
+            default:
+                if let why = ETFTag.unsupportedReason(tag) {
+                    throw reader.error(.unsupportedTag(why), tag: tag, at: tagPosition)
+                }
+                throw reader.error(.unknownTag, tag: tag, at: tagPosition)
+            }
+
+            if opened > 0 {
+                if stack.count >= maxDepth {
+                    throw reader.error(.tooDeep(limit: maxDepth), tag: tag, at: tagPosition)
+                }
+                stack.append(OpenContainer(node: index, remaining: opened, tagOffset: tagPosition, expectedEnd: openedEnd))
+                continue
+            }
+            if term.nodes[index].end == 0 || term.nodes[index].kind == .localFun {
+                // A container that opened with no children closes at once.
+                try close(index, tagOffset: tagPosition, expectedEnd: openedEnd, &reader, &term)
+            }
+            // One child is complete: close every container it completes.
+            while let top = stack.last {
+                stack[stack.count - 1].remaining -= 1
+                if top.remaining > 1 { break }
+                stack.removeLast()
+                try close(top.node, tagOffset: top.tagOffset, expectedEnd: top.expectedEnd, &reader, &term)
+            }
+            if stack.isEmpty { break }
+        }
+        if reader.remaining > 0 {
+            throw reader.error(.trailingBytes(reader.remaining), tag: nil)
+        }
+    }
+
+    /// Finishes a container whose children are all decoded.
+    private mutating func close(_ index: Int, tagOffset: Int, expectedEnd: Int, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
+        term.nodes[index].end = UInt32(term.nodes.count)
+        switch term.nodes[index].kind {
+        case .map:
+            try orderMapKeys(index, tagOffset: tagOffset, &reader, &term)
+        case .localFun:
+            if reader.position != expectedEnd {
+                let declared = UInt32(truncatingIfNeeded: expectedEnd - tagOffset - 1)
+                throw reader.error(.badFunSize(declared: declared, actual: reader.position - tagOffset - 1), tag: ETFTag.newFun, at: tagOffset)
+            }
+        default:
+            break
+        }
+    }
+
+    /// Sorts a map's keys in term order, records the order, and rejects duplicates.
+    /// Inner maps closed earlier, so comparing keys never sorts again.
+    private mutating func orderMapKeys(_ index: Int, tagOffset: Int, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
+        keyScratch.removeAll(keepingCapacity: true)
+        var child = index + 1
+        let end = Int(term.nodes[index].end)
+        while child < end {
+            keyScratch.append(child)
+            child = Int(term.nodes[child].end)  // skip the key
+            child = Int(term.nodes[child].end)  // skip the value
+        }
+        let snapshot = term
+        keyScratch.sort { snapshot.compare($0, $1) < 0 }
+        for i in keyScratch.indices.dropFirst() where snapshot.compare(keyScratch[i - 1], keyScratch[i]) == 0 {
+            throw reader.error(.duplicateMapKey, tag: ETFTag.map, at: tagOffset)
+        }
+        term.nodes[index].aux = UInt32(term.mapKeyOrder.count)
+        term.mapKeyOrder.append(contentsOf: keyScratch.lazy.map { UInt32($0) })
+    }
+}
