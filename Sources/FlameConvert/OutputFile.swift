@@ -1,0 +1,153 @@
+import CZlib
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where converted text goes: standard output, or a file that appears only when
+/// complete.
+///
+/// A file is written under a temporary name in the same directory and renamed
+/// into place by `commit()`; an error, an interrupt or a crash leaves no
+/// half-written output. A name ending in `.gz` is gzip-compressed. Writes go
+/// through one reused buffer and `write(2)`.
+public final class OutputFile {
+    public let displayName: String
+    private let fd: Int32
+    private let finalPath: String?
+    private let temporaryPath: String?
+    private var deflater: UnsafeMutablePointer<z_stream>?
+    private var compressed = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var committed = false
+
+    /// Standard output.
+    public init() {
+        displayName = "standard output"
+        fd = 1
+        finalPath = nil
+        temporaryPath = nil
+    }
+
+    /// A file at `path`, gzip when `path` ends in `.gz` (or when `gzip` says so).
+    public init(path: String, gzip: Bool? = nil) throws(OutputError) {
+        displayName = path
+        finalPath = path
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let temporary = "\(directory.isEmpty ? "/" : directory)/.\(name).partial-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            throw .failed(path: path, message: "cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
+        self.fd = fd
+        temporaryPath = temporary
+        PartialOutputs.register(temporary)
+        if gzip ?? path.hasSuffix(".gz") {
+            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+            stream.initialize(to: z_stream())
+            // 16 + 15: gzip wrapper; level 6 is zlib's default trade-off.
+            guard czlib_deflateInit2(stream, 6, 16 + 15) == Z_OK else {
+                stream.deallocate()
+                abandon()
+                throw .failed(path: path, message: "zlib could not start")
+            }
+            deflater = stream
+            compressed = .allocate(byteCount: 256 << 10, alignment: 16)
+        }
+    }
+
+    deinit {
+        if !committed { abandon() }
+        if let deflater {
+            deflateEnd(deflater)
+            deflater.deallocate()
+        }
+        compressed.deallocate()
+    }
+
+    /// Writes all of `bytes`.
+    public func write(_ bytes: [UInt8]) throws(OutputError) {
+        var failure: OutputError?
+        bytes.withUnsafeBytes { raw in
+            do throws(OutputError) { try write(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {
+        if let deflater {
+            try deflate(bytes, stream: deflater, flush: Z_NO_FLUSH)
+        } else {
+            try writeAll(bytes)
+        }
+    }
+
+    /// Finishes the output: flushes compression, then renames the file into place.
+    public func commit() throws(OutputError) {
+        if let deflater {
+            try deflate(UnsafeRawBufferPointer(start: nil, count: 0), stream: deflater, flush: Z_FINISH)
+        }
+        guard let finalPath, let temporaryPath else { return }
+        if fsync(fd) != 0 && errno != EINVAL {
+            let message = String(cString: strerror(errno))
+            abandon()
+            throw .failed(path: finalPath, message: "cannot flush to disk: \(message)")
+        }
+        if close(fd) != 0 {
+            let message = String(cString: strerror(errno))
+            abandon()
+            throw .failed(path: finalPath, message: "cannot close: \(message)")
+        }
+        if rename(temporaryPath, finalPath) != 0 {
+            let message = String(cString: strerror(errno))
+            unlink(temporaryPath)
+            PartialOutputs.unregister(temporaryPath)
+            committed = true
+            throw .failed(path: finalPath, message: "cannot rename into place: \(message)")
+        }
+        PartialOutputs.unregister(temporaryPath)
+        committed = true
+    }
+
+    /// Removes the partial file; nothing of this output remains.
+    public func abandon() {
+        guard let temporaryPath, !committed else { return }
+        close(fd)
+        unlink(temporaryPath)
+        PartialOutputs.unregister(temporaryPath)
+        committed = true
+    }
+
+    private func deflate(_ bytes: UnsafeRawBufferPointer, stream: UnsafeMutablePointer<z_stream>, flush: Int32) throws(OutputError) {
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.pointee.avail_in = UInt32(bytes.count)
+        while true {
+            stream.pointee.next_out = compressed.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = UInt32(compressed.count)
+            let status = CZlib.deflate(stream, flush)
+            let produced = compressed.count - Int(stream.pointee.avail_out)
+            if produced > 0 {
+                try writeAll(UnsafeRawBufferPointer(rebasing: compressed[..<produced]))
+            }
+            if status == Z_STREAM_END { return }
+            if status != Z_OK && status != Z_BUF_ERROR {
+                throw .failed(path: displayName, message: "gzip compression failed (zlib status \(status))")
+            }
+            if stream.pointee.avail_in == 0 && stream.pointee.avail_out != 0 && flush != Z_FINISH { return }
+        }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n >= 0 {
+                offset += n
+                continue
+            }
+            if errno == EINTR { continue }
+            if errno == EPIPE { throw .brokenPipe }
+            throw .failed(path: displayName, message: "write failed: \(String(cString: strerror(errno)))")
+        }
+    }
+}

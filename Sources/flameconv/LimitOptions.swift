@@ -1,0 +1,31 @@
+import ArgumentParser
+import ETF
+import FlameDump
+
+/// Bounds on what one input may cost; the defaults handle any real capture.
+struct LimitOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Largest frame or concatenated term to buffer, in bytes.", valueName: "bytes"))
+    var maxFrameBytes: Int = DumpLimits.default.maxFrameBytes
+
+    @Option(help: ArgumentHelp("Largest inflated size a compressed term may declare, in bytes.", valueName: "bytes"))
+    var maxTermBytes: Int = ETFLimits.default.maxDecompressedBytes
+
+    @Option(help: ArgumentHelp("Deepest nesting of a term.", valueName: "levels"))
+    var maxDepth: Int = ETFLimits.default.maxDepth
+
+    @Option(help: ArgumentHelp("Most subterms in one term (each costs 24 bytes while decoded).", valueName: "count"))
+    var maxTermNodes: Int = ETFLimits.default.maxNodes
+
+    func validate() throws {
+        for (name, value) in [("--max-frame-bytes", maxFrameBytes), ("--max-term-bytes", maxTermBytes), ("--max-depth", maxDepth), ("--max-term-nodes", maxTermNodes)] where value < 1 {
+            throw ValidationError("\(name) must be at least 1, not \(value).")
+        }
+        if maxFrameBytes > Int(UInt32.max) || maxTermBytes > Int(UInt32.max) {
+            throw ValidationError("--max-frame-bytes and --max-term-bytes cannot exceed \(UInt32.max) (a frame length is 32 bits).")
+        }
+    }
+
+    var dumpLimits: DumpLimits {
+        DumpLimits(maxFrameBytes: maxFrameBytes, term: ETFLimits(maxDecompressedBytes: maxTermBytes, maxDepth: maxDepth, maxNodes: maxTermNodes))
+    }
+}
