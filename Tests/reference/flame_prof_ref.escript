@@ -30,8 +30,9 @@
 %%  * The pid is the text pid_to_list gives *on the sampled node* without
 %%    < and >, i.e. "0.ID.SERIAL" for the node's own processes (decoding
 %%    makes them remote pids here, whose pid_to_list would show a local
-%%    node index instead). Pids of another node keep this node's
-%%    pid_to_list text.
+%%    node index instead); also when the header names no node. Pids of
+%%    another node keep this VM's pid_to_list text (its node index is
+%%    meaningless; the agent never writes such pids).
 %%  * Time: started_at + (Ts - monotonic_start) microseconds of the file
 %%    the tick is in, printed as integer seconds "." six-digit micros.
 %%  * Arity: an argument list in a frame counts as its length.
@@ -85,7 +86,7 @@ main(Args) ->
         {ok, #{paths := []}} -> usage(), halt(2);
         {ok, Opts} -> run(Opts);
         help -> usage(), halt(0);
-        {error, Msg} -> warn("~s", [Msg]), usage(), halt(2)
+        {error, Msg} -> warn("~ts", [Msg]), usage(), halt(2)
     end.
 
 usage() ->
@@ -153,7 +154,7 @@ expand(Path) ->
         false ->
             case filelib:is_regular(Path) of
                 true -> [Path];
-                false -> warn("~s: no such file", [Path]), bump(unreadable_files), []
+                false -> warn("~ts: no such file", [Path]), bump(unreadable_files), []
             end
     end.
 
@@ -166,35 +167,48 @@ read_header(Path) ->
             case R of
                 {{term, {flame_dump, 1, Meta}, _Off}, _} when is_map(Meta) ->
                     case header_fields(Meta) of
-                        {ok, H} -> {true, H#{path => Path}};
+                        {ok, H} -> {true, own_capture(H#{path => Path})};
                         {error, Why} ->
-                            warn("~s: header lacks ~s; file skipped", [Path, Why]),
+                            warn("~ts: header lacks ~s; file skipped", [Path, Why]),
                             bump(files_skipped), false
                     end;
                 {{term, {flame_dump, V, _}, _}, _} ->
-                    warn("~s: dump version ~p not supported; file skipped", [Path, V]),
+                    warn("~ts: dump version ~p not supported; file skipped", [Path, V]),
                     bump(files_skipped), false;
                 {{term, _, _}, _} ->
-                    warn("~s: first term is not a {flame_dump, 1, Meta} header; file skipped", [Path]),
+                    warn("~ts: first term is not a {flame_dump, 1, Meta} header; file skipped", [Path]),
                     bump(files_skipped), false;
                 {eof, _} ->
-                    warn("~s: empty; file skipped", [Path]), bump(files_skipped), false;
+                    warn("~ts: empty; file skipped", [Path]), bump(files_skipped), false;
                 {{bad, Off, Why}, _} ->
-                    warn("~s: ~s at byte ~B before any header; file skipped", [Path, Why, Off]),
+                    warn("~ts: ~s at byte ~B before any header; file skipped", [Path, Why, Off]),
                     bump(files_skipped), false
             end;
         {error, Why} ->
-            warn("~s: ~s; file skipped", [Path, Why]),
+            warn("~ts: ~s; file skipped", [Path, Why]),
             bump(files_skipped), false
     end.
 
 header_fields(Meta) ->
-    Need = [{started_at, fun is_integer/1}, {monotonic_start, fun is_integer/1},
-            {capture, fun is_binary/1}, {seq, fun is_integer/1}],
+    Need = [{started_at, fun is_integer/1}, {monotonic_start, fun is_integer/1}],
     case [K || {K, F} <- Need, not F(maps:get(K, Meta, undefined))] of
-        [] -> {ok, maps:with([started_at, monotonic_start, capture, seq, node], Meta)};
+        [] ->
+            M = maps:merge(#{seq => 0}, maps:with([started_at, monotonic_start, capture,
+                                                   seq, node], Meta)),
+            case M of
+                #{capture := C} when not is_binary(C) -> {error, "a binary capture id"};
+                #{seq := Q} when not is_integer(Q) -> {error, "an integer seq"};
+                _ -> {ok, M}
+            end;
         Missing -> {error, string:join([atom_to_list(K) || K <- Missing], ", ")}
     end.
+
+%% A file whose header has no capture id is a capture of its own, named
+%% after its path.
+own_capture(H = #{capture := _}) -> H;
+own_capture(H = #{path := P}) ->
+    warn("~ts: header has no capture id: taken as a capture of its own", [P]),
+    H#{capture => unicode:characters_to_binary(["file:", P])}.
 
 group_captures(Headers) ->
     Ids = lists:usort([C || #{capture := C} <- Headers]),
@@ -211,11 +225,11 @@ check_seqs(Id, Files) ->
     Seqs = [S || #{seq := S} <- Files],
     case Seqs =:= lists:usort(Seqs) of
         true -> ok;
-        false -> warn("capture ~s: duplicate seq numbers ~w", [Id, Seqs])
+        false -> warn("capture ~ts: duplicate seq numbers ~w", [Id, Seqs])
     end,
     case Seqs =:= lists:seq(hd(Seqs), hd(Seqs) + length(Seqs) - 1) andalso hd(Seqs) =:= 0 of
         true -> ok;
-        false -> warn("capture ~s: files present have seq ~w (gaps or no seq 0)", [Id, Seqs])
+        false -> warn("capture ~ts: files present have seq ~w (gaps or no seq 0)", [Id, Seqs])
     end.
 
 %%====================================================================
@@ -259,7 +273,7 @@ next_tick({Id, [F | Rest], none, D}) ->
             put(trailer_seen, false),
             next_tick({Id, Rest, {F, Src, first}, D});
         {error, Why} ->
-            warn("~s: ~s; file skipped", [Path, Why]), bump(files_skipped),
+            warn("~ts: ~s; file skipped", [Path, Why]), bump(files_skipped),
             next_tick({Id, Rest, none, D})
     end;
 next_tick({Id, Files, {F = #{path := Path}, Src, Pos}, D}) ->
@@ -268,13 +282,13 @@ next_tick({Id, Files, {F = #{path := Path}, Src, Pos}, D}) ->
             src_close(Src1),
             case get(trailer_seen) of
                 true -> ok;
-                false -> warn("~s: no {flame_dump_end, _} trailer: the file was cut short", [Path]),
+                false -> warn("~ts: no {flame_dump_end, _} trailer: the file was cut short", [Path]),
                          bump(files_without_trailer)
             end,
             next_tick({Id, Files, none, D});
         {{bad, Off, Why}, Src1} ->
             src_close(Src1),
-            warn("~s: ~s at byte ~B~s; converted what came before", [Path, Why, Off, src_where(Src1)]),
+            warn("~ts: ~s at byte ~B~s; converted what came before", [Path, Why, Off, src_where(Src1)]),
             bump(files_with_bad_tail),
             next_tick({Id, Files, none, D});
         {{term, T, _Off}, Src1} when Pos =:= first ->
@@ -315,7 +329,10 @@ tick_samples([{Pid, undefined} | Rest], Node, D, Acc) when is_pid(Pid) ->
     tick_samples(Rest, Node, D, Acc);
 tick_samples([_ | Rest], Node, D, Acc) ->
     bump({samples_skipped, malformed}),
-    tick_samples(Rest, Node, D, Acc).
+    tick_samples(Rest, Node, D, Acc);
+tick_samples(_Improper, _Node, D, Acc) ->
+    bump({samples_skipped, "improper sample list tail"}),
+    {lists:reverse(Acc), D}.
 
 sample(Pid, Items, Node, D) ->
     case [K || K <- ?REQUIRED, not lists:keymember(K, 1, Items)] of
@@ -378,7 +395,8 @@ dict_initial_call(Items) ->
 
 %% Pid text as pid_to_list on the sampled node, without < >.
 pid_text(Pid, Node) ->
-    case {node(Pid) =:= Node, term_to_binary(Pid)} of
+    %% a header without node: every sampled process is the node's own
+    case {node(Pid) =:= Node orelse Node =:= undefined, term_to_binary(Pid)} of
         {true, <<131, 88, _/binary>> = B} ->
             %% NEW_PID_EXT ends in ID:32, Serial:32, Creation:32
             Skip = byte_size(B) - 12,
@@ -406,7 +424,7 @@ frame({M, F, A, Loc}) when is_atom(M), is_atom(F) ->
     Ar = arity(A),
     File = case is_list(Loc) andalso lists:keyfind(file, 1, Loc) of
                {file, Fl} when is_list(Fl) -> Fl;
-               {file, Fl} when is_binary(Fl) -> binary_to_list(Fl);
+               {file, Fl} when is_binary(Fl) -> Fl;
                _ -> none
            end,
     Line = case is_list(Loc) andalso lists:keyfind(line, 1, Loc) of
@@ -459,8 +477,7 @@ flatten_recursion([]) -> [].
 %% Output
 %%====================================================================
 
-open_out(true) -> none;
-open_out(false) ->
+open_out(_) ->
     %% A raw file on fd 1 (append: never truncates what the shell opened);
     %% raw writes block, so output is flushed and back-pressured.
     case file:open("/dev/stdout", [append, raw, binary, {delayed_write, ?CHUNK, 1000}]) of
@@ -475,7 +492,7 @@ emit_tick(W, Id, Samples, St = #{last_wall := LW}) ->
     case maps:get(Id, LW, undefined) of
         Prev when is_integer(Prev), W < Prev ->
             bump(ticks_out_of_time_order),
-            warn("capture ~s: a tick at ~s is earlier than the one before it (~s)",
+            warn("capture ~ts: a tick at ~s is earlier than the one before it (~s)",
                  [Id, time_text(W), time_text(Prev)]);
         _ -> ok
     end,
@@ -486,9 +503,16 @@ emit_tick(W, Id, Samples, St = #{last_wall := LW}) ->
             T = time_text(W),
             case Samples of
                 [] -> ok;
-                _ -> write_out(Out, [sample_text(S, T) || S <- Samples])
+                _ -> write_out(Out, utf8([sample_text(S, T) || S <- Samples]))
             end,
             St1#{events := maps:get(events, St1) + length(Samples)}
+    end.
+
+%% Atom and file-name text is Unicode: written as UTF-8.
+utf8(Chars) ->
+    case unicode:characters_to_binary(Chars) of
+        B when is_binary(B) -> B;
+        _ -> unicode:characters_to_binary(io_lib:format("~tw", [Chars]))
     end.
 
 time_text(W) ->
@@ -506,21 +530,27 @@ total(#{comm := C, metrics := Ms}, St = #{totals := Tot, events := N}) ->
     Cat = maps:get(C, Tot, #{samples => 0, metrics => #{}}),
     #{samples := S, metrics := M0} = Cat,
     M1 = lists:foldl(fun({K, V, D}, M) ->
-                             Name = "erlang_" ++ a2l(K),
-                             M#{Name => maps:get(Name, M, 0) + V,
-                                Name ++ "_delta" => maps:get(Name ++ "_delta", M, 0) + D}
+                             case M of
+                                 #{K := {SV, SD}} -> M#{K := {SV + V, SD + D}};
+                                 _ -> M#{K => {V, D}}
+                             end
                      end, M0, Ms),
     St#{totals := Tot#{C => Cat#{samples := S + 1, metrics := M1}}, events := N + 1}.
 
-finish_out(none, #{totals := Tot, events := N}) ->
+finish_out(Out, #{summary := true, totals := Tot, events := N}) ->
+    Named = fun(M) ->
+                    lists:sort(lists:append(
+                                 [[{"erlang_" ++ a2l(K), SV}, {"erlang_" ++ a2l(K) ++ "_delta", SD}]
+                                  || {K, {SV, SD}} <- maps:to_list(M)]))
+            end,
     Cats = [[json_str(C), ": {\"samples\": ", integer_to_list(S), ", \"metrics\": {",
-             lists:join(", ", [[json_str(K), ": ", integer_to_list(V)]
-                               || {K, V} <- lists:sort(maps:to_list(M))]),
+             lists:join(", ", [[json_str(K), ": ", integer_to_list(V)] || {K, V} <- Named(M)]),
              "}}"]
             || {C, #{samples := S, metrics := M}} <- lists:sort(maps:to_list(Tot))],
     Json = ["{\"events\": ", integer_to_list(N), ", \"categories\": {",
             lists:join(", ", Cats), "}}\n"],
-    io:put_chars(standard_io, Json);
+    write_out(Out, utf8(Json)),
+    finish_out(Out, #{});
 finish_out({file, Fd}, _) -> ok = file:close(Fd);
 finish_out({io, _}, _) -> ok.
 
@@ -594,11 +624,11 @@ src_where(_) -> "".
 fill(S = #{buf := B}, N) when byte_size(B) >= N -> S;
 fill(S = #{eof := true}, _N) -> S;
 fill(S = #{kind := raw, fd := Fd, buf := B}, N) ->
-    Want = max(?CHUNK, N - byte_size(B)),
+    Want = min(max(?CHUNK, N - byte_size(B)), 16 * ?CHUNK),
     case file:read(Fd, Want) of
         {ok, More} -> fill(S#{buf := <<B/binary, More/binary>>}, N);
         eof -> S#{eof := true};
-        {error, R} -> warn("~s: read error ~p", [maps:get(path, S), R]), S#{eof := true}
+        {error, R} -> warn("~ts: read error ~p", [maps:get(path, S), R]), S#{eof := true}
     end;
 fill(S = #{kind := gzip, buf := B}, N) ->
     case gz_more(S) of
@@ -623,7 +653,7 @@ gz_more(S = #{fd := Fd, pending := P, open := Open, path := Path}) ->
     In = case P of <<>> -> gz_read(Fd); _ -> P end,
     case In of
         eof when Open ->
-            warn("~s: gzip stream ends inside a member (truncated)", [Path]),
+            warn("~ts: gzip stream ends inside a member (truncated)", [Path]),
             bump(gzip_truncated),
             {eof, S#{done := true}};
         eof ->
@@ -642,7 +672,7 @@ gz_more(S = #{fd := Fd, pending := P, open := Open, path := Path}) ->
 gz_garbage(S = #{path := Path}, In) ->
     case is_zeros(In) of
         true -> ok;
-        false -> warn("~s: bytes after the last gzip member are not gzip; ignored", [Path]),
+        false -> warn("~ts: bytes after the last gzip member are not gzip; ignored", [Path]),
                  bump(gzip_trailing_garbage)
     end,
     {eof, S#{done := true, pending := <<>>}}.
@@ -667,7 +697,7 @@ gz_feed(S = #{z := Z, prev := Prev, path := Path}, In) ->
             {iolist_to_binary(Out), S1}
     catch
         error:Why ->
-            warn("~s: gzip data corrupt (~p)", [Path, Why]),
+            warn("~ts: gzip data corrupt (~p)", [Path, Why]),
             bump(gzip_corrupt),
             {eof, S#{done := true, pending := <<>>}}
     end.

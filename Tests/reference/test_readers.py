@@ -447,6 +447,29 @@ def test_escript_hand_made_dumps(name):
 
 
 @needs_escript
+def test_escript_odd_shapes():
+    rc, out, err = run_ref(os.path.join(DUMPS, "odd.flame"))
+    with open(os.path.join(TESTDATA, "odd.expected.perf"), encoding="utf-8") as f:
+        assert out == f.read()
+    assert rc == 0
+    for msg in ["no capture id", "no {flame_dump_end, _} trailer", "samples_skipped malformed: 1",
+                "improper sample list tail: 1", "process gone (items undefined): 1"]:
+        assert msg in err
+
+
+@needs_escript
+def test_escript_never_crashes_on_junk(tmp_path):
+    (tmp_path / "random.bin").write_bytes(bytes(range(256)) * 20)
+    (tmp_path / "biglen.flame").write_bytes(b"\x7f\xff\xff\xff\x83abc")
+    (tmp_path / "empty.flame").write_bytes(b"")
+    (tmp_path / "concat.flame").write_bytes(b"\x83\x68\x02")
+    (tmp_path / "README.md").write_text("# not a dump\n")
+    rc, out, err = run_ref(str(tmp_path))
+    assert rc == 1 and out == "" and err.count("file skipped") == 5
+    assert "Traceback" not in err and "exception" not in err
+
+
+@needs_escript
 def test_escript_truncated_tail():
     rc, out, err = run_ref(os.path.join(DUMPS, "truncated.flame"))
     assert rc == 0

@@ -14,6 +14,9 @@
 %% arity, quoted-looking atoms, negative reductions and memory deltas, the
 %% minor_gcs reset, a sample missing an item (skipped; the next delta is
 %% taken against the sample before it), system and unknown terms.
+%% odd.flame (expected: odd.expected.perf) holds shapes a reader must
+%% survive: Unicode atoms and file names, a dead process, junk, an
+%% improper list, a header without capture id.
 
 main([Out]) ->
     ok = filelib:ensure_dir(filename:join(Out, "x")),
@@ -65,6 +68,28 @@ main([Out]) ->
                         || T <- [H(<<"other">>, 0, 1700000000000000, 0),
                                  {samples, 128456, [ASample]},
                                  Trailer]])),
+    %% odd shapes: no capture id or seq in the header, Unicode atoms and
+    %% file names, a binary file name, a dead process, a junk entry, an
+    %% improper sample list
+    Odd = pid(7, 0),
+    OddItems = fun(Red) ->
+                       [{status, running},
+                        {current_function, {'mödül', 'fün', 0}},
+                        {current_stacktrace,
+                         [{'mödül', 'fün', 0, [{file, "src/mödül.erl"}, {line, 3}]},
+                          {'Elixir.Foo.Bar', 'baz?', 2, [{file, <<"lib/foo/bär.ex"/utf8>>}, {line, 9}]}]},
+                        {initial_call, {'Elixir.Foo.Bar', 'baz?', 2}},
+                        {reductions, Red}, {message_queue_len, 0}, {memory, 10},
+                        {total_heap_size, 1},
+                        {garbage_collection, [{minor_gcs, 0}]},
+                        {garbage_collection_info, [{heap_size, 1}, {weird, not_an_int}]}]
+               end,
+    w(Out, "odd.flame",
+      iolist_to_binary([frame(term_to_binary(T))
+                        || T <- [{flame_dump, 1, #{started_at => 1000000, monotonic_start => 0}},
+                                 {samples, 500000, [{Odd, OddItems(1)}, {pid(8, 0), undefined},
+                                                    junk | {Odd, OddItems(2)}]},
+                                 {samples, 1500001, [{Odd, OddItems(3)}]}]])),
     ok;
 main(_) ->
     io:format(standard_error, "usage: make_testdata.escript OUTDIR~n", []),
