@@ -53,7 +53,7 @@
                     max_files => infinity,
                     duration_ms => infinity,
                     backtrace_depth => 64,
-                    max_procs_per_tick => 1000,
+                    max_procs_per_tick => 250,
                     system_interval_ms => 1000,
                     priority => normal,
                     capture => auto}).
