@@ -349,6 +349,30 @@ def test_firefox_on_flame_prof_shape():
 # pitfalls
 # --------------------------------------------------------------------------
 
+def test_all_five_readers_agree_on_the_portable_shape():
+    want_stacks = [["proc_lib:init_p/5", "lists:reverse/1:147"], ["gen_server:loop/7:437"]]
+    fk = fork.parse(GOOD)
+    assert [e["stack"][1:] for e in fk] == want_stacks
+    assert [e["category"] for e in fk] == ["running", "waiting"]
+    assert [e["metrics"]["erlang_memory"] for e in fk] == [(5, 0), (9, -2)]
+    assert [e["stack"][1:] for e in netflix.parse(GOOD)] == want_stacks
+    c = sc.parse(GOOD)
+    assert [(e["comm"], e["pid"], e["tid"], e["period"], e["stack"][1:]) for e in c] == [
+        ("running", "0", "85", 1, want_stacks[0]), ("waiting", "0", "86", 1, want_stacks[1])]
+    p = ss.parse(GOOD)
+    assert [(e["comm"], e["pid"], e["tid"], e["time"], e["stack"]) for e in p] == [
+        ("running", 0, 85, 1700000000.1, want_stacks[0]),
+        ("waiting", 0, 86, 1700000000.2, want_stacks[1])]
+    assert ff.detect(GOOD) == "perf"
+    f = ff.parse(GOOD)
+    assert [(e["comm"], e["pid"], e["tid"], e["time"], [x.split(" (in ")[0] for x in e["stack"]])
+            for e in f] == [("running", 0, 85, 1700000000100.0, want_stacks[0]),
+                            ("waiting", 0, 86, 1700000000200.0, want_stacks[1])]
+    fork.heatmap(GOOD)
+    fork.flame_graph(GOOD, "erlang_memory_delta")
+    netflix.heatmap(GOOD)
+
+
 def test_pitfalls_good_text_is_clean():
     assert pitfalls.check(GOOD) == []
 
