@@ -125,21 +125,24 @@ extension Term {
             if let byNode = nonZero(compareAtoms(a + 1, b + 1)) { return byNode }
             return na.aux == nb.aux ? 0 : (na.aux < nb.aux ? -1 : 1)
         case .port:
-            if na.value != nb.value { return na.value < nb.value ? -1 : 1 }
-            if let byNode = nonZero(compareAtoms(a + 1, b + 1)) { return byNode }
-            return na.aux == nb.aux ? 0 : (na.aux < nb.aux ? -1 : 1)
+            // Unlike pids, ports order by node (name, then creation) before their number.
+            if let byNode = nonZero(compareNodes(a, b)) { return byNode }
+            return na.value == nb.value ? 0 : (na.value < nb.value ? -1 : 1)
         case .reference:
-            if let byNode = nonZero(compareAtoms(a + 1, b + 1)) { return byNode }
-            // The last id word is the most significant, as in the printed form.
+            if let byNode = nonZero(compareNodes(a, b)) { return byNode }
+            // The ids are one number, the last word the most significant (as printed);
+            // missing high words count as zero, so [5] and [5,0,0] are the same reference.
             let wa = referenceWords(a), wb = referenceWords(b)
-            if wa.count != wb.count { return wa.count < wb.count ? -1 : 1 }
-            for (p, q) in zip(wa.reversed(), wb.reversed()) where p != q { return p < q ? -1 : 1 }
-            return na.aux == nb.aux ? 0 : (na.aux < nb.aux ? -1 : 1)
+            for i in stride(from: max(wa.count, wb.count) - 1, through: 0, by: -1) {
+                let p = i < wa.count ? wa[i] : 0, q = i < wb.count ? wb[i] : 0
+                if p != q { return p < q ? -1 : 1 }
+            }
+            return 0
         case .localFun, .export:
             // Local funs sort before export funs, as on the BEAM.
             if na.kind != nb.kind { return na.kind == .localFun ? -1 : 1 }
+            if na.kind == .localFun { return queueLocalFun(a, b, &work) }
             let ca = children(of: a), cb = children(of: b)
-            if ca.count != cb.count { return ca.count < cb.count ? -1 : 1 }
             for i in ca.indices.reversed() { work.append((.node(ca[i]), .node(cb[i]))) }
         default:
             return 0
@@ -148,6 +151,38 @@ extension Term {
     }
 
     private func nonZero(_ value: Int) -> Int? { value == 0 ? nil : value }
+
+    /// The node of a pid, port or reference (its first child): by name, then by creation.
+    private func compareNodes(_ a: Int, _ b: Int) -> Int {
+        if let byName = nonZero(compareAtoms(a + 1, b + 1)) { return byName }
+        let ca = nodes[a].aux, cb = nodes[b].aux
+        return ca == cb ? 0 : (ca < cb ? -1 : 1)
+    }
+
+    /// Local funs as OTP 25 orders them: module, then the Index field, then the old
+    /// uniq, then the number of free variables, then the free variables. The old
+    /// index, the 16-byte uniq, the arity and the creator pid take no part (funs
+    /// differing only there are equal). Index and old uniq compare by the sign of
+    /// their 32-bit wrapping difference, as the BEAM's C code does, so 1 sorts
+    /// after 0xFFFFFFFF.
+    private func queueLocalFun(_ a: Int, _ b: Int, _ work: inout [(Operand, Operand)]) -> Int {
+        if let byModule = nonZero(compareAtoms(a + 1, b + 1)) { return byModule }
+        func wrapped(_ x: UInt32, _ y: UInt32) -> Int {
+            let difference = Int32(bitPattern: x &- y)
+            return difference == 0 ? 0 : (difference < 0 ? -1 : 1)
+        }
+        if let byIndex = nonZero(wrapped(UInt32(truncatingIfNeeded: nodes[a].value), UInt32(truncatingIfNeeded: nodes[b].value))) {
+            return byIndex
+        }
+        let uniqA = child(2, of: a), uniqB = child(2, of: b)
+        let ua = UInt32(truncatingIfNeeded: integerValue(uniqA) ?? 0), ub = UInt32(truncatingIfNeeded: integerValue(uniqB) ?? 0)
+        if let byUniq = nonZero(wrapped(ua, ub)) { return byUniq }
+        let na = nodes[a].count, nb = nodes[b].count
+        if na != nb { return na < nb ? -1 : 1 }
+        let ca = children(of: a).dropFirst(4), cb = children(of: b).dropFirst(4)
+        for (x, y) in zip(ca, cb).reversed() { work.append((.node(x), .node(y))) }
+        return 0
+    }
 
     /// A list's elements in order, following tails that are lists, and its final tail.
     func listElements(_ index: Int) -> ([Operand], Operand) {
