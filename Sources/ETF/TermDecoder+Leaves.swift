@@ -132,22 +132,34 @@ extension TermDecoder {
         throw reader.error(.unexpectedTag(expected: "\(expected) in \(ETFTag.name(owner) ?? "term")"), tag: next)
     }
 
-    /// Parses FLOAT_EXT's 31-byte `"%.20e"` text: digits, sign, point and exponent
-    /// before a NUL padding. Returns nil for anything else or a non-finite value.
+    /// Parses FLOAT_EXT's 31-byte `"%.20e"` text with the syntax the BEAM accepts
+    /// (erts `sys_chars_to_double`): `[+-]DIGITS[.,]DIGITS[(e|E)[+-]DIGITS]`, then
+    /// a NUL within the 31 bytes. No spaces, no missing digits on either side of
+    /// the point; `,` is read as the point. Returns nil for anything else or a
+    /// non-finite value (an underflow is 0.0, as on the BEAM).
     static func parseFloatString(_ bytes: UnsafeRawBufferPointer) -> Double? {
         var text = ""
-        for byte in bytes {
-            if byte == 0 { break }
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"),
-                UInt8(ascii: "+"), UInt8(ascii: "-"):
-                text.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: " "):
-                continue
-            default:
-                return nil
-            }
+        var i = 0
+        func isDigit(_ index: Int) -> Bool { index < bytes.count && bytes[index] >= 0x30 && bytes[index] <= 0x39 }
+        func take(_ byte: UInt8) {
+            text.unicodeScalars.append(Unicode.Scalar(byte))
+            i += 1
         }
+        func digits() -> Bool {
+            guard isDigit(i) else { return false }
+            while isDigit(i) { take(bytes[i]) }
+            return true
+        }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { take(bytes[i]) }
+        guard digits(), i < bytes.count, bytes[i] == UInt8(ascii: ".") || bytes[i] == UInt8(ascii: ",") else { return nil }
+        take(UInt8(ascii: "."))
+        guard digits() else { return nil }
+        if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            take(UInt8(ascii: "e"))
+            if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { take(bytes[i]) }
+            guard digits() else { return nil }
+        }
+        guard i < bytes.count, bytes[i] == 0 else { return nil }
         guard let value = Double(text), value.isFinite else { return nil }
         return value
     }
