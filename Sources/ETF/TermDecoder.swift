@@ -273,10 +273,16 @@ public struct TermDecoder {
             child = Int(term.nodes[child].end)  // skip the key
             child = Int(term.nodes[child].end)  // skip the value
         }
-        let snapshot = term
-        keyScratch.sort { snapshot.compare($0, $1) < 0 }
-        for i in keyScratch.indices.dropFirst() where snapshot.compare(keyScratch[i - 1], keyScratch[i]) == 0 {
-            throw reader.error(.duplicateMapKey, tag: ETFTag.map, at: tagOffset)
+        do {
+            // The copy shares the arena's storage and must be gone before the arena
+            // is written below, or that write copies every node: once per map, which
+            // makes a term of many maps quadratic wherever the optimizer does not end
+            // the copy's life early (debug builds).
+            let snapshot = term
+            keyScratch.sort { snapshot.compare($0, $1) < 0 }
+            for i in keyScratch.indices.dropFirst() where snapshot.compare(keyScratch[i - 1], keyScratch[i]) == 0 {
+                throw reader.error(.duplicateMapKey, tag: ETFTag.map, at: tagOffset)
+            }
         }
         term.nodes[index].aux = UInt32(term.mapKeyOrder.count)
         term.mapKeyOrder.append(contentsOf: keyScratch.lazy.map { UInt32($0) })
