@@ -140,8 +140,8 @@ public struct TermDecoder {
                 }
             case ETFTag.list:
                 let length = try reader.readUInt32(tag: tag)
-                // Each element and the tail take at least one byte.
-                try reader.requireClaim(UInt64(length) + 1, minimumBytesEach: 1, field: "list length", tag: tag)
+                // Each element takes at least one byte (so does the tail, found missing when read).
+                try reader.requireClaim(UInt64(length), minimumBytesEach: 1, field: "list length", tag: tag)
                 if length == 0 {
                     // binary_to_term reads a zero-length list as its tail alone.
                     continue

@@ -50,7 +50,7 @@ public enum TermExtent {
                 case ETFTag.string: _ = try reader.skipBytes(Int(try reader.readUInt16(tag: tag)), tag: tag)
                 case ETFTag.list:
                     let length = try reader.readUInt32(tag: tag)
-                    try claim(UInt64(length) + 1, 1, "list length")
+                    try claim(UInt64(length), 1, "list length")
                     pending += Int(length) + 1
                 case ETFTag.binary:
                     let length = try reader.readUInt32(tag: tag)
