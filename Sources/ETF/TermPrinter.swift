@@ -231,7 +231,13 @@ public struct TermPrinter: Sendable {
     @discardableResult
     private func appendNodePrefix(_ term: Term, node: Int, _ out: inout [UInt8]) -> Bool {
         let name = term.payload(of: node)
-        let local = name.elementsEqual(localNodeUTF8) && (term.nodes[node].flags == 1 || name.allSatisfy { $0 < 0x80 })
+        let local: Bool
+        if term.nodes[node].flags == 1 || name.allSatisfy({ $0 < 0x80 }) {
+            local = name.elementsEqual(localNodeUTF8)
+        } else {
+            // Latin-1 bytes (ATOM_EXT, SMALL_ATOM_EXT) with characters past ASCII: compare as UTF-8.
+            local = term.atomText(node).utf8.elementsEqual(localNodeUTF8)
+        }
         if local {
             out.append(UInt8(ascii: "0"))
         } else {
