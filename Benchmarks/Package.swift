@@ -22,6 +22,10 @@ let package = Package(
         // Deterministic, realistic flame dump frames encoded straight to ETF bytes.
         .target(name: "DumpSynth"),
         .executableTarget(name: "dumpsynth", dependencies: ["DumpSynth"]),
+        // A bare decode loop to run under perf or valgrind.
+        .executableTarget(
+            name: "decodeprof",
+            dependencies: ["DumpSynth", .product(name: "ETF", package: "flameconv")]),
         .executableTarget(
             name: "DecodeBenchmarks",
             dependencies: [
