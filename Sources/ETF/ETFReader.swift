@@ -29,36 +29,53 @@ public struct ETFReader {
     }
 
     /// Throws unless `count` more bytes are available.
-    @inlinable
+    @inlinable @inline(__always)
     public func require(_ count: Int, tag: UInt8?) throws(ETFError) {
         if count > remaining {
-            throw error(.truncated(needed: UInt64(count), available: remaining), tag: tag)
+            throw truncated(needing: count, tag: tag)
         }
+    }
+
+    /// The error of a read that needs `count` bytes more than remain. Kept out of
+    /// line so that the inlined reads stay a compare and a load.
+    @usableFromInline @inline(never)
+    func truncated(needing count: Int, tag: UInt8?) -> ETFError {
+        error(.truncated(needed: UInt64(count), available: remaining), tag: tag)
     }
 
     /// Throws unless a length field's claim of `count` items of at least
     /// `minimumBytesEach` bytes could fit in what remains. Checked before any
     /// allocation sized by the claim.
-    @inlinable
+    @inlinable @inline(__always)
     public func requireClaim(_ count: UInt64, minimumBytesEach: UInt64, field: StaticString, tag: UInt8) throws(ETFError) {
         let available = UInt64(remaining)
         let (total, overflow) = count.multipliedReportingOverflow(by: minimumBytesEach)
         if overflow || total > available {
-            throw error(.lengthExceedsInput(field: "\(field)", claimed: count, available: remaining), tag: tag)
+            throw claimError(count, field: field, tag: tag)
         }
     }
 
-    @inlinable
+    @usableFromInline @inline(never)
+    func endOfInput(tag: UInt8?) -> ETFError {
+        error(.truncated(needed: 1, available: 0), tag: tag)
+    }
+
+    @usableFromInline @inline(never)
+    func claimError(_ count: UInt64, field: StaticString, tag: UInt8) -> ETFError {
+        error(.lengthExceedsInput(field: "\(field)", claimed: count, available: remaining), tag: tag)
+    }
+
+    @inlinable @inline(__always)
     public mutating func readUInt8(tag: UInt8?) throws(ETFError) -> UInt8 {
         guard position < bytes.count else {
-            throw error(.truncated(needed: 1, available: 0), tag: tag)
+            throw endOfInput(tag: tag)
         }
         let value = bytes[position]
         position &+= 1
         return value
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readUInt16(tag: UInt8?) throws(ETFError) -> UInt16 {
         try require(2, tag: tag)
         let value = UInt16(bytes[position]) << 8 | UInt16(bytes[position &+ 1])
@@ -66,7 +83,7 @@ public struct ETFReader {
         return value
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readUInt32(tag: UInt8?) throws(ETFError) -> UInt32 {
         try require(4, tag: tag)
         let value = bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)
@@ -74,7 +91,7 @@ public struct ETFReader {
         return UInt32(bigEndian: value)
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func readUInt64(tag: UInt8?) throws(ETFError) -> UInt64 {
         try require(8, tag: tag)
         let value = bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self)
@@ -83,7 +100,7 @@ public struct ETFReader {
     }
 
     /// Consumes `count` bytes and returns where they start.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func skipBytes(_ count: Int, tag: UInt8?) throws(ETFError) -> Int {
         try require(count, tag: tag)
         let start = position
