@@ -1,19 +1,23 @@
 /// Leaf terms, and the fixed fields of pids, ports, references, exports and funs.
 extension TermDecoder {
-    func appendInteger(tag: UInt8, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
-        let index = term.nodes.count
+    @inline(__always)
+    func appendInteger(tag: UInt8, _ reader: inout ETFReader, _ out: inout NodeWriter) throws(ETFError) {
+        let index = out.count
         switch tag {
         case ETFTag.smallInteger:
             let value = try reader.readUInt8(tag: tag)
-            term.nodes.append(TermNode(kind: .integer, end: UInt32(index + 1), value: UInt64(value)))
-            return
+            out.append(TermNode(kind: .integer, end: UInt32(index + 1), value: UInt64(value)))
         case ETFTag.integer:
             let value = Int32(bitPattern: try reader.readUInt32(tag: tag))
-            term.nodes.append(TermNode(kind: .integer, end: UInt32(index + 1), value: UInt64(bitPattern: Int64(value))))
-            return
+            out.append(TermNode(kind: .integer, end: UInt32(index + 1), value: UInt64(bitPattern: Int64(value))))
         default:
-            break
+            try appendBignum(tag: tag, &reader, &out)
         }
+    }
+
+    /// SMALL_BIG_EXT and LARGE_BIG_EXT: an integer node when the value fits Int64.
+    func appendBignum(tag: UInt8, _ reader: inout ETFReader, _ out: inout NodeWriter) throws(ETFError) {
+        let index = out.count
         let count = tag == ETFTag.smallBig ? UInt32(try reader.readUInt8(tag: tag)) : try reader.readUInt32(tag: tag)
         let negative = try reader.readUInt8(tag: tag) != 0
         try reader.requireClaim(UInt64(count), minimumBytesEach: 1, field: "bignum byte count", tag: tag)
@@ -27,19 +31,20 @@ extension TermDecoder {
                 magnitude = magnitude << 8 | UInt64(reader.byte(at: start + i))
             }
             if !negative, magnitude <= UInt64(Int64.max) {
-                term.nodes.append(TermNode(kind: .integer, end: UInt32(index + 1), value: magnitude))
+                out.append(TermNode(kind: .integer, end: UInt32(index + 1), value: magnitude))
                 return
             }
             if negative, magnitude <= UInt64(Int64.max) + 1 {
                 let value = magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
-                term.nodes.append(TermNode(kind: .integer, end: UInt32(index + 1), value: UInt64(bitPattern: value)))
+                out.append(TermNode(kind: .integer, end: UInt32(index + 1), value: UInt64(bitPattern: value)))
                 return
             }
         }
-        term.nodes.append(TermNode(kind: .bigInteger, flags: negative ? 1 : 0, end: UInt32(index + 1), value: TermNode.payload(start: start, length: length)))
+        out.append(TermNode(kind: .bigInteger, flags: negative ? 1 : 0, end: UInt32(index + 1), value: TermNode.payload(start: start, length: length)))
     }
 
-    func appendAtom(tag: UInt8, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
+    @inline(__always)
+    func appendAtom(tag: UInt8, _ reader: inout ETFReader, _ out: inout NodeWriter) throws(ETFError) {
         let tagPosition = reader.position - 1
         let isSmall = tag == ETFTag.smallAtom || tag == ETFTag.smallAtomUTF8
         let length = isSmall ? Int(try reader.readUInt8(tag: tag)) : Int(try reader.readUInt16(tag: tag))
@@ -55,48 +60,59 @@ extension TermDecoder {
         if characters > 255 {
             throw reader.error(.atomTooLong(characters: characters), tag: tag, at: tagPosition)
         }
-        term.nodes.append(TermNode(kind: .atom, flags: isUTF8 ? 1 : 0, count: UInt32(characters), end: UInt32(term.nodes.count + 1), value: TermNode.payload(start: start, length: length)))
+        out.append(TermNode(kind: .atom, flags: isUTF8 ? 1 : 0, count: UInt32(characters), end: UInt32(out.count + 1), value: TermNode.payload(start: start, length: length)))
+    }
+
+    @inline(__always)
+    static func isAtomTag(_ tag: UInt8) -> Bool {
+        tag == ETFTag.atom || tag == ETFTag.smallAtom || tag == ETFTag.atomUTF8 || tag == ETFTag.smallAtomUTF8
     }
 
     /// The atom that names a fun's or export's module or function.
-    func appendAtomChild(owner: UInt8, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
-        try requireTag(in: [ETFTag.atom, ETFTag.smallAtom, ETFTag.atomUTF8, ETFTag.smallAtomUTF8], expected: "an atom", owner: owner, &reader)
+    func appendAtomChild(owner: UInt8, _ reader: inout ETFReader, _ out: inout NodeWriter) throws(ETFError) {
+        try requireTag(Self.isAtomTag, expected: "an atom", owner: owner, &reader)
         let tag = try reader.readUInt8(tag: owner)
-        try appendAtom(tag: tag, &reader, &term)
+        try appendAtom(tag: tag, &reader, &out)
     }
 
     /// The node name of a pid, port or reference.
-    func appendNodeAtom(owner: UInt8, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
-        try requireTag(in: [ETFTag.atom, ETFTag.smallAtom, ETFTag.atomUTF8, ETFTag.smallAtomUTF8], expected: "a node name atom", owner: owner, &reader)
+    @inline(__always)
+    func appendNodeAtom(owner: UInt8, _ reader: inout ETFReader, _ out: inout NodeWriter) throws(ETFError) {
+        try requireTag(Self.isAtomTag, expected: "a node name atom", owner: owner, &reader)
         let tag = try reader.readUInt8(tag: owner)
-        try appendAtom(tag: tag, &reader, &term)
+        try appendAtom(tag: tag, &reader, &out)
     }
 
     /// A fun's old index or old uniq: SMALL_INTEGER_EXT or INTEGER_EXT.
-    func appendSmallIntegerChild(owner: UInt8, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
-        try requireTag(in: [ETFTag.smallInteger, ETFTag.integer], expected: "an integer", owner: owner, &reader)
+    func appendSmallIntegerChild(owner: UInt8, _ reader: inout ETFReader, _ out: inout NodeWriter) throws(ETFError) {
+        try requireTag({ $0 == ETFTag.smallInteger || $0 == ETFTag.integer }, expected: "an integer", owner: owner, &reader)
         let tag = try reader.readUInt8(tag: owner)
-        try appendInteger(tag: tag, &reader, &term)
+        try appendInteger(tag: tag, &reader, &out)
     }
 
-    /// A fun's creator pid.
-    func appendPidChild(owner: UInt8, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
-        try requireTag(in: [ETFTag.newPid, ETFTag.pid], expected: "a pid", owner: owner, &reader)
-        let tag = try reader.readUInt8(tag: owner)
-        let index = term.nodes.count
-        term.nodes.append(TermNode(kind: .pid, end: 0))
-        try appendNodeAtom(owner: tag, &reader, &term)
+    /// NEW_PID_EXT or PID_EXT, whose tag was just read: the pid node, then its node atom.
+    func appendPid(tag: UInt8, _ reader: inout ETFReader, _ out: inout NodeWriter) throws(ETFError) {
+        let index = out.count
+        out.append(TermNode(kind: .pid, end: 0))
+        try appendNodeAtom(owner: tag, &reader, &out)
         let id = try reader.readUInt32(tag: tag)
         let serial = try reader.readUInt32(tag: tag)
         let creation = tag == ETFTag.newPid ? try reader.readUInt32(tag: tag) : UInt32(try reader.readUInt8(tag: tag))
-        term.nodes[index].value = UInt64(id) << 32 | UInt64(serial)
-        term.nodes[index].aux = creation
-        term.nodes[index].end = UInt32(term.nodes.count)
+        out[index].value = UInt64(id) << 32 | UInt64(serial)
+        out[index].aux = creation
+        out[index].end = UInt32(out.count)
     }
 
-    func appendReference(tag: UInt8, tagPosition: Int, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
-        let index = term.nodes.count
-        term.nodes.append(TermNode(kind: .reference, end: 0))
+    /// A fun's creator pid.
+    func appendPidChild(owner: UInt8, _ reader: inout ETFReader, _ out: inout NodeWriter) throws(ETFError) {
+        try requireTag({ $0 == ETFTag.newPid || $0 == ETFTag.pid }, expected: "a pid", owner: owner, &reader)
+        let tag = try reader.readUInt8(tag: owner)
+        try appendPid(tag: tag, &reader, &out)
+    }
+
+    func appendReference(tag: UInt8, tagPosition: Int, _ reader: inout ETFReader, _ out: inout NodeWriter) throws(ETFError) {
+        let index = out.count
+        out.append(TermNode(kind: .reference, end: 0))
         var words = 1
         if tag != ETFTag.reference {
             words = Int(try reader.readUInt16(tag: tag))
@@ -104,7 +120,7 @@ extension TermDecoder {
                 throw reader.error(.badReferenceLength(words), tag: tag, at: tagPosition)
             }
         }
-        try appendNodeAtom(owner: tag, &reader, &term)
+        try appendNodeAtom(owner: tag, &reader, &out)
         var creation: UInt32
         var idsStart: Int
         if tag == ETFTag.reference {
@@ -114,22 +130,29 @@ extension TermDecoder {
             creation = tag == ETFTag.newerReference ? try reader.readUInt32(tag: tag) : UInt32(try reader.readUInt8(tag: tag))
             idsStart = try reader.skipBytes(words * 4, tag: tag)
         }
-        term.nodes[index].count = UInt32(words)
-        term.nodes[index].aux = creation
-        term.nodes[index].value = TermNode.payload(start: idsStart, length: words * 4)
-        term.nodes[index].end = UInt32(term.nodes.count)
+        out[index].count = UInt32(words)
+        out[index].aux = creation
+        out[index].value = TermNode.payload(start: idsStart, length: words * 4)
+        out[index].end = UInt32(out.count)
     }
 
-    private func requireTag(in tags: [UInt8], expected: String, owner: UInt8, _ reader: inout ETFReader) throws(ETFError) {
+    /// Throws unless the next byte is a tag `accepted` takes.
+    @inline(__always)
+    private func requireTag(_ accepted: (UInt8) -> Bool, expected: String, owner: UInt8, _ reader: inout ETFReader) throws(ETFError) {
         guard reader.remaining > 0 else {
             throw reader.error(.truncated(needed: 1, available: 0), tag: owner)
         }
         let next = reader.byte(at: reader.position)
-        if tags.contains(next) { return }
+        if accepted(next) { return }
+        throw Self.wrongTag(next, expected: expected, owner: owner, reader)
+    }
+
+    @inline(never)
+    private static func wrongTag(_ next: UInt8, expected: String, owner: UInt8, _ reader: ETFReader) -> ETFError {
         if let why = ETFTag.unsupportedReason(next) {
-            throw reader.error(.unsupportedTag(why), tag: next)
+            return reader.error(.unsupportedTag(why), tag: next)
         }
-        throw reader.error(.unexpectedTag(expected: "\(expected) in \(ETFTag.name(owner) ?? "term")"), tag: next)
+        return reader.error(.unexpectedTag(expected: "\(expected) in \(ETFTag.name(owner) ?? "term")"), tag: next)
     }
 
     /// Parses FLOAT_EXT's 31-byte `"%.20e"` text with the syntax the BEAM accepts

@@ -7,17 +7,8 @@
 public struct TermDecoder {
     public var limits: ETFLimits
 
-    /// An open container: which node, how many children are still to come.
-    private struct OpenContainer {
-        var node: Int
-        var remaining: Int
-        /// Where its tag stands, for errors found when it closes.
-        var tagOffset: Int
-        /// For a fun: the position its declared size says it ends at.
-        var expectedEnd: Int
-    }
-
-    private var stack: [OpenContainer] = []
+    /// Open containers, innermost last; reused across decodes.
+    private var stack = ContainerStack()
     private var keyScratch: [Int] = []
 
     public init(limits: ETFLimits = .default) {
@@ -89,176 +80,267 @@ public struct TermDecoder {
         if let failure { throw failure }
     }
 
+    /// Why the decoding loop handed control back to `decodeBody`.
+    private enum Pause {
+        /// The term is complete.
+        case done
+        /// The arena needs more slots before the next tag.
+        case needRoom
+        /// A map closed: its keys must be put in order, which reads the arena as a `Term`.
+        /// The loop resumes with the rest of the containers that map completes.
+        case orderMap(node: Int, tagOffset: Int)
+        case failed(ETFError)
+    }
+
+    /// What the loop keeps between pauses.
+    private struct LoopState {
+        /// Nodes decoded so far: the index the next node takes.
+        var nodes = 0
+        /// Open containers.
+        var depth = 0
+        /// Children the innermost open container still expects (its entry on the
+        /// stack is brought up to date only when another container opens inside it).
+        var remaining = 0
+        /// Resume by completing a child (the map just ordered) rather than reading a tag.
+        var resumeClosing = false
+    }
+
+    /// The most nodes one tag adds: a fun's own node, its module atom, two integers,
+    /// and its creator pid with the pid's node atom.
+    private static let nodesPerTag = 6
+
     private mutating func decodeBody(_ reader: inout ETFReader, into term: inout Term) throws(ETFError) {
-        term.nodes.removeAll(keepingCapacity: true)
         term.mapKeyOrder.removeAll(keepingCapacity: true)
-        stack.removeAll(keepingCapacity: true)
-        let maxNodes = limits.maxNodes
-        let maxDepth = limits.maxDepth
-
+        if !isKnownUniquelyReferenced(&stack) { stack = ContainerStack() }
+        // The arena is written through a pointer, not appended to: `term.nodes` holds
+        // initialized slots (the previous term's nodes, then placeholders added as
+        // needed) that the loop overwrites, and is cut to the nodes decoded at the end.
+        var state = LoopState()
+        defer { term.nodes.removeLast(term.nodes.count - state.nodes) }
         while true {
-            if term.nodes.count >= maxNodes {
-                throw reader.error(.tooManyNodes(limit: maxNodes), tag: nil)
+            let free = term.nodes.count - state.nodes
+            if free <= Self.nodesPerTag {
+                // Small steps, so the slots are still in cache when the loop writes them.
+                let more = max(4096, min(term.nodes.count / 8, 1 << 16))
+                term.nodes.append(contentsOf: repeatElement(TermNode(kind: .emptyList, end: 0), count: more))
             }
-            let tagPosition = reader.position
-            let tag = try reader.readUInt8(tag: nil)
-            let index = term.nodes.count
-            var opened = 0  // children a container just opened expects
-            var openedEnd = -1
-
-            switch tag {
-            case ETFTag.smallInteger, ETFTag.integer, ETFTag.smallBig, ETFTag.largeBig:
-                try appendInteger(tag: tag, &reader, &term)
-            case ETFTag.newFloat:
-                let bits = try reader.readUInt64(tag: tag)
-                guard Double(bitPattern: bits).isFinite else {
-                    throw reader.error(.nonFiniteFloat, tag: tag, at: tagPosition)
+            let stack = self.stack
+            let pause = term.nodes.withUnsafeMutableBufferPointer { buffer -> Pause in
+                do throws(ETFError) {
+                    return try run(&reader, buffer.baseAddress!, slots: buffer.count, stack, &state)
+                } catch {
+                    return .failed(error)
                 }
-                term.nodes.append(TermNode(kind: .float, end: UInt32(index + 1), value: bits))
-            case ETFTag.float:
-                let start = try reader.skipBytes(31, tag: tag)
-                guard let value = Self.parseFloatString(reader.slice(start, 31)) else {
-                    throw reader.error(.badFloatString, tag: tag, at: tagPosition)
-                }
-                term.nodes.append(TermNode(kind: .float, end: UInt32(index + 1), value: value.bitPattern))
-            case ETFTag.atom, ETFTag.smallAtom, ETFTag.atomUTF8, ETFTag.smallAtomUTF8:
-                try appendAtom(tag: tag, &reader, &term)
-            case ETFTag.smallTuple, ETFTag.largeTuple:
-                let arity = tag == ETFTag.smallTuple ? UInt32(try reader.readUInt8(tag: tag)) : try reader.readUInt32(tag: tag)
-                try reader.requireClaim(UInt64(arity), minimumBytesEach: 1, field: "tuple arity", tag: tag)
-                term.nodes.append(TermNode(kind: .tuple, count: arity, end: UInt32(index + 1)))
-                opened = Int(arity)
-            case ETFTag.nil:
-                term.nodes.append(TermNode(kind: .emptyList, end: UInt32(index + 1)))
-            case ETFTag.string:
-                let length = Int(try reader.readUInt16(tag: tag))
-                let start = try reader.skipBytes(length, tag: tag)
-                if length == 0 {
-                    term.nodes.append(TermNode(kind: .emptyList, end: UInt32(index + 1)))
-                } else {
-                    term.nodes.append(TermNode(kind: .byteList, count: UInt32(length), end: UInt32(index + 1), value: TermNode.payload(start: start, length: length)))
-                }
-            case ETFTag.list:
-                let length = try reader.readUInt32(tag: tag)
-                // Each element takes at least one byte (so does the tail, found missing when read).
-                try reader.requireClaim(UInt64(length), minimumBytesEach: 1, field: "list length", tag: tag)
-                if length == 0 {
-                    // binary_to_term reads a zero-length list as its tail alone.
-                    continue
-                }
-                term.nodes.append(TermNode(kind: .list, count: length, end: UInt32(index + 1)))
-                opened = Int(length) + 1
-            case ETFTag.binary:
-                let length = try reader.readUInt32(tag: tag)
-                try reader.requireClaim(UInt64(length), minimumBytesEach: 1, field: "binary length", tag: tag)
-                let start = try reader.skipBytes(Int(length), tag: tag)
-                term.nodes.append(TermNode(kind: .binary, end: UInt32(index + 1), value: TermNode.payload(start: start, length: Int(length))))
-            case ETFTag.bitBinary:
-                let length = try reader.readUInt32(tag: tag)
-                let bits = try reader.readUInt8(tag: tag)
-                try reader.requireClaim(UInt64(length), minimumBytesEach: 1, field: "bitstring length", tag: tag)
-                let start = try reader.skipBytes(Int(length), tag: tag)
-                if length == 0 ? bits != 0 : (bits == 0 || bits > 8) {
-                    throw reader.error(.badBitCount(bits), tag: tag, at: tagPosition)
-                }
-                let kind: TermKind = (bits == 8 || length == 0) ? .binary : .bitstring
-                term.nodes.append(TermNode(kind: kind, flags: kind == .bitstring ? bits : 0, end: UInt32(index + 1), value: TermNode.payload(start: start, length: Int(length))))
-            case ETFTag.map:
-                let pairs = try reader.readUInt32(tag: tag)
-                try reader.requireClaim(UInt64(pairs), minimumBytesEach: 2, field: "map size", tag: tag)
-                term.nodes.append(TermNode(kind: .map, count: pairs, end: UInt32(index + 1)))
-                opened = Int(pairs) * 2
-            case ETFTag.newPid, ETFTag.pid:
-                term.nodes.append(TermNode(kind: .pid, end: 0))
-                try appendNodeAtom(owner: tag, &reader, &term)
-                let id = try reader.readUInt32(tag: tag)
-                let serial = try reader.readUInt32(tag: tag)
-                let creation = tag == ETFTag.newPid ? try reader.readUInt32(tag: tag) : UInt32(try reader.readUInt8(tag: tag))
-                term.nodes[index].value = UInt64(id) << 32 | UInt64(serial)
-                term.nodes[index].aux = creation
-                term.nodes[index].end = UInt32(term.nodes.count)
-            case ETFTag.port, ETFTag.newPort, ETFTag.v4Port:
-                term.nodes.append(TermNode(kind: .port, end: 0))
-                try appendNodeAtom(owner: tag, &reader, &term)
-                let id = tag == ETFTag.v4Port ? try reader.readUInt64(tag: tag) : UInt64(try reader.readUInt32(tag: tag))
-                let creation = tag == ETFTag.port ? UInt32(try reader.readUInt8(tag: tag)) : try reader.readUInt32(tag: tag)
-                term.nodes[index].value = id
-                term.nodes[index].aux = creation
-                term.nodes[index].end = UInt32(term.nodes.count)
-            case ETFTag.reference, ETFTag.newReference, ETFTag.newerReference:
-                try appendReference(tag: tag, tagPosition: tagPosition, &reader, &term)
-            case ETFTag.export:
-                term.nodes.append(TermNode(kind: .export, end: 0))
-                try appendAtomChild(owner: tag, &reader, &term)
-                try appendAtomChild(owner: tag, &reader, &term)
-                let arityPosition = reader.position
-                try appendSmallIntegerChild(owner: tag, &reader, &term)
-                guard let arity = term.integerValue(term.nodes.count - 1), (0...255).contains(arity) else {
-                    throw reader.error(.unexpectedTag(expected: "an arity from 0 to 255"), tag: tag, at: arityPosition)
-                }
-                term.nodes[index].end = UInt32(term.nodes.count)
-            case ETFTag.newFun:
-                let sizeFieldStart = reader.position
-                let size = try reader.readUInt32(tag: tag)
-                let arity = try reader.readUInt8(tag: tag)
-                _ = try reader.skipBytes(16, tag: tag)  // uniq: an MD5 that printing does not use
-                let funIndex = try reader.readUInt32(tag: tag)
-                let free = try reader.readUInt32(tag: tag)
-                try reader.requireClaim(UInt64(free), minimumBytesEach: 1, field: "fun free-variable count", tag: tag)
-                term.nodes.append(TermNode(kind: .localFun, count: free, aux: UInt32(arity), end: 0, value: UInt64(funIndex)))
-                try appendAtomChild(owner: tag, &reader, &term)
-                try appendSmallIntegerChild(owner: tag, &reader, &term)
-                try appendSmallIntegerChild(owner: tag, &reader, &term)
-                try appendPidChild(owner: tag, &reader, &term)
-                opened = Int(free)
-                openedEnd = sizeFieldStart + Int(size)
-            case ETFTag.compressed:
-                throw reader.error(.compressedNotAtTop, tag: tag, at: tagPosition)
-            default:
-                if let why = ETFTag.unsupportedReason(tag) {
-                    throw reader.error(.unsupportedTag(why), tag: tag, at: tagPosition)
-                }
-                throw reader.error(.unknownTag, tag: tag, at: tagPosition)
             }
-
-            if opened > 0 {
-                if stack.count >= maxDepth {
-                    throw reader.error(.tooDeep(limit: maxDepth), tag: tag, at: tagPosition)
+            switch pause {
+            case .done:
+                if reader.remaining > 0 {
+                    throw reader.error(.trailingBytes(reader.remaining), tag: nil)
                 }
-                stack.append(OpenContainer(node: index, remaining: opened, tagOffset: tagPosition, expectedEnd: openedEnd))
+                return
+            case .needRoom:
                 continue
+            case .orderMap(let node, let tagOffset):
+                try orderMapKeys(node, tagOffset: tagOffset, &reader, &term)
+                state.resumeClosing = true
+            case .failed(let error):
+                throw error
             }
-            if term.nodes[index].end == 0 || term.nodes[index].kind == .localFun {
-                // A container that opened with no children closes at once.
-                try close(index, tagOffset: tagPosition, expectedEnd: openedEnd, &reader, &term)
-            }
-            // One child is complete: close every container it completes.
-            while let top = stack.last {
-                stack[stack.count - 1].remaining -= 1
-                if top.remaining > 1 { break }
-                stack.removeLast()
-                try close(top.node, tagOffset: top.tagOffset, expectedEnd: top.expectedEnd, &reader, &term)
-            }
-            if stack.isEmpty { break }
-        }
-        if reader.remaining > 0 {
-            throw reader.error(.trailingBytes(reader.remaining), tag: nil)
         }
     }
 
-    /// Finishes a container whose children are all decoded.
-    private mutating func close(_ index: Int, tagOffset: Int, expectedEnd: Int, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
-        term.nodes[index].end = UInt32(term.nodes.count)
-        switch term.nodes[index].kind {
-        case .map:
-            try orderMapKeys(index, tagOffset: tagOffset, &reader, &term)
-        case .localFun:
-            if reader.position != expectedEnd {
-                let declared = UInt32(truncatingIfNeeded: expectedEnd - tagOffset - 1)
-                throw reader.error(.badFunSize(declared: declared, actual: reader.position - tagOffset - 1), tag: ETFTag.newFun, at: tagOffset)
+    /// Decodes tags into the slots at `nodes` until the term is complete, a map
+    /// closes, fewer than `nodesPerTag` slots are left, or the input is bad.
+    private func run(_ reader: inout ETFReader, _ nodes: UnsafeMutablePointer<TermNode>, slots: Int,
+                     _ stack: ContainerStack, _ state: inout LoopState) throws(ETFError) -> Pause {
+        var out = NodeWriter(base: nodes, count: state.nodes)
+        var depth = state.depth
+        var remaining = state.remaining
+        defer {
+            state.nodes = out.count
+            state.depth = depth
+            state.remaining = remaining
+        }
+        let lastSlot = slots - Self.nodesPerTag
+        let maxNodes = limits.maxNodes
+        let maxDepth = limits.maxDepth
+        var closing = state.resumeClosing
+        state.resumeClosing = false
+
+        while true {
+            if !closing {
+                if out.count >= lastSlot { return .needRoom }
+                if out.count >= maxNodes {
+                    throw reader.error(.tooManyNodes(limit: maxNodes), tag: nil)
+                }
+                let tagPosition = reader.position
+                let tag = try reader.readUInt8(tag: nil)
+                let index = out.count
+                var opened = 0  // children a container just opened expects
+                var openedEnd = -1
+
+                switch tag {
+                case ETFTag.atom:
+                    // Latin-1 atoms, what OTP 25 writes by default: the commonest tag, inlined.
+                    let length = Int(try reader.readUInt16(tag: tag))
+                    let start = try reader.skipBytes(length, tag: tag)
+                    if length > 255 {
+                        throw reader.error(.atomTooLong(characters: length), tag: tag, at: tagPosition)
+                    }
+                    out.append(TermNode(kind: .atom, count: UInt32(length), end: UInt32(index + 1), value: TermNode.payload(start: start, length: length)))
+                case ETFTag.smallAtom, ETFTag.atomUTF8, ETFTag.smallAtomUTF8:
+                    try appendAtom(tag: tag, &reader, &out)
+                case ETFTag.smallTuple, ETFTag.largeTuple:
+                    let arity = tag == ETFTag.smallTuple ? UInt32(try reader.readUInt8(tag: tag)) : try reader.readUInt32(tag: tag)
+                    try reader.requireClaim(UInt64(arity), minimumBytesEach: 1, field: "tuple arity", tag: tag)
+                    out.append(TermNode(kind: .tuple, count: arity, end: UInt32(index + 1)))
+                    opened = Int(arity)
+                case ETFTag.smallInteger, ETFTag.integer, ETFTag.smallBig, ETFTag.largeBig:
+                    try appendInteger(tag: tag, &reader, &out)
+                case ETFTag.newFloat:
+                    let bits = try reader.readUInt64(tag: tag)
+                    guard Double(bitPattern: bits).isFinite else {
+                        throw reader.error(.nonFiniteFloat, tag: tag, at: tagPosition)
+                    }
+                    out.append(TermNode(kind: .float, end: UInt32(index + 1), value: bits))
+                case ETFTag.float:
+                    let start = try reader.skipBytes(31, tag: tag)
+                    guard let value = Self.parseFloatString(reader.slice(start, 31)) else {
+                        throw reader.error(.badFloatString, tag: tag, at: tagPosition)
+                    }
+                    out.append(TermNode(kind: .float, end: UInt32(index + 1), value: value.bitPattern))
+                case ETFTag.nil:
+                    out.append(TermNode(kind: .emptyList, end: UInt32(index + 1)))
+                case ETFTag.string:
+                    let length = Int(try reader.readUInt16(tag: tag))
+                    let start = try reader.skipBytes(length, tag: tag)
+                    if length == 0 {
+                        out.append(TermNode(kind: .emptyList, end: UInt32(index + 1)))
+                    } else {
+                        out.append(TermNode(kind: .byteList, count: UInt32(length), end: UInt32(index + 1), value: TermNode.payload(start: start, length: length)))
+                    }
+                case ETFTag.list:
+                    let length = try reader.readUInt32(tag: tag)
+                    // Each element takes at least one byte (so does the tail, found missing when read).
+                    try reader.requireClaim(UInt64(length), minimumBytesEach: 1, field: "list length", tag: tag)
+                    if length == 0 {
+                        // binary_to_term reads a zero-length list as its tail alone.
+                        continue
+                    }
+                    out.append(TermNode(kind: .list, count: length, end: UInt32(index + 1)))
+                    opened = Int(length) + 1
+                case ETFTag.binary:
+                    let length = try reader.readUInt32(tag: tag)
+                    try reader.requireClaim(UInt64(length), minimumBytesEach: 1, field: "binary length", tag: tag)
+                    let start = try reader.skipBytes(Int(length), tag: tag)
+                    out.append(TermNode(kind: .binary, end: UInt32(index + 1), value: TermNode.payload(start: start, length: Int(length))))
+                case ETFTag.bitBinary:
+                    let length = try reader.readUInt32(tag: tag)
+                    let bits = try reader.readUInt8(tag: tag)
+                    try reader.requireClaim(UInt64(length), minimumBytesEach: 1, field: "bitstring length", tag: tag)
+                    let start = try reader.skipBytes(Int(length), tag: tag)
+                    if length == 0 ? bits != 0 : (bits == 0 || bits > 8) {
+                        throw reader.error(.badBitCount(bits), tag: tag, at: tagPosition)
+                    }
+                    let kind: TermKind = (bits == 8 || length == 0) ? .binary : .bitstring
+                    out.append(TermNode(kind: kind, flags: kind == .bitstring ? bits : 0, end: UInt32(index + 1), value: TermNode.payload(start: start, length: Int(length))))
+                case ETFTag.map:
+                    let pairs = try reader.readUInt32(tag: tag)
+                    try reader.requireClaim(UInt64(pairs), minimumBytesEach: 2, field: "map size", tag: tag)
+                    out.append(TermNode(kind: .map, count: pairs, end: UInt32(index + 1)))
+                    opened = Int(pairs) * 2
+                case ETFTag.newPid, ETFTag.pid:
+                    try appendPid(tag: tag, &reader, &out)
+                case ETFTag.port, ETFTag.newPort, ETFTag.v4Port:
+                    out.append(TermNode(kind: .port, end: 0))
+                    try appendNodeAtom(owner: tag, &reader, &out)
+                    let id = tag == ETFTag.v4Port ? try reader.readUInt64(tag: tag) : UInt64(try reader.readUInt32(tag: tag))
+                    let creation = tag == ETFTag.port ? UInt32(try reader.readUInt8(tag: tag)) : try reader.readUInt32(tag: tag)
+                    out[index].value = id
+                    out[index].aux = creation
+                    out[index].end = UInt32(out.count)
+                case ETFTag.reference, ETFTag.newReference, ETFTag.newerReference:
+                    try appendReference(tag: tag, tagPosition: tagPosition, &reader, &out)
+                case ETFTag.export:
+                    out.append(TermNode(kind: .export, end: 0))
+                    try appendAtomChild(owner: tag, &reader, &out)
+                    try appendAtomChild(owner: tag, &reader, &out)
+                    let arityPosition = reader.position
+                    try appendSmallIntegerChild(owner: tag, &reader, &out)
+                    let arityNode = out[out.count - 1]
+                    let arity = Int64(bitPattern: arityNode.value)
+                    guard arityNode.kind == .integer, (0...255).contains(arity) else {
+                        throw reader.error(.unexpectedTag(expected: "an arity from 0 to 255"), tag: tag, at: arityPosition)
+                    }
+                    out[index].end = UInt32(out.count)
+                case ETFTag.newFun:
+                    let sizeFieldStart = reader.position
+                    let size = try reader.readUInt32(tag: tag)
+                    let arity = try reader.readUInt8(tag: tag)
+                    _ = try reader.skipBytes(16, tag: tag)  // uniq: an MD5 that printing does not use
+                    let funIndex = try reader.readUInt32(tag: tag)
+                    let free = try reader.readUInt32(tag: tag)
+                    try reader.requireClaim(UInt64(free), minimumBytesEach: 1, field: "fun free-variable count", tag: tag)
+                    out.append(TermNode(kind: .localFun, count: free, aux: UInt32(arity), end: 0, value: UInt64(funIndex)))
+                    try appendAtomChild(owner: tag, &reader, &out)
+                    try appendSmallIntegerChild(owner: tag, &reader, &out)
+                    try appendSmallIntegerChild(owner: tag, &reader, &out)
+                    try appendPidChild(owner: tag, &reader, &out)
+                    opened = Int(free)
+                    openedEnd = sizeFieldStart + Int(size)
+                case ETFTag.compressed:
+                    throw reader.error(.compressedNotAtTop, tag: tag, at: tagPosition)
+                default:
+                    if let why = ETFTag.unsupportedReason(tag) {
+                        throw reader.error(.unsupportedTag(why), tag: tag, at: tagPosition)
+                    }
+                    throw reader.error(.unknownTag, tag: tag, at: tagPosition)
+                }
+
+                if opened > 0 {
+                    if depth >= maxDepth {
+                        throw reader.error(.tooDeep(limit: maxDepth), tag: tag, at: tagPosition)
+                    }
+                    if depth > 0 { stack[depth - 1].remaining = remaining }
+                    stack.push(OpenContainer(node: index, remaining: opened, tagOffset: tagPosition, expectedEnd: openedEnd), at: depth)
+                    depth += 1
+                    remaining = opened
+                    continue
+                }
+                if tag == ETFTag.newFun {
+                    // A fun with no free variables is complete at once.
+                    try closeFun(index, tagOffset: tagPosition, expectedEnd: openedEnd, &reader, &out)
+                }
             }
-        default:
-            break
+            closing = false
+            // One child is complete: close every container it completes.
+            while depth > 0 {
+                remaining -= 1
+                if remaining > 0 { break }
+                depth -= 1
+                let top = stack[depth]
+                remaining = depth > 0 ? stack[depth - 1].remaining : 0
+                switch out[top.node].kind {
+                case .map:
+                    out[top.node].end = UInt32(out.count)
+                    return .orderMap(node: top.node, tagOffset: top.tagOffset)
+                case .localFun:
+                    try closeFun(top.node, tagOffset: top.tagOffset, expectedEnd: top.expectedEnd, &reader, &out)
+                default:
+                    out[top.node].end = UInt32(out.count)
+                }
+            }
+            if depth == 0 { return .done }
+        }
+    }
+
+    /// Finishes a fun whose free variables are all decoded: its declared size must
+    /// end where its last free variable did.
+    private func closeFun(_ index: Int, tagOffset: Int, expectedEnd: Int, _ reader: inout ETFReader, _ out: inout NodeWriter) throws(ETFError) {
+        out[index].end = UInt32(out.count)
+        if reader.position != expectedEnd {
+            let declared = UInt32(truncatingIfNeeded: expectedEnd - tagOffset - 1)
+            throw reader.error(.badFunSize(declared: declared, actual: reader.position - tagOffset - 1), tag: ETFTag.newFun, at: tagOffset)
         }
     }
 
