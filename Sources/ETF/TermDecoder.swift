@@ -355,7 +355,12 @@ public struct TermDecoder {
             child = Int(term.nodes[child].end)  // skip the key
             child = Int(term.nodes[child].end)  // skip the value
         }
-        do {
+        if let ordered = Self.orderAtomKeys(&keyScratch, term) {
+            // All atoms of one encoding, as nearly every map's keys are.
+            if !ordered {
+                throw reader.error(.duplicateMapKey, tag: ETFTag.map, at: tagOffset)
+            }
+        } else {
             // The copy shares the arena's storage and must be gone before the arena
             // is written below, or that write copies every node: once per map, which
             // makes a term of many maps quadratic wherever the optimizer does not end
@@ -368,5 +373,51 @@ public struct TermDecoder {
         }
         term.nodes[index].aux = UInt32(term.mapKeyOrder.count)
         term.mapKeyOrder.append(contentsOf: keyScratch.lazy.map { UInt32($0) })
+    }
+
+    /// When `keys` are all atoms with the same encoding flag, sorts them as
+    /// `Term.compare` orders such atoms (by their bytes, then by length: see
+    /// `Term.compareAtoms`) and returns whether they are all distinct; nil, with
+    /// `keys` untouched, for any other keys. No copy of the term, no closure
+    /// context: the general path's retains and releases cost more than the
+    /// comparisons in maps of a few atom keys.
+    private static func orderAtomKeys(_ keys: inout [Int], _ term: Term) -> Bool? {
+        guard let first = keys.first else { return true }
+        let flags = term.nodes[first].flags
+        for key in keys where term.nodes[key].kind != .atom || term.nodes[key].flags != flags {
+            return nil
+        }
+        return term.bytes.withUnsafeBufferPointer { bytes -> Bool in
+            term.nodes.withUnsafeBufferPointer { nodes -> Bool in
+                func compare(_ a: Int, _ b: Int) -> Int {
+                    let na = nodes[a], nb = nodes[b]
+                    let la = na.payloadLength, lb = nb.payloadLength
+                    let pa = na.payloadStart, pb = nb.payloadStart
+                    for i in 0..<min(la, lb) {
+                        let x = bytes[pa + i], y = bytes[pb + i]
+                        if x != y { return x < y ? -1 : 1 }
+                    }
+                    return la == lb ? 0 : (la < lb ? -1 : 1)
+                }
+                if keys.count <= 16 {
+                    // Insertion sort: maps of a few keys, and usually in order already.
+                    for i in 1..<keys.count {
+                        let key = keys[i]
+                        var j = i
+                        while j > 0, compare(keys[j - 1], key) > 0 {
+                            keys[j] = keys[j - 1]
+                            j -= 1
+                        }
+                        keys[j] = key
+                    }
+                } else {
+                    keys.sort { compare($0, $1) < 0 }
+                }
+                for i in keys.indices.dropFirst() where compare(keys[i - 1], keys[i]) == 0 {
+                    return false
+                }
+                return true
+            }
+        }
     }
 }
