@@ -192,6 +192,30 @@ extension TermDecoder {
 enum UTF8Validation {
     /// The number of Unicode scalars in `bytes`, or nil when they are not valid UTF-8.
     static func countScalars(_ bytes: UnsafeRawBufferPointer) -> Int? {
+        // Nearly every atom is ASCII, where the count is the length.
+        if isASCII(bytes) { return bytes.count }
+        return countScalarsSlowly(bytes)
+    }
+
+    /// True when no byte has its high bit set: tested 8 bytes at a time.
+    @inline(__always)
+    static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let n = bytes.count
+        var i = 0
+        var highBits: UInt64 = 0
+        while i + 8 <= n {
+            highBits |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            i += 8
+        }
+        while i < n {
+            highBits |= UInt64(bytes[i])
+            i += 1
+        }
+        return highBits & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// `countScalars` for bytes that are not all ASCII.
+    static func countScalarsSlowly(_ bytes: UnsafeRawBufferPointer) -> Int? {
         var count = 0
         var i = 0
         let n = bytes.count
