@@ -197,19 +197,28 @@ enum UTF8Validation {
         return countScalarsSlowly(bytes)
     }
 
-    /// True when no byte has its high bit set: tested 8 bytes at a time.
+    /// True when no byte has its high bit set: tested 8 bytes at a time, the last
+    /// (partial) word as an 8-byte load overlapping the one before, and fewer than
+    /// 8 bytes as two overlapping 4-byte loads or three single bytes, so an atom of
+    /// a few characters costs no loop.
     @inline(__always)
     static func isASCII(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let n = bytes.count
-        var i = 0
-        var highBits: UInt64 = 0
-        while i + 8 <= n {
-            highBits |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            i += 8
-        }
-        while i < n {
-            highBits |= UInt64(bytes[i])
-            i += 1
+        var highBits: UInt64
+        if n >= 8 {
+            highBits = bytes.loadUnaligned(fromByteOffset: n &- 8, as: UInt64.self)
+            var i = 0
+            while i &+ 8 < n {
+                highBits |= bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                i &+= 8
+            }
+        } else if n >= 4 {
+            highBits = UInt64(bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)
+                | bytes.loadUnaligned(fromByteOffset: n &- 4, as: UInt32.self))
+        } else if n > 0 {
+            highBits = UInt64(bytes[0] | bytes[n >> 1] | bytes[n &- 1])
+        } else {
+            return true
         }
         return highBits & 0x8080_8080_8080_8080 == 0
     }
