@@ -2,23 +2,27 @@
 # Decode throughput, flameconv's TermDecoder against Erlang's binary_to_term,
 # on the same frames of one synthetic dump.
 #
-#   Benchmarks/scripts/run-decode-bench.sh [SIZE]      (SIZE default 96M)
+#   Benchmarks/scripts/run-decode-bench.sh [SIZE [MINOR]]   (default 96M 1)
 #
 # 1. makes bench-data/synth-p500-s1-SIZE.flame with dumpsynth (500 processes,
-#    seed 1) unless it is there, and checks it with verify-synth.escript;
+#    seed 1; with MINOR 2, atoms as OTP 26+ writes them, in
+#    bench-data/synth-p500-s1-SIZE-m2.flame) unless it is there, and checks it
+#    with verify-synth.escript;
 # 2. runs the DecodeBenchmarks target of the Benchmarks package on it
-#    (package-benchmark; full output kept in bench-data/decode-bench-swift.txt);
+#    (package-benchmark; full output kept in bench-data/decode-bench-swift-*.txt);
 # 3. runs erlang-decode-bench.escript on it (one scheduler; output kept in
-#    bench-data/decode-bench-erlang.txt), under /usr/bin/time for its peak RSS;
+#    bench-data/decode-bench-erlang-*.txt), under /usr/bin/time for its peak RSS;
 # 4. prints both side by side, and the ratio.
 # MB = 10^6 bytes of frames (length prefixes excluded). ERL_ROUNDS (default 7)
 # sets the Erlang rounds.
 set -euo pipefail
 
 SIZE=${1:-96M}
+MINOR=${2:-1}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DATA=$ROOT/bench-data
 DUMP=$DATA/synth-p500-s1-$SIZE.flame
+[ "$MINOR" = 1 ] || DUMP=$DATA/synth-p500-s1-$SIZE-m$MINOR.flame
 mkdir -p "$DATA"
 cd "$ROOT/Benchmarks"
 
@@ -27,21 +31,21 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 if [ ! -f "$DUMP" ]; then
     echo "== making $DUMP"
     swift build -c release --product dumpsynth >/dev/null
-    .build/release/dumpsynth --bytes "$SIZE" --processes 500 --seed 1 "$DUMP.partial"
+    .build/release/dumpsynth --bytes "$SIZE" --processes 500 --seed 1 --minor-version "$MINOR" "$DUMP.partial"
     mv "$DUMP.partial" "$DUMP"
 fi
 echo "== checking $DUMP with Erlang"
 escript scripts/verify-synth.escript "$DUMP"
 
 echo "== Swift: swift package benchmark --target DecodeBenchmarks"
-SWIFT_OUT=$DATA/decode-bench-swift.txt
+SWIFT_OUT=$DATA/decode-bench-swift-$(basename "$DUMP" .flame).txt
 FLAMECONV_DECODE_DUMP=$DUMP swift package benchmark --target DecodeBenchmarks --no-progress >"$SWIFT_OUT" 2>&1 || {
     tail -40 "$SWIFT_OUT"
     exit 1
 }
 
 echo "== Erlang: erlang-decode-bench.escript (+S 1:1)"
-ERL_OUT=$DATA/decode-bench-erlang.txt
+ERL_OUT=$DATA/decode-bench-erlang-$(basename "$DUMP" .flame).txt
 /usr/bin/time -f 'maxrss_kb=%M' escript scripts/erlang-decode-bench.escript "$DUMP" "${ERL_ROUNDS:-7}" >"$ERL_OUT" 2>&1 || {
     cat "$ERL_OUT"
     exit 1
