@@ -5,7 +5,7 @@
 // The dump is the file named by FLAMECONV_DECODE_DUMP (scripts/run-decode-bench.sh
 // sets it, so that binary_to_term is measured on the very same frames), else a
 // ~96 MB dump made by DumpSynth (500 processes, seed 1) and kept in the
-// temporary directory. One iteration decodes every frame of it once.
+// temporary directory (the same bytes as `dumpsynth --bytes 96M OUT`). One iteration decodes every frame of it once.
 // "Decode (MB/s)" is frame bytes (the 4-byte length prefixes excluded, as for
 // binary_to_term) per second of wall clock, MB = 10^6 bytes.
 
@@ -20,17 +20,19 @@ import Glibc
 import Darwin
 #endif
 
-struct BenchDump: Sendable {
+/// The dump file: FLAMECONV_DECODE_DUMP, else one DumpSynth makes once.
+struct DumpFile: Sendable {
     let path: String
-    let bytes: [UInt8]
-    let frames: [Range<Int>]
-    /// Sum of the frames' term bytes.
+    /// Sum of the frames' term bytes (length prefixes excluded).
     let termBytes: Int
 
     static let defaultOptions = SynthOptions(processes: 500, seed: 1)
     static let defaultTarget = 96 << 20
 
-    static func load() -> BenchDump {
+    /// Finds or makes the file, and counts its frame bytes in one streaming pass
+    /// (the streaming benchmarks never hold the whole file, so their peak memory
+    /// is the reader's, not the dump's).
+    static func prepare() -> DumpFile {
         let path: String
         if let given = getenv("FLAMECONV_DECODE_DUMP").map({ String(cString: $0) }), !given.isEmpty {
             path = given
@@ -38,32 +40,51 @@ struct BenchDump: Sendable {
             let tmp = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
             path = "\(tmp)/flameconv-synth-p\(defaultOptions.processes)-s\(defaultOptions.seed)-96M.flame"
             if access(path, R_OK) != 0 {
-                let dump = DumpSynthesizer.makeDump(options: defaultOptions, targetBytes: defaultTarget)
                 let partial = path + ".partial.\(getpid())"
                 guard let f = fopen(partial, "wb") else { fatalError("cannot write \(partial)") }
-                let ok = dump.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) == $0.count }
-                guard fclose(f) == 0, ok, rename(partial, path) == 0 else { fatalError("cannot write \(path)") }
+                DumpSynthesizer.writeDump(options: defaultOptions, targetBytes: defaultTarget) { chunk in
+                    if fwrite(chunk.baseAddress, 1, chunk.count, f) != chunk.count { fatalError("cannot write \(partial)") }
+                }
+                guard fclose(f) == 0, rename(partial, path) == 0 else { fatalError("cannot write \(path)") }
             }
         }
-        let bytes = readFile(path)
-        let frames = DumpSynthesizer.frameRanges(of: bytes)
-        return BenchDump(path: path, bytes: bytes, frames: frames, termBytes: frames.reduce(0) { $0 + $1.count })
+        var bytes = 0
+        do {
+            let reader = FrameReader(source: try ByteSource(path: path))
+            while let frame = try reader.next() { bytes &+= frame.bytes.count }
+        } catch {
+            fatalError("cannot read \(path): \(error)")
+        }
+        return DumpFile(path: path, termBytes: bytes)
     }
+}
 
-    static func readFile(_ path: String) -> [UInt8] {
-        guard let f = fopen(path, "rb") else { fatalError("cannot open \(path)") }
+/// The whole dump in memory, and where its frames are.
+struct DumpInMemory: Sendable {
+    let bytes: [UInt8]
+    let frames: [Range<Int>]
+    let termBytes: Int
+
+    static func load(_ file: DumpFile) -> DumpInMemory {
+        guard let f = fopen(file.path, "rb") else { fatalError("cannot open \(file.path)") }
         defer { fclose(f) }
         fseek(f, 0, SEEK_END)
         let size = ftell(f)
         fseek(f, 0, SEEK_SET)
-        return [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
             count = fread(buffer.baseAddress, 1, size, f)
         }
+        let frames = DumpSynthesizer.frameRanges(of: bytes)
+        let termBytes = frames.reduce(0) { $0 + $1.count }
+        precondition(termBytes == file.termBytes)
+        return DumpInMemory(bytes: bytes, frames: frames, termBytes: termBytes)
     }
 }
 
-/// Loaded once, on first use (in a benchmark's setup, outside the measurement).
-let dump = BenchDump.load()
+/// Made on first use, in a benchmark's setup (outside the measurement). Each
+/// benchmark runs in a process of its own, so only the in-memory one loads the dump.
+let dumpFile = DumpFile.prepare()
+let dump = DumpInMemory.load(dumpFile)
 
 let mbPerSecond = BenchmarkMetric.custom("Decode (MB/s)", polarity: .prefersLarger, useScalingFactor: false)
 
@@ -115,7 +136,7 @@ let benchmarks: @Sendable () -> Void = {
         let start = clock.now
         var bytes = 0
         do {
-            let reader = FrameReader(source: try ByteSource(path: dump.path))
+            let reader = FrameReader(source: try ByteSource(path: dumpFile.path))
             while let frame = try reader.next() {
                 try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term)
                 bytes &+= frame.bytes.count
@@ -124,10 +145,10 @@ let benchmarks: @Sendable () -> Void = {
             fatalError("streaming decode failed: \(error)")
         }
         let elapsed = clock.now - start
-        precondition(bytes == dump.termBytes)
+        precondition(bytes == dumpFile.termBytes)
         record(benchmark, bytes: bytes, elapsed: elapsed)
     } setup: {
-        _ = dump.frames.count
+        _ = dumpFile.termBytes
     }
 
     // The reading and framing alone, to tell I/O from decoding.
@@ -136,15 +157,15 @@ let benchmarks: @Sendable () -> Void = {
         let start = clock.now
         var bytes = 0
         do {
-            let reader = FrameReader(source: try ByteSource(path: dump.path))
+            let reader = FrameReader(source: try ByteSource(path: dumpFile.path))
             while let frame = try reader.next() { bytes &+= frame.bytes.count }
         } catch {
             fatalError("reading failed: \(error)")
         }
         let elapsed = clock.now - start
-        precondition(bytes == dump.termBytes)
+        precondition(bytes == dumpFile.termBytes)
         record(benchmark, bytes: bytes, elapsed: elapsed)
     } setup: {
-        _ = dump.frames.count
+        _ = dumpFile.termBytes
     }
 }
