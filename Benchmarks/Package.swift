@@ -15,7 +15,9 @@ let package = Package(
         .executable(name: "dumpsynth", targets: ["dumpsynth"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/ordo-one/package-benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // The repository was renamed from package-benchmark; the plugin warns about
+        // the old identity. The malloc interposer gives the malloc metrics; no jemalloc.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(name: "flameconv", path: ".."),
     ],
     targets: [
@@ -30,12 +32,12 @@ let package = Package(
             name: "DecodeBenchmarks",
             dependencies: [
                 "DumpSynth",
-                .product(name: "Benchmark", package: "package-benchmark"),
+                .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "ETF", package: "flameconv"),
                 .product(name: "FlameDump", package: "flameconv"),
             ],
             path: "Benchmarks/DecodeBenchmarks",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ],
     swiftLanguageModes: [.v6]
