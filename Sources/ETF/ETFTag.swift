@@ -79,6 +79,7 @@ public enum ETFTag {
     }
 
     /// Tags that exist but that a stand-alone decoder cannot or will not read, with why.
+    @usableFromInline
     static func unsupportedReason(_ tag: UInt8) -> String? {
         switch tag {
         case 68, 69: return "distribution headers only occur on a distribution channel, not in term_to_binary output"
