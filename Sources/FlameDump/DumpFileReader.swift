@@ -1,0 +1,149 @@
+import ETF
+
+/// Reads one dump file: its header, then tick after tick, then its trailer.
+///
+/// Samples terms take the fast path (`SampleParser`); the rare other terms are
+/// decoded as trees. A bad frame ends the file: what came before it stands, and
+/// the problem is kept in `tailError` for the caller to report.
+public final class DumpFileReader {
+    public let path: String
+    public let header: DumpHeader
+    public private(set) var trailer: DumpTrailer?
+    public private(set) var tailError: DumpError?
+    public private(set) var unknownTerms = 0
+    public private(set) var systemTerms = 0
+    public private(set) var ticks = 0
+    public var compression: Compression { frames.source.compression }
+    public var container: FrameReader.Container? { frames.container }
+
+    private let frames: FrameReader
+    private var decoder: TermDecoder
+    private var term = Term()
+    private let limits: DumpLimits
+    private var finished = false
+
+    /// Opens `path` and reads its header. Throws when the file cannot be read or
+    /// does not start with a valid header.
+    public init(path: String, limits: DumpLimits = .default) throws(DumpError) {
+        self.path = path
+        self.limits = limits
+        frames = FrameReader(source: try ByteSource(path: path), limits: limits)
+        decoder = TermDecoder(limits: limits.term)
+        guard let first = try frames.next() else {
+            throw DumpError(path: path, offset: 0, reason: .empty)
+        }
+        do throws(ETFError) {
+            try decoder.decode(first.bytes, baseOffset: first.offset, into: &term)
+        } catch {
+            throw DumpError(path: path, offset: error.offset, reason: .term(error))
+        }
+        switch DumpHeader.parse(term) {
+        case .success(let header): self.header = header
+        case .failure(let problem): throw DumpError(path: path, offset: first.offset, reason: .notADump(problem.description))
+        }
+    }
+
+    /// Reads the next tick into `tick` (replacing it); false at the end of the file.
+    public func nextTick(into tick: inout Tick, parser: inout SampleParser, symbols: inout Symbols) -> Bool {
+        while !finished {
+            let frame: FrameReader.Frame
+            do throws(DumpError) {
+                guard let next = try frames.next() else {
+                    finished = true
+                    return false
+                }
+                frame = next
+            } catch {
+                tailError = error
+                finished = true
+                return false
+            }
+            do throws(ETFError) {
+                if try readFrame(frame, &tick, &parser, &symbols) { return true }
+            } catch {
+                tailError = DumpError(path: path, offset: error.offset, reason: .term(error))
+                finished = true
+                return false
+            }
+        }
+        return false
+    }
+
+    /// True when the frame was a tick.
+    private func readFrame(_ frame: FrameReader.Frame, _ tick: inout Tick, _ parser: inout SampleParser, _ symbols: inout Symbols) throws(ETFError) -> Bool {
+        if CompressedTerm.isCompressed(frame.bytes) {
+            let inner = try CompressedTerm.inflate(frame.bytes, baseOffset: frame.offset, limits: limits.term)
+            var result = false
+            var failure: ETFError?
+            inner.withUnsafeBytes { raw in
+                do throws(ETFError) {
+                    result = try readTerm(raw, bodyStart: 0, offset: frame.offset, &tick, &parser, &symbols)
+                } catch {
+                    var wrapped = error
+                    wrapped.inflatedOffset = error.offset - frame.offset
+                    wrapped.offset = frame.offset
+                    failure = wrapped
+                }
+            }
+            if let failure { throw failure }
+            return result
+        }
+        return try readTerm(frame.bytes, bodyStart: 1, offset: frame.offset, &tick, &parser, &symbols)
+    }
+
+    private func readTerm(_ bytes: UnsafeRawBufferPointer, bodyStart: Int, offset: Int, _ tick: inout Tick, _ parser: inout SampleParser, _ symbols: inout Symbols) throws(ETFError) -> Bool {
+        if bodyStart == 1, bytes.first != ETFTag.version {
+            throw ETFError(offset: offset, tag: nil, reason: .badVersion(bytes.first ?? 0))
+        }
+        var reader = ETFReader(bytes: bytes, baseOffset: offset)
+        reader.position = bodyStart
+        if Self.startsSamplesTuple(&reader) {
+            tick.reset()
+            tick.offset = offset
+            tick.monotonic = try reader.readInt64()
+            tick.wallMicros = header.wallMicros(tick.monotonic)
+            try parser.parseSamples(&reader, into: &tick, symbols: &symbols)
+            if reader.remaining > 0 {
+                throw reader.error(.trailingBytes(reader.remaining), tag: nil)
+            }
+            ticks += 1
+            return true
+        }
+        // Not a tick: decode the whole term to see what it is.
+        let whole: [UInt8] = bodyStart == 1 ? Array(bytes) : [ETFTag.version] + Array(bytes)
+        try whole.withTypedUnsafeBytes { (raw) throws(ETFError) in
+            try decoder.decode(raw, baseOffset: offset - (bodyStart == 1 ? 0 : 1), into: &term)
+        }
+        if let trailer = DumpTrailer.parse(term) {
+            self.trailer = trailer
+        } else if term.nodes[0].kind == .tuple, term.nodes[0].count == 3, term.isAtom(1, "system") {
+            systemTerms += 1
+        } else {
+            unknownTerms += 1
+        }
+        return false
+    }
+
+    /// Consumes `{samples,` when the term starts so; otherwise leaves the reader alone.
+    private static func startsSamplesTuple(_ reader: inout ETFReader) -> Bool {
+        let start = reader.position
+        guard (try? reader.readTupleArity()) == 3, let atom = try? reader.readAtom(),
+              reader.slice(atom.start, atom.count).elementsEqual("samples".utf8)
+        else {
+            reader.position = start
+            return false
+        }
+        return true
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Keeps `withUnsafeBytes`'s error typed.
+    func withTypedUnsafeBytes<E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> Void) throws(E) {
+        var failure: E?
+        self.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> Void in
+            do throws(E) { try body(raw) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+}
