@@ -1,0 +1,127 @@
+import FlameDump
+
+/// What a conversion asks for.
+public struct ConvertOptions: Sendable {
+    public var dialect: PerfDialect
+    public var categoriser: Categoriser
+    public var filter: SampleFilter
+    public var limits: DumpLimits
+
+    public init(dialect: PerfDialect = .portable, categoriser: Categoriser = Categoriser(), filter: SampleFilter = SampleFilter(), limits: DumpLimits = .default) {
+        self.dialect = dialect
+        self.categoriser = categoriser
+        self.filter = filter
+        self.limits = limits
+    }
+}
+
+/// What a conversion did, for the user.
+public struct ConvertSummary: Sendable {
+    public var events = 0
+    public var ticks = 0
+    public var skippedSamples: [String: Int] = [:]
+    public var files: [CaptureReader.FileReport] = []
+    public var openErrors: [DumpError] = []
+    public var ticksOutOfOrder = 0
+    public var metricsDropped = 0
+    /// Portable dialect: a last timestamp on a whole second was moved 1 µs later.
+    public var nudgedLastTimestamp = false
+}
+
+/// Converts captures to perf text: reader → deltas → filter → categories → emitter.
+///
+/// Captures given together are merged by tick time into one stream (each keeps
+/// its own deltas and names); within a capture, files follow `seq` order.
+public final class ConvertJob {
+    private final class Stream {
+        let reader: CaptureReader
+        var deltas = DeltaCalculator()
+        var state = PerfScriptEmitter.CaptureState()
+        var current = Tick()
+        var upcoming = Tick()
+        var hasCurrent = false
+        var hasUpcoming = false
+        var lastWall = Int64.min
+        let captureStart: Int64
+
+        init(_ capture: CaptureFiles, limits: DumpLimits) {
+            reader = CaptureReader(capture: capture, limits: limits)
+            captureStart = capture.files.first?.header.startedAt ?? 0
+            hasCurrent = reader.nextTick(into: &current)
+            if hasCurrent { hasUpcoming = reader.nextTick(into: &upcoming) }
+        }
+
+        func advance() {
+            swap(&current, &upcoming)
+            hasCurrent = hasUpcoming
+            if hasCurrent { hasUpcoming = reader.nextTick(into: &upcoming) }
+        }
+    }
+
+    public let options: ConvertOptions
+    private let streams: [Stream]
+    private var emitter: PerfScriptEmitter
+    private var metrics: [MetricValue] = []
+
+    public init(captures: [CaptureFiles], options: ConvertOptions) {
+        self.options = options
+        streams = captures.map { Stream($0, limits: options.limits) }
+        emitter = PerfScriptEmitter(dialect: options.dialect, categoriser: options.categoriser)
+    }
+
+    /// Runs to the end, handing output to `drain` in chunks of about `chunk`
+    /// bytes, and `progress` the number of ticks done every 1024 ticks.
+    public func run<E: Error>(chunk: Int = 1 << 20, drain: ([UInt8]) throws(E) -> Void, progress: ((Int) -> Void)? = nil) throws(E) -> ConvertSummary {
+        var summary = ConvertSummary()
+        while true {
+            // The stream whose tick comes first (ties: capture order).
+            var chosen: Stream?
+            for stream in streams where stream.hasCurrent {
+                if chosen == nil || stream.current.wallMicros < chosen!.current.wallMicros { chosen = stream }
+            }
+            guard let stream = chosen else { break }
+            let isLast = !stream.hasUpcoming && !streams.contains { $0 !== stream && $0.hasCurrent }
+            emitTick(stream, isLast: isLast, &summary)
+            summary.ticks += 1
+            if buffered >= chunk {
+                try drain(emitter.buffer)
+                emitter.buffer.removeAll(keepingCapacity: true)
+            }
+            if summary.ticks & 1023 == 0 { progress?(summary.ticks) }
+            stream.advance()
+        }
+        try drain(emitter.buffer)
+        emitter.buffer.removeAll(keepingCapacity: true)
+        for stream in streams {
+            summary.files += stream.reader.reports
+            summary.openErrors += stream.reader.openErrors
+            summary.metricsDropped += stream.state.metricsDropped
+            for (reason, count) in stream.reader.skippedSamples { summary.skippedSamples[reason, default: 0] += count }
+            for (reason, count) in stream.deltas.skippedSamples { summary.skippedSamples[reason, default: 0] += count }
+        }
+        return summary
+    }
+
+    private var buffered: Int { emitter.buffer.count }
+
+    private func emitTick(_ stream: Stream, isLast: Bool, _ summary: inout ConvertSummary) {
+        let tick = stream.current
+        if tick.wallMicros < stream.lastWall { summary.ticksOutOfOrder += 1 }
+        stream.lastWall = tick.wallMicros
+        var wall = tick.wallMicros
+        // FlameScope's heat map fails when the last event falls exactly on a whole second.
+        if isLast, options.dialect == .portable, wall % 1_000_000 == 0 {
+            wall += 1
+            summary.nudgedLastTimestamp = true
+        }
+        let inRange = options.filter.keeps(tickAt: tick.wallMicros, captureStart: stream.captureStart)
+        let symbols = stream.reader.symbols
+        for sample in tick.samples {
+            // Deltas first, so a kept sample's delta is against its process's previous sample.
+            guard stream.deltas.metrics(for: sample, gcInfo: tick.gcInfo[sample.gcInfo], symbols: symbols, into: &metrics) else { continue }
+            guard inRange, options.filter.keeps(sample, symbols: symbols) else { continue }
+            emitter.emit(sample, wallMicros: wall, metrics: metrics, metricNames: stream.deltas.metricNames, symbols: symbols, state: &stream.state)
+            summary.events += 1
+        }
+    }
+}

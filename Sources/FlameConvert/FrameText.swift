@@ -1,0 +1,171 @@
+import FlameDump
+
+/// The frame lines of one sample, innermost first, with flame_prof's rules:
+/// `current_function` then `current_stacktrace`, runs of the same `M:F/A`
+/// written once as their outermost member, then `initial_call` and proc_lib's
+/// `'$initial_call'`, each left out when equal to the frame written just before it.
+enum FrameText {
+    /// What a frame block depends on; blocks are cached per key.
+    struct Key: Hashable {
+        var currentFunction: UInt32
+        var stack: UInt32
+        var initialCall: UInt32
+        var dictionaryInitialCall: UInt32
+    }
+
+    private enum Line {
+        case native
+        case function(UInt32)
+        case frame(UInt32)
+        case initialCall(UInt32)
+        case dictionaryInitialCall(UInt32)
+    }
+
+    /// The block's lines, each `<TAB>ffffffff TEXT\n`.
+    static func block(_ key: Key, symbols: Symbols, dialect: PerfDialect) -> [UInt8] {
+        // (function id, or `Symbols.none` for native code; line)
+        var lines: [(UInt32, Line)] = []
+        lines.append(key.currentFunction == Symbols.none ? (Symbols.none, .native) : (key.currentFunction, .function(key.currentFunction)))
+        if key.stack != Symbols.none {
+            for frame in symbols.stacks[Int(key.stack)] {
+                lines.append((symbols.frames[Int(frame)].function, .frame(frame)))
+            }
+        }
+        // Runs of one M:F/A become their outermost member (the one with the caller's line).
+        var flattened: [(UInt32, Line)] = []
+        for (i, line) in lines.enumerated() {
+            if i + 1 < lines.count, lines[i + 1].0 == line.0 { continue }
+            flattened.append(line)
+        }
+        var last = flattened.last?.0
+        if key.initialCall != Symbols.none, key.initialCall != last {
+            flattened.append((key.initialCall, .initialCall(key.initialCall)))
+            last = key.initialCall
+        }
+        if key.dictionaryInitialCall != Symbols.none, key.dictionaryInitialCall != last {
+            flattened.append((key.dictionaryInitialCall, .dictionaryInitialCall(key.dictionaryInitialCall)))
+        }
+        var out: [UInt8] = []
+        for (_, line) in flattened {
+            out.append(contentsOf: Array("\tffffffff ".utf8))
+            text(line, symbols, dialect, &out)
+            out.append(0x0A)
+        }
+        return out
+    }
+
+    private static func text(_ line: Line, _ symbols: Symbols, _ dialect: PerfDialect, _ out: inout [UInt8]) {
+        let portable = dialect == .portable
+        switch line {
+        case .native:
+            out.append(contentsOf: Array((portable ? "native (native)" : "native ()").utf8))
+        case .function(let function), .initialCall(let function):
+            appendName(functionName(function, symbols), portable, &out)
+            appendModuleFile(function, symbols, portable, &out)
+        case .dictionaryInitialCall(let function):
+            // flame_prof's `(M:F/A)`; a leading `(` makes stackcollapse-perf.pl drop the frame.
+            if portable {
+                out.append(UInt8(ascii: "["))
+                appendName(functionName(function, symbols), true, &out)
+                out.append(UInt8(ascii: "]"))
+            } else {
+                out.append(UInt8(ascii: "("))
+                out.append(contentsOf: functionName(function, symbols))
+                out.append(UInt8(ascii: ")"))
+            }
+            appendModuleFile(function, symbols, portable, &out)
+        case .frame(let id):
+            let frame = symbols.frames[Int(id)]
+            var name = functionName(frame.function, symbols)
+            if frame.line >= 0 {
+                // flame_prof's `;L`: stackcollapse-perf.pl would turn `;` into `:` anyway.
+                name.append(portable ? UInt8(ascii: ":") : UInt8(ascii: ";"))
+                name.append(contentsOf: Array(String(frame.line).utf8))
+            }
+            appendName(name, portable, &out)
+            if frame.file != Symbols.none {
+                out.append(contentsOf: [0x20, UInt8(ascii: "(")])
+                appendFile(Array(symbols.name(frame.file)), portable, &out)
+                out.append(UInt8(ascii: ")"))
+            } else {
+                appendModuleFile(frame.function, symbols, portable, &out)
+            }
+        }
+    }
+
+    /// `M:F/A`, atom texts as they are (flame_prof does not quote them).
+    static func functionName(_ function: UInt32, _ symbols: Symbols) -> [UInt8] {
+        let f = symbols.functions[Int(function)]
+        var out = Array(symbols.name(f.module))
+        out.append(UInt8(ascii: ":"))
+        out.append(contentsOf: symbols.name(f.name))
+        out.append(UInt8(ascii: "/"))
+        out.append(contentsOf: Array(String(f.arity).utf8))
+        return out
+    }
+
+    private static func appendModuleFile(_ function: UInt32, _ symbols: Symbols, _ portable: Bool, _ out: inout [UInt8]) {
+        out.append(contentsOf: [0x20, UInt8(ascii: "(")])
+        var file = Array(symbols.name(symbols.functions[Int(function)].module))
+        file.append(contentsOf: Array(".erl".utf8))
+        appendFile(file, portable, &out)
+        out.append(UInt8(ascii: ")"))
+    }
+
+    private static func appendName(_ name: [UInt8], _ portable: Bool, _ out: inout [UInt8]) {
+        guard portable else { return out.append(contentsOf: name) }
+        for byte in name {
+            switch byte {
+            // FlameScope cuts at `+` and splits at `->`; stackcollapse turns `;` into `:`
+            // and cuts at parentheses; quotes and blanks confuse several readers.
+            case UInt8(ascii: "%"), UInt8(ascii: "+"), UInt8(ascii: ";"), UInt8(ascii: "("), UInt8(ascii: ")"),
+                UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: ">"), 0...0x20, 0x7F:
+                appendEscape(byte, &out)
+            default:
+                out.append(byte)
+            }
+        }
+    }
+
+    private static func appendFile(_ file: [UInt8], _ portable: Bool, _ out: inout [UInt8]) {
+        guard portable else { return out.append(contentsOf: file) }
+        for byte in file {
+            switch byte {
+            // The file sits in `( … )` and must hold no blank (speedscope) or `)` (Firefox).
+            case UInt8(ascii: "%"), UInt8(ascii: "("), UInt8(ascii: ")"), 0...0x20, 0x7F:
+                appendEscape(byte, &out)
+            default:
+                out.append(byte)
+            }
+        }
+    }
+
+    private static func appendEscape(_ byte: UInt8, _ out: inout [UInt8]) {
+        let hex = Array("0123456789ABCDEF".utf8)
+        out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+    }
+
+    /// A category as a perf comm for the portable dialect: FlameScope cuts the
+    /// comm at its first digit, and the other readers need two or more
+    /// non-blank characters; anything else becomes `_`.
+    static func portableComm(_ name: [UInt8]) -> [UInt8] {
+        var out = name.map { byte -> UInt8 in
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                return byte
+            default:
+                return UInt8(ascii: "_")
+            }
+        }
+        while out.count < 2 { out.append(UInt8(ascii: "_")) }
+        return out
+    }
+
+    /// A pseudo frame for a category level below the first.
+    static func categoryLine(_ name: [UInt8], dialect: PerfDialect) -> [UInt8] {
+        var out = Array("\tffffffff ".utf8)
+        appendName(name, dialect == .portable, &out)
+        out.append(contentsOf: Array(" (category)\n".utf8))
+        return out
+    }
+}

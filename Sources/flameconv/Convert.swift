@@ -1,0 +1,204 @@
+import ArgumentParser
+import FlameConvert
+import FlameDump
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Convert dumps to Linux perf script text for FlameScope and other flame graph tools.",
+        discussion: """
+            Inputs are dump files or directories of them (walked recursively). Files are \
+            grouped into captures by the capture id in their headers, and each capture's \
+            files are read in seq order, so deltas continue across rotated files. Several \
+            captures given together are merged in time order.
+
+            A truncated or corrupt file tail is reported (file, byte offset, reason) and \
+            everything before it is converted; the exit status is then 2. Unreadable \
+            inputs give exit status 1.
+
+            Examples:
+              flameconv convert /tmp/flame -o capture.perf.gz
+              flameconv convert capture-000000.flame capture-000001.flame > out.perf
+              flameconv convert /tmp/flame --dialect flame_prof -o flame_prof.perf
+              flameconv convert /tmp/flame --from 10 --to 25 --status running,runnable
+              flameconv convert /tmp/flame --group-by status,registered_name -o by-name.perf
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Dump files or directories.", valueName: "file-or-dir"))
+    var inputs: [String]
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write here instead of standard output; gzip when it ends in .gz. The file appears only when complete.", valueName: "out"))
+    var output: String?
+
+    @Option(help: "portable (read correctly by FlameScope, its fork, stackcollapse-perf.pl, speedscope and the Firefox Profiler) or flame_prof (flame_prof's exact text).")
+    var dialect: PerfDialect = .portable
+
+    @Option(name: .customLong("group-by"), help: ArgumentHelp("Category levels, comma-separated: \(CategoryLevel.allCases.map(\.rawValue).joined(separator: ", ")). The first names the event; the others become root frames.", valueName: "levels"))
+    var groupBy: String = "status"
+
+    @Option(help: ArgumentHelp("Keep ticks from this many seconds after the capture start.", valueName: "seconds"))
+    var from: Double?
+
+    @Option(help: ArgumentHelp("Keep ticks up to this many seconds after the capture start.", valueName: "seconds"))
+    var to: Double?
+
+    @Option(help: ArgumentHelp("Keep these processes only, comma-separated (<0.85.0>, 0.85.0 or 85).", valueName: "pids"))
+    var pid: String?
+
+    @Option(help: ArgumentHelp("Keep these statuses only, comma-separated (running, runnable, waiting …).", valueName: "statuses"))
+    var status: String?
+
+    @Flag(help: "No progress line and no summary on standard error.")
+    var quiet = false
+
+    @OptionGroup(title: "Limits")
+    var limits: LimitOptions
+
+    func validate() throws {
+        _ = try levels()
+        _ = try pids()
+        if let from, let to, from > to { throw ValidationError("--from (\(from)) is after --to (\(to)).") }
+        if let from, from < 0 { throw ValidationError("--from must not be negative.") }
+    }
+
+    private func levels() throws -> [CategoryLevel] {
+        try groupBy.split(separator: ",").map { name in
+            guard let level = CategoryLevel(rawValue: trimmed(name)) else {
+                throw ValidationError("Unknown --group-by level '\(name)'. Known: \(CategoryLevel.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            return level
+        }
+    }
+
+    private func pids() throws -> Set<UInt64> {
+        guard let pid else { return [] }
+        return Set(try pid.split(separator: ",").map { text in
+            guard let key = SampleFilter.parsePid(trimmed(text)) else {
+                throw ValidationError("'\(text)' is not a pid: use <0.85.0>, 0.85.0 or 85.")
+            }
+            return key
+        })
+    }
+
+    func run() throws {
+        PartialOutputs.installSignalHandlers()
+        let scan = CaptureCatalog.scan(inputs, limits: limits.dumpLimits)
+        for problem in scan.problems { Diagnostics.error(problem.description) }
+        guard !scan.captures.isEmpty else {
+            Diagnostics.error("no dump files to convert")
+            throw ExitCode(1)
+        }
+        let filter = SampleFilter(from: from, to: to, pids: try pids(), statuses: Set((status ?? "").split(separator: ",").map { trimmed($0) }))
+        let options = ConvertOptions(dialect: dialect, categoriser: Categoriser(levels: try levels()), filter: filter, limits: limits.dumpLimits)
+        let job = ConvertJob(captures: scan.captures, options: options)
+
+        let out: OutputFile
+        do {
+            out = try output.map { try OutputFile(path: $0) } ?? OutputFile()
+        } catch {
+            Diagnostics.error("\(error)")
+            throw ExitCode(1)
+        }
+        let progress = Progress(enabled: !quiet, files: scan.captures.reduce(0) { $0 + $1.files.count })
+        let summary: ConvertSummary
+        switch Self.write(job, to: out, progress: progress) {
+        case .success(let done):
+            summary = done
+        case .failure(.brokenPipe):
+            out.abandon()
+            return
+        case .failure(let error):
+            out.abandon()
+            progress.finish()
+            Diagnostics.error(error.description)
+            throw ExitCode(1)
+        }
+        progress.finish()
+        let damaged = report(summary, captures: scan.captures.count)
+        if !scan.problems.isEmpty || !summary.openErrors.isEmpty { throw ExitCode(1) }
+        if damaged { throw ExitCode(2) }
+    }
+
+    /// Runs the job into `out` and commits it.
+    private static func write(_ job: ConvertJob, to out: OutputFile, progress: Progress) -> Result<ConvertSummary, OutputError> {
+        do throws(OutputError) {
+            let summary = try job.run(drain: { (bytes: [UInt8]) throws(OutputError) in try out.write(bytes) }, progress: progress.ticks)
+            try out.commit()
+            return .success(summary)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Tells the user what was converted and what was not; true when a file had a bad tail.
+    private func report(_ summary: ConvertSummary, captures: Int) -> Bool {
+        var damaged = false
+        for error in summary.openErrors { Diagnostics.error(error.description) }
+        for file in summary.files {
+            if let tail = file.tailError {
+                Diagnostics.warning("\(tail.description); converted the \(file.ticks) ticks before it")
+                damaged = true
+            } else if file.truncated {
+                Diagnostics.warning("\(file.path): no trailer: the file was cut short (converted all \(file.ticks) ticks in it)")
+            }
+            if file.unknownTerms > 0 {
+                Diagnostics.warning("\(file.path): skipped \(file.unknownTerms) terms of unknown kinds")
+            }
+        }
+        for (reason, count) in summary.skippedSamples.sorted(by: { $0.key < $1.key }) {
+            Diagnostics.warning("skipped \(count) sample\(count == 1 ? "" : "s"): \(reason)")
+        }
+        if summary.ticksOutOfOrder > 0 {
+            Diagnostics.warning("\(summary.ticksOutOfOrder) ticks were earlier than the tick before them (the node's clock stepped?); FlameScope's heat map needs time order")
+        }
+        if summary.metricsDropped > 0 {
+            Diagnostics.warning("\(summary.metricsDropped) metrics not present in the first sample were left out, so every event line carries the same metrics")
+        }
+        if summary.events == 1 {
+            Diagnostics.warning("only one sample was written: FlameScope cannot draw a flame graph from a single sample")
+        }
+        if !quiet {
+            let where_ = output ?? "standard output"
+            Diagnostics.note("flameconv: wrote \(summary.events) samples from \(summary.ticks) ticks of \(captures) capture\(captures == 1 ? "" : "s") (\(summary.files.count) files) to \(where_)")
+        }
+        return damaged
+    }
+}
+
+extension PerfDialect: ExpressibleByArgument {}
+
+/// `text` without leading and trailing blanks.
+func trimmed<S: StringProtocol>(_ text: S) -> String {
+    String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+}
+
+/// A one-line progress report on standard error, only when it is a terminal.
+final class Progress {
+    private let enabled: Bool
+    private let files: Int
+    private var shown = false
+    private var lastUpdate = 0.0
+
+    init(enabled: Bool, files: Int) {
+        self.enabled = enabled && isatty(2) == 1
+        self.files = files
+    }
+
+    func ticks(_ count: Int) {
+        guard enabled else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let seconds = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+        if seconds - lastUpdate < 0.25 { return }
+        lastUpdate = seconds
+        shown = true
+        Diagnostics.write("\rconverting \(files) file\(files == 1 ? "" : "s"): \(count) ticks…")
+    }
+
+    func finish() {
+        if shown { Diagnostics.write("\r\u{1B}[K") }
+    }
+}
