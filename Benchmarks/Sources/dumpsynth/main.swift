@@ -14,7 +14,7 @@ let usage = """
     {samples, Ts, [{Pid, Items}]} with a {system, Ts, Info} once a simulated
     second, trailer) of at most SIZE bytes (suffixes K, M, G: powers of 1024),
     or of N ticks. The same options always give the same bytes.
-      --bytes SIZE        size limit (default 64M)
+      --bytes SIZE        size limit (default 64M, or none with --ticks)
       --ticks N           stop after N ticks
       --processes N       processes sampled per tick (default 500)
       --seed N            (default 1)
@@ -51,6 +51,7 @@ func parseSize(_ text: String) -> Int? {
 
 var options = SynthOptions()
 var targetBytes = 64 << 20
+var bytesGiven = false
 var maxTicks = Int.max
 var output: String?
 var args = Array(CommandLine.arguments.dropFirst())
@@ -61,7 +62,9 @@ while !args.isEmpty {
         return args.removeFirst()
     }
     switch arg {
-    case "--bytes": targetBytes = need(parseSize(value()), "bad --bytes")
+    case "--bytes":
+        targetBytes = need(parseSize(value()), "bad --bytes")
+        bytesGiven = true
     case "--ticks": maxTicks = need(Int(value()).flatMap { $0 > 0 ? $0 : nil }, "bad --ticks")
     case "--processes": options.processes = need(Int(value()).flatMap { $0 > 0 ? $0 : nil }, "bad --processes")
     case "--seed": options.seed = need(UInt64(value()), "bad --seed")
@@ -79,7 +82,7 @@ while !args.isEmpty {
     }
 }
 guard let output else { fail(usage) }
-if maxTicks != .max && targetBytes == 64 << 20 { targetBytes = Int.max }
+if maxTicks != .max && !bytesGiven { targetBytes = Int.max }
 
 guard let file = fopen(output, "wb") else { fail("cannot open \(output): \(String(cString: strerror(errno)))") }
 struct WriteError: Error {}
