@@ -23,6 +23,17 @@ enum FrameText {
 
     /// The block's lines, each `<TAB>ffffffff TEXT\n`.
     static func block(_ key: Key, symbols: Symbols, dialect: PerfDialect) -> [UInt8] {
+        var out: [UInt8] = []
+        for text in texts(key, symbols: symbols, dialect: dialect) {
+            out.append(contentsOf: Array("\tffffffff ".utf8))
+            out.append(contentsOf: text)
+            out.append(0x0A)
+        }
+        return out
+    }
+
+    /// The frame texts of a block, innermost first.
+    static func texts(_ key: Key, symbols: Symbols, dialect: PerfDialect) -> [[UInt8]] {
         // (function id, or `Symbols.none` for native code; line)
         var lines: [(UInt32, Line)] = []
         lines.append(key.currentFunction == Symbols.none ? (Symbols.none, .native) : (key.currentFunction, .function(key.currentFunction)))
@@ -45,13 +56,11 @@ enum FrameText {
         if key.dictionaryInitialCall != Symbols.none, key.dictionaryInitialCall != last {
             flattened.append((key.dictionaryInitialCall, .dictionaryInitialCall(key.dictionaryInitialCall)))
         }
-        var out: [UInt8] = []
-        for (_, line) in flattened {
-            out.append(contentsOf: Array("\tffffffff ".utf8))
-            text(line, symbols, dialect, &out)
-            out.append(0x0A)
+        return flattened.map { (_, line) in
+            var text: [UInt8] = []
+            self.text(line, symbols, dialect, &text)
+            return text
         }
-        return out
     }
 
     private static func text(_ line: Line, _ symbols: Symbols, _ dialect: PerfDialect, _ out: inout [UInt8]) {

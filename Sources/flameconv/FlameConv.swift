@@ -15,6 +15,6 @@ struct FlameConv: ParsableCommand {
               flameconv stats --json /tmp/flame
             """,
         version: "0.1.0",
-        subcommands: [Convert.self, Inspect.self]
+        subcommands: [Convert.self, Stats.self, Inspect.self]
     )
 }

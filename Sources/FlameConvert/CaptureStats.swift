@@ -1,0 +1,104 @@
+import FlameDump
+
+/// What a capture holds: its span, counts, files and hottest stacks.
+public struct CaptureStats: Sendable {
+    public struct Stack: Sendable {
+        /// Frame names, outermost first (`proc_lib:init_p/5;gen_server:loop/7;…`).
+        public var frames: [String]
+        public var samples: Int
+        public var reductions: Int64
+    }
+
+    public struct File: Sendable {
+        public var path: String
+        public var seq: Int64
+        public var compression: String
+        public var ticks: Int
+        public var truncated: Bool
+        public var tailError: String?
+    }
+
+    public var capture: String
+    public var node: String?
+    public var otpRelease: String?
+    public var agent: String?
+    public var sampleIntervalMs: Int64?
+    /// Wall-clock microseconds of the first and last tick.
+    public var firstTick: Int64?
+    public var lastTick: Int64?
+    public var ticks = 0
+    public var samples = 0
+    public var processes = 0
+    /// From the files' trailers; nil when no file has one that says.
+    public var overruns: Int64?
+    public var metrics: [String] = []
+    public var statuses: [String: Int] = [:]
+    public var skippedSamples: [String: Int] = [:]
+    public var files: [File] = []
+    public var topBySamples: [Stack] = []
+    public var topByReductions: [Stack] = []
+
+    /// `M:F/A;L (File)` without its ` (File)`.
+    static func withoutFile(_ text: [UInt8]) -> String {
+        var end = text.count
+        for i in stride(from: text.count - 2, through: 0, by: -1) where text[i] == 0x20 && text[i + 1] == UInt8(ascii: "(") {
+            end = i
+            break
+        }
+        return String(decoding: text[..<end], as: UTF8.self)
+    }
+
+    /// Reads a whole capture; `top` stacks are kept for each ranking.
+    public static func collect(_ capture: CaptureFiles, limits: DumpLimits = .default, top: Int = 10) -> CaptureStats {
+        let first = capture.files.first?.header
+        var stats = CaptureStats(capture: capture.id, node: first?.node, otpRelease: first?.otpRelease, agent: first?.agent, sampleIntervalMs: first?.sampleIntervalMs)
+        let reader = CaptureReader(capture: capture, limits: limits)
+        var deltas = DeltaCalculator()
+        var tick = Tick()
+        var metrics: [MetricValue] = []
+        var stacks: [FrameText.Key: (samples: Int, reductions: Int64)] = [:]
+        var statusCounts: [UInt32: Int] = [:]
+        while reader.nextTick(into: &tick) {
+            stats.ticks += 1
+            stats.firstTick = stats.firstTick ?? tick.wallMicros
+            stats.lastTick = tick.wallMicros
+            for sample in tick.samples {
+                stats.samples += 1
+                statusCounts[sample.status, default: 0] += 1
+                let key = FrameText.Key(currentFunction: sample.currentFunction, stack: sample.stack, initialCall: sample.initialCall, dictionaryInitialCall: sample.dictionaryInitialCall)
+                var reductions: Int64 = 0
+                if deltas.metrics(for: sample, gcInfo: tick.gcInfo[sample.gcInfo], symbols: reader.symbols, into: &metrics) {
+                    reductions = metrics.first { $0.slot == DeltaCalculator.reductionsSlot }?.delta ?? 0
+                }
+                stacks[key, default: (0, 0)].samples += 1
+                stacks[key, default: (0, 0)].reductions += reductions
+            }
+        }
+        stats.processes = deltas.processCount
+        stats.metrics = deltas.metricNames
+        stats.skippedSamples = reader.skippedSamples.merging(deltas.skippedSamples, uniquingKeysWith: +)
+        for (status, count) in statusCounts {
+            stats.statuses[status == Symbols.none ? "unknown" : reader.symbols.nameText(status), default: 0] += count
+        }
+        for report in reader.reports {
+            if let overruns = report.trailer?.overruns { stats.overruns = (stats.overruns ?? 0) + overruns }
+            stats.files.append(File(path: report.path, seq: report.header.seq, compression: report.compression.rawValue, ticks: report.ticks, truncated: report.truncated, tailError: report.tailError?.description))
+        }
+        for error in reader.openErrors {
+            stats.files.append(File(path: error.path, seq: -1, compression: "?", ticks: 0, truncated: true, tailError: error.description))
+        }
+        // Different raw stacks can read the same once recursion is collapsed: rank what people see.
+        var byText: [String: Stack] = [:]
+        for (key, counts) in stacks {
+            let names = FrameText.texts(key, symbols: reader.symbols, dialect: .flameProf).reversed().map(Self.withoutFile)
+            let text = names.joined(separator: ";")
+            byText[text, default: Stack(frames: names, samples: 0, reductions: 0)].samples += counts.samples
+            byText[text, default: Stack(frames: names, samples: 0, reductions: 0)].reductions += counts.reductions
+        }
+        // Ties broken by the other figure, then by text, so the report is stable.
+        let all = byText.values
+        stats.topBySamples = Array(all.sorted { ($0.samples, $0.reductions, $1.frames.joined()) > ($1.samples, $1.reductions, $0.frames.joined()) }.prefix(top))
+        stats.topByReductions = Array(all.sorted { ($0.reductions, $0.samples, $1.frames.joined()) > ($1.reductions, $1.samples, $0.frames.joined()) }.prefix(top))
+        return stats
+    }
+}
