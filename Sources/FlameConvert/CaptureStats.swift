@@ -56,7 +56,10 @@ public struct CaptureStats: Sendable {
         var deltas = DeltaCalculator()
         var tick = Tick()
         var metrics: [MetricValue] = []
-        var stacks: [FrameText.Key: (samples: Int, reductions: Int64)] = [:]
+        // Stacks as people read them (recursion collapsed), and which key reads as which.
+        var byText: [String: Stack] = [:]
+        var keyText: [FrameText.Key: String] = [:]
+        var epoch = 0
         var statusCounts: [UInt32: Int] = [:]
         while reader.nextTick(into: &tick) {
             stats.ticks += 1
@@ -70,8 +73,21 @@ public struct CaptureStats: Sendable {
                 if deltas.metrics(for: sample, gcInfo: tick.gcInfo[sample.gcInfo], symbols: reader.symbols, into: &metrics) {
                     reductions = metrics.first { $0.slot == DeltaCalculator.reductionsSlot }?.delta ?? 0
                 }
-                stacks[key, default: (0, 0)].samples += 1
-                stacks[key, default: (0, 0)].reductions += reductions
+                if epoch != reader.symbols.stackEpoch {
+                    keyText.removeAll()
+                    epoch = reader.symbols.stackEpoch
+                }
+                let text: String
+                if let known = keyText[key] {
+                    text = known
+                } else {
+                    let names = FrameText.texts(key, symbols: reader.symbols, dialect: .flameProf).reversed().map(Self.withoutFile)
+                    text = names.joined(separator: ";")
+                    keyText[key] = text
+                    if byText[text] == nil { byText[text] = Stack(frames: names, samples: 0, reductions: 0) }
+                }
+                byText[text]!.samples += 1
+                byText[text]!.reductions += reductions
             }
         }
         stats.processes = deltas.processCount
@@ -88,13 +104,6 @@ public struct CaptureStats: Sendable {
             stats.files.append(File(path: error.path, seq: -1, compression: "?", ticks: 0, truncated: true, tailError: error.description))
         }
         // Different raw stacks can read the same once recursion is collapsed: rank what people see.
-        var byText: [String: Stack] = [:]
-        for (key, counts) in stacks {
-            let names = FrameText.texts(key, symbols: reader.symbols, dialect: .flameProf).reversed().map(Self.withoutFile)
-            let text = names.joined(separator: ";")
-            byText[text, default: Stack(frames: names, samples: 0, reductions: 0)].samples += counts.samples
-            byText[text, default: Stack(frames: names, samples: 0, reductions: 0)].reductions += counts.reductions
-        }
         // Ties broken by the other figure, then by text, so the report is stable.
         let all = byText.values
         stats.topBySamples = Array(all.sorted { ($0.samples, $0.reductions, $1.frames.joined()) > ($1.samples, $1.reductions, $0.frames.joined()) }.prefix(top))

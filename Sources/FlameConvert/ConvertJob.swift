@@ -38,9 +38,7 @@ public final class ConvertJob {
         var deltas = DeltaCalculator()
         var state = PerfScriptEmitter.CaptureState()
         var current = Tick()
-        var upcoming = Tick()
         var hasCurrent = false
-        var hasUpcoming = false
         var lastWall = Int64.min
         let captureStart: Int64
 
@@ -48,13 +46,12 @@ public final class ConvertJob {
             reader = CaptureReader(capture: capture, limits: limits)
             captureStart = capture.files.first?.header.startedAt ?? 0
             hasCurrent = reader.nextTick(into: &current)
-            if hasCurrent { hasUpcoming = reader.nextTick(into: &upcoming) }
         }
 
+        /// Reads the next tick. Only after the current one is written: reading
+        /// may start a new stack epoch, which retires the current tick's stack ids.
         func advance() {
-            swap(&current, &upcoming)
-            hasCurrent = hasUpcoming
-            if hasCurrent { hasUpcoming = reader.nextTick(into: &upcoming) }
+            hasCurrent = reader.nextTick(into: &current)
         }
     }
 
@@ -73,6 +70,9 @@ public final class ConvertJob {
     /// bytes, and `progress` the number of ticks done every 1024 ticks.
     public func run<E: Error>(chunk: Int = 1 << 20, drain: ([UInt8]) throws(E) -> Void, progress: ((Int) -> Void)? = nil) throws(E) -> ConvertSummary {
         var summary = ConvertSummary()
+        var lastWall: Int64?
+        // Where the text of the last tick that wrote events starts in the buffer.
+        var lastEventTickStart = 0
         while true {
             // The stream whose tick comes first (ties: capture order).
             var chosen: Stream?
@@ -80,15 +80,32 @@ public final class ConvertJob {
                 if chosen == nil || stream.current.wallMicros < chosen!.current.wallMicros { chosen = stream }
             }
             guard let stream = chosen else { break }
-            let isLast = !stream.hasUpcoming && !streams.contains { $0 !== stream && $0.hasCurrent }
-            emitTick(stream, isLast: isLast, &summary)
-            summary.ticks += 1
-            if buffered >= chunk {
-                try drain(emitter.buffer)
-                emitter.buffer.removeAll(keepingCapacity: true)
+            // Drain all but the text of the last tick that wrote events, so that
+            // tick's timestamps can still be moved at the end.
+            if buffered >= chunk && lastEventTickStart > 0 {
+                try drain(Array(emitter.buffer[..<lastEventTickStart]))
+                emitter.buffer.removeSubrange(..<lastEventTickStart)
+                for i in emitter.timestampEnds.indices { emitter.timestampEnds[i] -= lastEventTickStart }
+                lastEventTickStart = 0
             }
+            let tickStart = emitter.buffer.count
+            let endsBefore = emitter.timestampEnds.count
+            let eventsBefore = summary.events
+            emitTick(stream, &summary)
+            if summary.events > eventsBefore {
+                lastWall = stream.current.wallMicros
+                lastEventTickStart = tickStart
+                emitter.timestampEnds.removeSubrange(..<endsBefore)
+            }
+            summary.ticks += 1
             if summary.ticks & 1023 == 0 { progress?(summary.ticks) }
             stream.advance()
+        }
+        // FlameScope's heat map fails when the last event falls exactly on a whole
+        // second: move the last tick's timestamps 1 µs later (".000000" -> ".000001").
+        if options.dialect == .portable, let lastWall, lastWall % 1_000_000 == 0 {
+            for end in emitter.timestampEnds { emitter.buffer[end] = UInt8(ascii: "1") }
+            summary.nudgedLastTimestamp = !emitter.timestampEnds.isEmpty
         }
         try drain(emitter.buffer)
         emitter.buffer.removeAll(keepingCapacity: true)
@@ -104,16 +121,11 @@ public final class ConvertJob {
 
     private var buffered: Int { emitter.buffer.count }
 
-    private func emitTick(_ stream: Stream, isLast: Bool, _ summary: inout ConvertSummary) {
+    private func emitTick(_ stream: Stream, _ summary: inout ConvertSummary) {
         let tick = stream.current
         if tick.wallMicros < stream.lastWall { summary.ticksOutOfOrder += 1 }
         stream.lastWall = tick.wallMicros
-        var wall = tick.wallMicros
-        // FlameScope's heat map fails when the last event falls exactly on a whole second.
-        if isLast, options.dialect == .portable, wall % 1_000_000 == 0 {
-            wall += 1
-            summary.nudgedLastTimestamp = true
-        }
+        let wall = tick.wallMicros
         let inRange = options.filter.keeps(tickAt: tick.wallMicros, captureStart: stream.captureStart)
         let symbols = stream.reader.symbols
         for sample in tick.samples {

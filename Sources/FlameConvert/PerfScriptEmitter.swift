@@ -10,10 +10,14 @@ public struct PerfScriptEmitter {
     public let categoriser: Categoriser
     /// The output buffer; the caller drains it when it grows past a threshold.
     public var buffer: [UInt8] = []
+    /// Where in `buffer` the last digit of each timestamp written since
+    /// `buffer` was last emptied stands, so a final timestamp can be moved 1 µs.
+    public var timestampEnds: [Int] = []
 
     /// Per capture: ids are the capture's own.
     public struct CaptureState {
         var blocks: [FrameText.Key: [UInt8]] = [:]
+        var blocksEpoch = 0
         var metricPrefixes: [[UInt8]] = []
         var comms: [UInt32: [UInt8]] = [:]
         /// Portable dialect: the metric slots every event line carries, fixed by the first one.
@@ -56,10 +60,15 @@ public struct PerfScriptEmitter {
         }
         buffer.append(contentsOf: Self.cpuField)
         appendTime(wallMicros)
+        timestampEnds.append(buffer.count - 1)
         buffer.append(contentsOf: portable ? Self.portableEvent : Self.flameProfEvent)
         appendMetrics(metrics, metricNames, &state)
         buffer.append(0x0A)
 
+        if state.blocksEpoch != symbols.stackEpoch {
+            state.blocks.removeAll()
+            state.blocksEpoch = symbols.stackEpoch
+        }
         let key = FrameText.Key(currentFunction: sample.currentFunction, stack: sample.stack, initialCall: sample.initialCall, dictionaryInitialCall: sample.dictionaryInitialCall)
         if let block = state.blocks[key] {
             buffer.append(contentsOf: block)

@@ -17,6 +17,17 @@ public struct ByteInterner: Sendable {
 
     public var count: Int { hashes.count }
 
+    /// Bytes held for the interned strings.
+    public var byteCount: Int { arena.count }
+
+    /// Forgets everything; ids start again from 0.
+    public mutating func removeAll() {
+        slots = [UInt32](repeating: 0, count: 1024)
+        hashes.removeAll(keepingCapacity: false)
+        starts = [0]
+        arena.removeAll(keepingCapacity: false)
+    }
+
     /// The id of `bytes`, and whether it was new.
     @inlinable
     public mutating func intern(_ bytes: UnsafeRawBufferPointer) -> (id: UInt32, isNew: Bool) {

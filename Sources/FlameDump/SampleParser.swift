@@ -44,8 +44,18 @@ public struct SampleParser {
         var reason: String
     }
 
+    /// Past this many bytes of distinct raw stack traces (with their frame lists),
+    /// the stack caches start over: memory stays bounded on dumps where nearly
+    /// every stack is new, and real captures, whose stacks repeat, never get here.
+    public var stackCacheLimit = 16 << 20
+
     /// Reads the samples list (the reader stands at the list, after `Ts`) into `tick`.
     public mutating func parseSamples(_ reader: inout ETFReader, into tick: inout Tick, symbols: inout Symbols) throws(ETFError) {
+        if rawStacks.byteCount + symbols.stackFrameCount * 4 > stackCacheLimit {
+            rawStacks.removeAll()
+            rawStackIDs.removeAll(keepingCapacity: false)
+            symbols.startNewStackEpoch()
+        }
         let count: Int
         switch try reader.readListStart() {
         case .empty: return

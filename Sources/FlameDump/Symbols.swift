@@ -29,6 +29,11 @@ public struct Symbols: Sendable {
     public internal(set) var frames: [Frame] = []
     /// Per stack trace, its frame ids, innermost first.
     public internal(set) var stacks: [[UInt32]] = []
+    /// Bumped each time `stacks` is emptied to bound memory; stack ids from
+    /// an earlier epoch mean nothing after it, so caches keyed by them clear.
+    public internal(set) var stackEpoch = 0
+    /// Frame ids held in `stacks`.
+    public internal(set) var stackFrameCount = 0
 
     private var functionIDs: [Function: UInt32] = [:]
     private var frameIDs: [Frame: UInt32] = [:]
@@ -66,6 +71,14 @@ public struct Symbols: Sendable {
 
     mutating func addStack(_ frames: [UInt32]) -> UInt32 {
         stacks.append(frames)
+        stackFrameCount += frames.count
         return UInt32(stacks.count - 1)
+    }
+
+    /// Forgets every stack trace (only between ticks, when no sample holds a stack id).
+    mutating func startNewStackEpoch() {
+        stacks.removeAll(keepingCapacity: false)
+        stackFrameCount = 0
+        stackEpoch += 1
     }
 }
