@@ -26,26 +26,7 @@ public struct TermDecoder {
         }
         if reader.remaining > 0, reader.byte(at: reader.position) == ETFTag.compressed {
             let tagPosition = reader.position
-            reader.position += 1
-            let declared = try reader.readUInt32(tag: ETFTag.compressed)
-            guard Int(declared) <= limits.maxDecompressedBytes else {
-                throw reader.error(.decompressedTooLarge(declared: declared, limit: limits.maxDecompressedBytes), tag: ETFTag.compressed, at: tagPosition)
-            }
-            let inflated: BoundedInflate.Result
-            do throws(BoundedInflate.Failure) {
-                inflated = try BoundedInflate.inflate(reader.slice(reader.position, reader.remaining), declaredSize: Int(declared))
-            } catch {
-                switch error {
-                case .sizeMismatch(let actual):
-                    throw reader.error(.decompressedSizeMismatch(declared: declared, actual: actual), tag: ETFTag.compressed, at: tagPosition)
-                case .corrupt(let detail):
-                    throw reader.error(.corruptCompressedData(detail), tag: ETFTag.compressed, at: tagPosition)
-                }
-            }
-            if inflated.consumed != reader.remaining {
-                throw reader.error(.trailingBytes(reader.remaining - inflated.consumed), tag: ETFTag.compressed, at: reader.position + inflated.consumed)
-            }
-            let storage = inflated.bytes
+            let storage = try CompressedTerm.inflate(bytes, baseOffset: baseOffset, limits: limits)
             term.bytes = storage  // shared, not copied: map key ordering reads payloads through it
             do throws(ETFError) {
                 try Self.withBytes(storage) { (inner) throws(ETFError) in

@@ -85,12 +85,7 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         PartialOutputs.installSignalHandlers()
-        let scan = CaptureCatalog.scan(inputs, limits: limits.dumpLimits)
-        for problem in scan.problems { Diagnostics.error(problem.description) }
-        guard !scan.captures.isEmpty else {
-            Diagnostics.error("no dump files to convert")
-            throw ExitCode(1)
-        }
+        let scan = try limits.scan(inputs, doing: "convert")
         let filter = SampleFilter(from: from, to: to, pids: try pids(), statuses: Set((status ?? "").split(separator: ",").map { trimmed($0) }))
         let options = ConvertOptions(dialect: dialect, categoriser: Categoriser(levels: try levels()), filter: filter, limits: limits.dumpLimits)
         let job = ConvertJob(captures: scan.captures, options: options)

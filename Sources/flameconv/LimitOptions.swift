@@ -29,3 +29,17 @@ struct LimitOptions: ParsableArguments {
         DumpLimits(maxFrameBytes: maxFrameBytes, term: ETFLimits(maxDecompressedBytes: maxTermBytes, maxDepth: maxDepth, maxNodes: maxTermNodes))
     }
 }
+
+extension LimitOptions {
+    /// The captures among `inputs`, after reporting the inputs that are no dump.
+    /// Exits with status 1 when there is nothing to work on.
+    func scan(_ inputs: [String], doing work: String) throws -> CaptureCatalog.Scan {
+        let scan = CaptureCatalog.scan(inputs, limits: dumpLimits)
+        for problem in scan.problems { Diagnostics.error(problem.description) }
+        guard !scan.captures.isEmpty else {
+            Diagnostics.error("no dump files to \(work)")
+            throw ExitCode(1)
+        }
+        return scan
+    }
+}

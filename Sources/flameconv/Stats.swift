@@ -45,12 +45,7 @@ struct Stats: ParsableCommand {
 
     func run() throws {
         PartialOutputs.installSignalHandlers()
-        let scan = CaptureCatalog.scan(inputs, limits: limits.dumpLimits)
-        for problem in scan.problems { Diagnostics.error(problem.description) }
-        guard !scan.captures.isEmpty else {
-            Diagnostics.error("no dump files to summarise")
-            throw ExitCode(1)
-        }
+        let scan = try limits.scan(inputs, doing: "summarise")
         let all = scan.captures.map { CaptureStats.collect($0, limits: limits.dumpLimits, top: top) }
         let text = json ? StatsReport.json(all) : StatsReport.text(all)
         if case .failure(let error) = Self.write(text), case .failed = error {
