@@ -31,7 +31,7 @@ echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d
 if [ ! -f "$DUMP" ]; then
     echo "== making $DUMP"
     swift build -c release --product dumpsynth >/dev/null
-    .build/release/dumpsynth --bytes "$SIZE" --processes 500 --seed 1 --minor-version "$MINOR" "$DUMP.partial"
+    .build/release/dumpsynth --bytes "$SIZE" --processes 500 --seed 1 --minor-version "$MINOR" --stack-variety high "$DUMP.partial"
     mv "$DUMP.partial" "$DUMP"
 fi
 echo "== checking $DUMP with Erlang"

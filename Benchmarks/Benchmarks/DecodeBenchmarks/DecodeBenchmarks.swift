@@ -5,7 +5,7 @@
 // The dump is the file named by FLAMECONV_DECODE_DUMP (scripts/run-decode-bench.sh
 // sets it, so that binary_to_term is measured on the very same frames), else a
 // ~96 MB dump made by DumpSynth (500 processes, seed 1) and kept in the
-// temporary directory (the same bytes as `dumpsynth --bytes 96M OUT`). One iteration decodes every frame of it once.
+// temporary directory (the same bytes as `dumpsynth --bytes 96M --stack-variety high OUT`). One iteration decodes every frame of it once.
 // "Decode (MB/s)" is frame bytes (the 4-byte length prefixes excluded, as for
 // binary_to_term) per second of wall clock, MB = 10^6 bytes.
 
@@ -26,7 +26,7 @@ struct DumpFile: Sendable {
     /// Sum of the frames' term bytes (length prefixes excluded).
     let termBytes: Int
 
-    static let defaultOptions = SynthOptions(processes: 500, seed: 1)
+    static let defaultOptions = SynthOptions(processes: 500, seed: 1, stackVariety: .high)
     static let defaultTarget = 96 << 20
 
     /// Finds or makes the file, and counts its frame bytes in one streaming pass

@@ -8,6 +8,18 @@
 /// simulated second, and a trailer `{flame_dump_end, Stats}`. The bytes are
 /// what OTP 25's `term_to_binary/1` writes for those terms (or OTP 26's with
 /// `minorVersion: 2`). The output is a function of the options alone.
+/// How much the sampled stacks vary from tick to tick.
+public enum StackVariety: String, Sendable, Equatable, CaseIterable {
+    /// As real captures: each process moves among a few fixed stack paths
+    /// (2 to 8, shared by the processes of one role: kind and module), a
+    /// Zipf-like choice that sticks for a while; a fraction of a percent of
+    /// the samples bring a stack not seen before.
+    case realistic
+    /// dumpsynth 1's behaviour: every tick cuts the process's path at a
+    /// jittered depth, so about a quarter of the samples have a new stack.
+    case high
+}
+
 public struct SynthOptions: Sendable, Equatable {
     /// Processes sampled per tick.
     public var processes: Int
@@ -17,9 +29,11 @@ public struct SynthOptions: Sendable, Equatable {
     /// 1: atoms as OTP 25 writes them (Latin-1 ATOM_EXT); 2: as OTP 26+ (SMALL_ATOM_UTF8_EXT).
     public var minorVersion: Int
     public var node: String
+    public var stackVariety: StackVariety
 
     public init(processes: Int = 500, seed: UInt64 = 1, intervalMs: Int = 10, minorVersion: Int = 1,
-                node: String = "shop@10.0.3.17") {
+                node: String = "shop@10.0.3.17", stackVariety: StackVariety = .realistic) {
+        self.stackVariety = stackVariety
         self.processes = processes
         self.seed = seed
         self.intervalMs = intervalMs
@@ -89,8 +103,11 @@ public final class DumpSynthesizer {
             ("backtrace_depth", .int(64)),
             ("items", .list(items.map { .atom($0) })),
             // Unknown to readers, which ignore it: how this file was made.
-            ("synthetic", .atomMap([("generator", .text("dumpsynth 1")), ("seed", .int(Int64(bitPattern: options.seed))),
-                                    ("processes", .int(Int64(options.processes)))])),
+            ("synthetic", .atomMap(options.stackVariety == .high
+                ? [("generator", .text("dumpsynth 1")), ("seed", .int(Int64(bitPattern: options.seed))),
+                   ("processes", .int(Int64(options.processes)))]
+                : [("generator", .text("dumpsynth 2")), ("seed", .int(Int64(bitPattern: options.seed))),
+                   ("processes", .int(Int64(options.processes))), ("stack_variety", .atom(options.stackVariety.rawValue))])),
         ]
         return ETFValue.tuple([.atom("flame_dump"), .int(1), .atomMap(meta)]).externalTerm(minorVersion: options.minorVersion)
     }
@@ -159,7 +176,8 @@ public final class DumpSynthesizer {
         nextPidId &+= UInt32(1 + rng.below(3))
         if nextPidId > 0x7FFF { nextPidId = 300 + UInt32(rng.below(200)) }  // wrap as pid numbers do
         return SimProcess(pidID: id, serial: UInt32(rng.chance(perMille: 150) ? rng.int(1...3) : 0),
-                          rng: &rng, app: app, atoms: atoms, nodeAtom: nodeAtom, creation: creation)
+                          rng: &rng, app: app, atoms: atoms, nodeAtom: nodeAtom, creation: creation,
+                          variety: options.stackVariety, seed: options.seed)
     }
 
     // MARK: Whole dumps
@@ -407,6 +425,10 @@ struct SimProcess {
     let activity: Int
     let targetDepth: Int
     let mailbox: Bool
+    /// `.realistic`: the role's whole stacks, top first; the first `blockingVariants` end in a receive.
+    let variants: [[Int]]
+    let blockingVariants: Int
+    var variantIndex = 0
 
     var status = 0
     var stack: [Int] = []  // top first, as the stack trace lists it
@@ -420,7 +442,8 @@ struct SimProcess {
     var binOldVheap: Int
     var recent: Int
 
-    init(pidID: UInt32, serial: UInt32, rng: inout SplitMix64, app: Application, atoms: AtomTable, nodeAtom: [UInt8], creation: UInt32) {
+    init(pidID: UInt32, serial: UInt32, rng: inout SplitMix64, app: Application, atoms: AtomTable, nodeAtom: [UInt8], creation: UInt32,
+         variety: StackVariety = .high, seed: UInt64 = 0) {
         self.pidID = pidID
         self.serial = serial
         let roll = rng.below(100)
@@ -538,6 +561,70 @@ struct SimProcess {
         binVheap = rng.chance(perMille: 600) ? 0 : rng.logUniform(64...2_000_000)
         binOldVheap = rng.chance(perMille: 700) ? 0 : rng.logUniform(64...4_000_000)
         recent = 0
+        if variety == .realistic {
+            // Processes of one role (kind and module) run the same code: their stacks
+            // come from a generator of the role's own, not the process's.
+            var role = SplitMix64(seed: seed ^ 0xA076_1D64_78BD_642F &* UInt64(1 + ProcessKind.allCases.firstIndex(of: kind)! * 131 + module))
+            (variants, blockingVariants) = Self.roleVariants(kind: kind, module: module, rng: &role, app: app)
+        } else {
+            variants = []
+            blockingVariants = 0
+        }
+    }
+
+    /// A role's 2 to 8 whole stacks, top first: one or two that wait in a
+    /// receive, the rest running; a fixed cut of one of the role's paths each.
+    static func roleVariants(kind: ProcessKind, module: Int, rng: inout SplitMix64, app: Application) -> ([[Int]], Int) {
+        var spine = app.spines[kind]!
+        switch kind {
+        case .genServer:
+            let cb = app.callbacks[module]!
+            switch rng.below(3) {
+            case 0 where cb.call != nil: spine += [app.genServerCall, cb.call!]
+            case 1 where cb.info != nil: spine += [app.genServerInfo, cb.info!]
+            default:
+                if let cast = cb.cast { spine += [app.genServerCast, cast] } else { spine += [app.genServerCall, rng.pick(app.modules[module])] }
+            }
+        case .genStatem, .task, .worker, .request:
+            spine.append(rng.pick(app.modules[module]))
+        case .acceptor:
+            return ([spine.reversed()], 1)
+        }
+        let count = rng.int(2...8)
+        let blocking = count <= 3 ? 1 : 2
+        var paths: [[Int]] = []
+        for _ in 0..<rng.int(1...3) { paths.append(app.middlePath(length: 40, rng: &rng)) }
+        var variants: [[Int]] = []
+        for v in 0..<count {
+            let tops = v < blocking ? app.blockingTops : app.runningTops
+            let top = tops[rng.below(tops.count)]
+            let depth = 5 + min(rng.below(36), rng.below(36))
+            let middle = max(1, min(40, depth) - spine.count - top.count)
+            let path = paths[rng.below(paths.count)]
+            var stack = top
+            for k in stride(from: min(middle, path.count) - 1, through: 0, by: -1) { stack.append(path[k]) }
+            for k in stride(from: spine.count - 1, through: 0, by: -1) {
+                if stack.count >= 40 { break }
+                stack.append(spine[k])
+            }
+            while stack.count < 5 { stack.insert(app.higherOrder[rng.below(app.higherOrder.count)], at: stack.count - 1) }
+            variants.append(stack)
+        }
+        return (variants, blocking)
+    }
+
+    /// Zipf-like: variant k of n with weight 1/(k+1).
+    static func zipf(_ n: Int, _ rng: inout SplitMix64) -> Int {
+        if n <= 1 { return 0 }
+        // Integer weights 840/(k+1) (840 = lcm(1...8)).
+        var total = 0
+        for k in 0..<n { total += 840 / (k + 1) }
+        var r = rng.below(total)
+        for k in 0..<n {
+            r -= 840 / (k + 1)
+            if r < 0 { return k }
+        }
+        return n - 1
     }
 
     /// One tick of life: counters move, the status and the stack change.
@@ -565,6 +652,19 @@ struct SimProcess {
             if rng.chance(perMille: 50) { binVheap = rng.logUniform(64...2_000_000) }
         }
 
+        if !variants.isEmpty {
+            // Waiting: one of the role's receives; running: one of its busy stacks.
+            // The choice sticks from tick to tick, changing now and then.
+            let waiting = status == 0 || status == 4
+            let group = waiting ? 0..<blockingVariants : blockingVariants..<variants.count
+            if group.isEmpty {
+                variantIndex = 0
+            } else if !group.contains(variantIndex) || rng.chance(perMille: 150) {
+                variantIndex = group.lowerBound + Self.zipf(group.count, &rng)
+            }
+            stack = variants[variantIndex]
+            return
+        }
         // The stack: mostly the same path as last tick, cut at a varying point.
         if kind == .acceptor {
             stack = spine.reversed()

@@ -8,7 +8,7 @@ import Darwin
 
 let usage = """
     usage: dumpsynth [--bytes SIZE] [--ticks N] [--processes N] [--seed N] [--interval-ms N]
-                     [--minor-version 1|2] OUT.flame
+                     [--minor-version 1|2] [--stack-variety realistic|high] OUT.flame
 
     Writes a deterministic synthetic flame dump (framed ETF: header, ticks of
     {samples, Ts, [{Pid, Items}]} with a {system, Ts, Info} once a simulated
@@ -20,6 +20,11 @@ let usage = """
       --seed N            (default 1)
       --interval-ms N     the agent's interval, spacing of Ts (default 10)
       --minor-version V   1: atoms as OTP 25 writes them (default); 2: as OTP 26+
+      --stack-variety V   realistic (default): each process moves among a few
+                          fixed stacks of its role, as in real captures (well
+                          under 1% of samples bring a new stack); high: the
+                          stack's depth jitters every tick (about a quarter of
+                          the samples bring a new stack; dumpsynth 1's output)
     """
 
 func fail(_ message: String) -> Never {
@@ -73,6 +78,8 @@ while !args.isEmpty {
         let v = Int(value())
         guard v == 1 || v == 2 else { fail("--minor-version is 1 or 2") }
         options.minorVersion = v!
+    case "--stack-variety":
+        options.stackVariety = need(StackVariety(rawValue: value()), "--stack-variety is realistic or high")
     case "-h", "--help":
         print(usage)
         exit(0)
@@ -91,7 +98,7 @@ do {
         if fwrite(chunk.baseAddress, 1, chunk.count, file) != chunk.count { throw WriteError() }
     }
     guard fclose(file) == 0 else { throw WriteError() }
-    print("\(output): \(written) bytes, processes=\(options.processes) seed=\(options.seed) minor_version=\(options.minorVersion)")
+    print("\(output): \(written) bytes, processes=\(options.processes) seed=\(options.seed) minor_version=\(options.minorVersion) stack_variety=\(options.stackVariety.rawValue)")
 } catch {
     fail("writing \(output) failed: \(String(cString: strerror(errno)))")
 }
