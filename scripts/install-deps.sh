@@ -2,7 +2,7 @@
 # Installs what a fresh Debian machine with the Swift toolchain lacks:
 # libzstd-dev and zlib1g-dev (linked by flameconv), erlang-nox (the agent, the
 # test oracles, the live BEAM comparison), zstd and gzip (test inputs), and
-# pytest for the reader-parser checks. Does nothing that is already there.
+# pytest and jsonschema for the reader-parser and schema checks. Does nothing that is already there.
 set -euo pipefail
 
 need=()
@@ -13,6 +13,7 @@ command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 if ! python3 -c 'import pytest' >/dev/null 2>&1; then need+=(python3-pytest); fi
+if ! python3 -c 'import jsonschema' >/dev/null 2>&1; then need+=(python3-jsonschema); fi
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
@@ -22,4 +23,5 @@ if [ ${#need[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
     # A pip-managed python3 may not see Debian's python3-pytest.
     python3 -c 'import pytest' >/dev/null 2>&1 || python3 -m pip install -q pytest
+    python3 -c 'import jsonschema' >/dev/null 2>&1 || python3 -m pip install -q jsonschema
 fi
