@@ -86,8 +86,13 @@ public struct SampleParser {
                 fatalError("unexpected error \(error)")
             }
         }
-        if case .empty = try reader.readListStart() { return }
-        throw reader.error(.unexpectedTag(expected: "the end of the samples list"), tag: nil)
+        // An improper tail (`[S1, S2 | Junk]`) is a valid term: skip and count it
+        // like a bad sample, keeping the samples before it.
+        let tailStart = reader.position
+        if case .empty? = try? reader.readListStart() { return }
+        reader.position = tailStart
+        try reader.skipTerm()
+        skipped["improper samples list tail", default: 0] += 1
     }
 
     /// One `{Pid, Items}`; false when the process had gone (`{Pid, undefined}`).
