@@ -173,7 +173,12 @@ public struct SampleParser {
             }
             sample.present.insert(.garbageCollection)
         case .garbage_collection_info:
-            guard case .cons(let count) = try reader.readListStart() else { throw ShapeError(reason: "garbage_collection_info is not a list") }
+            let count: Int
+            switch try reader.readListStart() {
+            case .empty: count = 0  // `[]`: no entries, still a list
+            case .cons(let n): count = n
+            case .bytes: throw ShapeError(reason: "garbage_collection_info is not a list")
+            }
             for _ in 0..<count {
                 guard try reader.readTupleArity() == 2 else { throw ShapeError(reason: "garbage_collection_info entry is not a pair") }
                 let name = try atom(&reader, &symbols)
@@ -184,7 +189,9 @@ public struct SampleParser {
                     try reader.skipTerm()  // not an integer: not a metric
                 }
             }
-            guard case .empty = try reader.readListStart() else { throw ShapeError(reason: "garbage_collection_info is improper") }
+            if count > 0 {
+                guard case .empty = try reader.readListStart() else { throw ShapeError(reason: "garbage_collection_info is improper") }
+            }
             sample.present.insert(.garbageCollectionInfo)
         case .dictionary:
             try Self.forEachPair(&reader, keys: keyNames) { (reader, key) throws in
