@@ -239,9 +239,10 @@ public struct SampleParser {
         let start = reader.position
         let text = try reader.readAtom()
         let raw = reader.slice(start, reader.position - start)
-        let (id, isNew) = rawAtoms.intern(raw)
-        if !isNew { return rawAtomIDs[Int(id)] }
+        if let known = rawAtoms.lookup(raw) { return rawAtomIDs[Int(known)] }
+        // Intern only once the name is valid: ids and rawAtomIDs must stay in step.
         let name = try internAtomText(text, reader, &symbols)
+        _ = rawAtoms.intern(raw)
         rawAtomIDs.append(name)
         return name
     }
@@ -262,18 +263,17 @@ public struct SampleParser {
         let start = reader.position
         try reader.skipTerm()
         let raw = reader.slice(start, reader.position - start)
-        let (id, isNew) = rawFunctions.intern(raw)
-        if !isNew { return rawFunctionIDs[Int(id)] }
+        if let known = rawFunctions.lookup(raw) { return rawFunctionIDs[Int(known)] }
         var sub = reader
         sub.position = start
-        guard try sub.readTupleArity() == 3 else {
-            rawFunctionIDs.append(Symbols.none)
-            throw ShapeError(reason: "function is not {M, F, A}")
-        }
+        // Intern only once the whole tuple parsed (a bad atom or arity throws):
+        // ids and rawFunctionIDs must stay in step.
+        guard try sub.readTupleArity() == 3 else { throw ShapeError(reason: "function is not {M, F, A}") }
         let module = try atom(&sub, &symbols)
         let name = try atom(&sub, &symbols)
         let arity = try self.arity(&sub)
         let function = symbols.internFunction(Symbols.Function(module: module, name: name, arity: arity))
+        _ = rawFunctions.intern(raw)
         rawFunctionIDs.append(function)
         return function
     }
