@@ -9,6 +9,9 @@ final class GzipStream {
     private var finished = false
     /// True once a member has ended and no byte of another has been read.
     private var atMemberBoundary = false
+    /// Damage found after some bytes of this read were inflated: those bytes are
+    /// handed out first, the error on the next read.
+    private var pendingError: DumpError?
 
     init(input: FileInput, chunkSize: Int = 256 << 10) throws(DumpError) {
         self.input = input
@@ -28,6 +31,10 @@ final class GzipStream {
     private var compressedOffset: Int { input.offset - Int(stream.avail_in) }
 
     func read(into buffer: UnsafeMutableRawBufferPointer, streamOffset: Int) throws(DumpError) -> Int {
+        if let pendingError {
+            self.pendingError = nil
+            throw pendingError
+        }
         if finished { return 0 }
         stream.next_out = buffer.baseAddress?.assumingMemoryBound(to: Bytef.self)
         stream.avail_out = UInt32(clamping: buffer.count)
@@ -37,7 +44,7 @@ final class GzipStream {
                 if n == 0 {
                     finished = true
                     if atMemberBoundary { break }
-                    throw DumpError(path: input.path, offset: streamOffset + produced(buffer), reason: .decompression(format: "gzip", detail: "the file ends inside a gzip member", compressedOffset: input.offset))
+                    return try fail(DumpError(path: input.path, offset: streamOffset + produced(buffer), reason: .decompression(format: "gzip", detail: "the file ends inside a gzip member", compressedOffset: input.offset)), buffer)
                 }
                 stream.next_in = inputBuffer.baseAddress?.assumingMemoryBound(to: Bytef.self)
                 stream.avail_in = UInt32(n)
@@ -55,10 +62,19 @@ final class GzipStream {
                 atMemberBoundary = true
             default:
                 let detail = stream.msg.map { String(cString: $0) } ?? "zlib status \(status)"
-                throw DumpError(path: input.path, offset: streamOffset + produced(buffer), reason: .decompression(format: "gzip", detail: detail, compressedOffset: compressedOffset))
+                finished = true
+                return try fail(DumpError(path: input.path, offset: streamOffset + produced(buffer), reason: .decompression(format: "gzip", detail: detail, compressedOffset: compressedOffset)), buffer)
             }
         }
         return produced(buffer)
+    }
+
+    /// Throws `error` now, or after handing out the bytes this read already inflated.
+    private func fail(_ error: DumpError, _ buffer: UnsafeMutableRawBufferPointer) throws(DumpError) -> Int {
+        let count = produced(buffer)
+        if count == 0 { throw error }
+        pendingError = error
+        return count
     }
 
     private func produced(_ buffer: UnsafeMutableRawBufferPointer) -> Int {

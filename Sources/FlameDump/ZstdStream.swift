@@ -9,6 +9,9 @@ final class ZstdStream {
     private var finished = false
     /// zstd's hint: 0 when the last frame is complete.
     private var frameRemaining = 0
+    /// Damage found after some bytes of this read were decompressed: those bytes
+    /// are handed out first, the error on the next read.
+    private var pendingError: DumpError?
 
     init(input: FileInput) throws(DumpError) {
         self.input = input
@@ -27,8 +30,15 @@ final class ZstdStream {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer, streamOffset: Int) throws(DumpError) -> Int {
+        if let pendingError {
+            self.pendingError = nil
+            throw pendingError
+        }
         if finished { return 0 }
-        var out = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
+        // At most one block's worth per call: given room for a whole frame, zstd
+        // decodes it in one go and, on a bad checksum or block, returns none of it;
+        // this way the blocks before the damage are handed out.
+        var out = ZSTD_outBuffer(dst: buffer.baseAddress, size: min(buffer.count, ZSTD_DStreamOutSize()), pos: 0)
         while out.pos == 0 {
             if inBuffer.pos == inBuffer.size {
                 let n = try input.read(into: inputBuffer)
@@ -45,7 +55,11 @@ final class ZstdStream {
             if ZSTD_isError(result) != 0 {
                 let detail = String(cString: ZSTD_getErrorName(result))
                 let at = input.offset - (inBuffer.size - inBuffer.pos)
-                throw DumpError(path: input.path, offset: streamOffset + out.pos, reason: .decompression(format: "zstd", detail: detail, compressedOffset: at))
+                let error = DumpError(path: input.path, offset: streamOffset + out.pos, reason: .decompression(format: "zstd", detail: detail, compressedOffset: at))
+                finished = true
+                if out.pos == 0 { throw error }
+                pendingError = error
+                return out.pos
             }
             frameRemaining = result
         }
