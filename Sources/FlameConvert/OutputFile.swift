@@ -18,6 +18,8 @@ public final class OutputFile {
     private var deflater: UnsafeMutablePointer<z_stream>?
     private var compressed = UnsafeMutableRawBufferPointer(start: nil, count: 0)
     private var committed = false
+    /// A descriptor opened here (not standard output), closed by `commit()` or `abandon()`.
+    private var ownsDescriptor = false
 
     /// Standard output.
     public init() {
@@ -28,32 +30,51 @@ public final class OutputFile {
     }
 
     /// A file at `path`, gzip when `path` ends in `.gz` (or when `gzip` says so).
+    ///
+    /// When `path` names something that is not a regular file (`/dev/null`,
+    /// `/dev/full`, `/dev/stdout`, a FIFO), there is nothing to replace: it is
+    /// written directly, since a temporary file next to it would be created in
+    /// `/dev` and renamed over the device.
     public init(path: String, gzip: Bool? = nil) throws(OutputError) {
         displayName = path
-        finalPath = path
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[..<$0]) } ?? "."
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        let temporary = "\(directory.isEmpty ? "/" : directory)/.\(name).partial-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            throw .failed(path: path, message: "cannot create \(temporary): \(String(cString: strerror(errno)))")
-        }
-        self.fd = fd
-        temporaryPath = temporary
-        PartialOutputs.register(temporary)
-        if gzip ?? path.hasSuffix(".gz") {
-            let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-            stream.initialize(to: z_stream())
-            // 16 + 15: gzip wrapper; level 6 is zlib's default trade-off.
-            guard czlib_deflateInit2(stream, 6, 16 + 15) == Z_OK else {
-                stream.deallocate()
-                abandon()
-                throw .failed(path: path, message: "zlib could not start")
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            if fd < 0 {
+                throw .failed(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
             }
-            deflater = stream
-            compressed = .allocate(byteCount: 256 << 10, alignment: 16)
+            self.fd = fd
+            finalPath = nil
+            temporaryPath = nil
+        } else {
+            finalPath = path
+            let slash = path.lastIndex(of: "/")
+            let directory = slash.map { String(path[..<$0]) } ?? "."
+            let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+            let temporary = "\(directory.isEmpty ? "/" : directory)/.\(name).partial-\(getpid())"
+            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            if fd < 0 {
+                throw .failed(path: path, message: "cannot create \(temporary): \(String(cString: strerror(errno)))")
+            }
+            self.fd = fd
+            temporaryPath = temporary
+            PartialOutputs.register(temporary)
         }
+        ownsDescriptor = true
+        if gzip ?? path.hasSuffix(".gz") { try startDeflate(path) }
+    }
+
+    private func startDeflate(_ path: String) throws(OutputError) {
+        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        // 16 + 15: gzip wrapper; level 6 is zlib's default trade-off.
+        guard czlib_deflateInit2(stream, 6, 16 + 15) == Z_OK else {
+            stream.deallocate()
+            abandon()
+            throw .failed(path: path, message: "zlib could not start")
+        }
+        deflater = stream
+        compressed = .allocate(byteCount: 256 << 10, alignment: 16)
     }
 
     deinit {
@@ -87,7 +108,16 @@ public final class OutputFile {
         if let deflater {
             try deflate(UnsafeRawBufferPointer(start: nil, count: 0), stream: deflater, flush: Z_FINISH)
         }
-        guard let finalPath, let temporaryPath else { return }
+        guard let finalPath, let temporaryPath else {
+            // Standard output or a special file: nothing to rename.
+            if ownsDescriptor, !committed {
+                committed = true
+                if close(fd) != 0 && errno != EINTR {
+                    throw .failed(path: displayName, message: "cannot close: \(String(cString: strerror(errno)))")
+                }
+            }
+            return
+        }
         if fsync(fd) != 0 && errno != EINVAL {
             let message = String(cString: strerror(errno))
             abandon()
@@ -111,7 +141,13 @@ public final class OutputFile {
 
     /// Removes the partial file; nothing of this output remains.
     public func abandon() {
-        guard let temporaryPath, !committed else { return }
+        guard let temporaryPath, !committed else {
+            if ownsDescriptor, !committed {
+                committed = true
+                close(fd)
+            }
+            return
+        }
         close(fd)
         unlink(temporaryPath)
         PartialOutputs.unregister(temporaryPath)
