@@ -16,9 +16,16 @@ public struct PerfScriptEmitter {
 
     /// Per capture: ids are the capture's own.
     public struct CaptureState {
-        var blocks: [FrameText.Key: [UInt8]] = [:]
+        /// Frame blocks, each a range of `blockBytes`.
+        var blocks: [FrameText.Key: Range<Int>] = [:]
+        var blockBytes: [UInt8] = []
         var blocksEpoch = 0
-        var metricPrefixes: [[UInt8]] = []
+        /// The last key looked up and its block: consecutive samples often share one.
+        var lastKey: FrameText.Key?
+        var lastBlock: Range<Int> = 0..<0
+        /// `\tmetric_erlang_NAME: ` per slot, each a range of `prefixBytes`.
+        var metricPrefixes: [Range<Int>] = []
+        var prefixBytes: [UInt8] = []
         var comms: [UInt32: [UInt8]] = [:]
         /// Portable dialect: the metric slots every event line carries, fixed by the first one.
         var schema: [Int]?
@@ -27,10 +34,29 @@ public struct PerfScriptEmitter {
         public init() {}
     }
 
+    /// Where an event line is put together before one copy into `buffer`.
+    private let line = LineScratch()
+
     public init(dialect: PerfDialect, categoriser: Categoriser = Categoriser()) {
         self.dialect = dialect
         self.categoriser = categoriser
         buffer.reserveCapacity(2 << 20)
+    }
+
+    final class LineScratch {
+        var base: UnsafeMutablePointer<UInt8>
+        var capacity: Int
+        init() {
+            capacity = 4096
+            base = .allocate(capacity: capacity)
+        }
+        func reserve(_ n: Int) {
+            guard n > capacity else { return }
+            base.deallocate()
+            capacity = max(n, capacity * 2)
+            base = .allocate(capacity: capacity)
+        }
+        deinit { base.deallocate() }
     }
 
     /// Appends one sample. `wallMicros` is the tick's wall time.
@@ -46,47 +72,92 @@ public struct PerfScriptEmitter {
             if firstLevel == .status { state.comms[sample.status] = comm }
             buffer.append(contentsOf: comm)
         }
+        // The rest of the event line: put together in the scratch, copied once.
+        let uniform = portable ? uniformMetrics(metrics, &state) : metrics
+        var bound = 128
+        for metric in uniform {
+            while state.metricPrefixes.count <= metric.slot {
+                let start = state.prefixBytes.count
+                state.prefixBytes.append(contentsOf: "\tmetric_erlang_\(metricNames[state.metricPrefixes.count]): ".utf8)
+                state.metricPrefixes.append(start..<state.prefixBytes.count)
+            }
+            bound += state.metricPrefixes[metric.slot].count + 44
+        }
+        line.reserve(bound)
+        var p = line.base
         if portable {
             let tid = Self.threadID(number: sample.pidNumber, serial: sample.pidSerial)
-            buffer.append(0x20)
-            appendDecimal(tid)
-            buffer.append(UInt8(ascii: "/"))
-            appendDecimal(tid)
+            p.put(0x20)
+            p.putDecimal(tid)
+            p.put(UInt8(ascii: "/"))
+            p.putDecimal(tid)
         } else {
-            buffer.append(contentsOf: [0x09, UInt8(ascii: "0"), UInt8(ascii: ".")])
-            appendDecimal(Int64(sample.pidNumber))
-            buffer.append(UInt8(ascii: "."))
-            appendDecimal(Int64(sample.pidSerial))
+            p.put(0x09); p.put(UInt8(ascii: "0")); p.put(UInt8(ascii: "."))
+            p.putDecimal(Int64(sample.pidNumber))
+            p.put(UInt8(ascii: "."))
+            p.putDecimal(Int64(sample.pidSerial))
         }
-        buffer.append(contentsOf: Self.cpuField)
-        appendTime(wallMicros)
-        timestampEnds.append(buffer.count - 1)
-        buffer.append(contentsOf: portable ? Self.portableEvent : Self.flameProfEvent)
-        appendMetrics(metrics, metricNames, &state)
-        buffer.append(0x0A)
+        p.put(Self.cpuField)
+        p.putTime(wallMicros)
+        let timestampEnd = buffer.count + (p - line.base) - 1
+        p.put(portable ? Self.portableEvent : Self.flameProfEvent)
+        state.prefixBytes.withUnsafeBufferPointer { prefixes in
+            for metric in uniform {
+                let range = state.metricPrefixes[metric.slot]
+                p.put(UnsafeBufferPointer(rebasing: prefixes[range]))
+                p.putDecimal(metric.value)
+                p.put(UInt8(ascii: ","))
+                p.put(0x20)
+                p.putDecimal(metric.delta)
+            }
+        }
+        p.put(0x0A)
+        buffer.append(contentsOf: UnsafeBufferPointer(start: line.base, count: p - line.base))
+        timestampEnds.append(timestampEnd)
 
         if state.blocksEpoch != symbols.stackEpoch {
             state.blocks.removeAll()
+            state.blockBytes.removeAll()
+            state.lastKey = nil
             state.blocksEpoch = symbols.stackEpoch
         }
         let key = FrameText.Key(currentFunction: sample.currentFunction, stack: sample.stack, initialCall: sample.initialCall, dictionaryInitialCall: sample.dictionaryInitialCall)
-        if let block = state.blocks[key] {
-            buffer.append(contentsOf: block)
+        let range: Range<Int>
+        if key == state.lastKey {
+            range = state.lastBlock
+        } else if let known = state.blocks[key] {
+            range = known
         } else {
             let block = FrameText.block(key, symbols: symbols, dialect: dialect)
-            state.blocks[key] = block
-            buffer.append(contentsOf: block)
+            if state.blockBytes.count + block.count > Self.blockCacheLimit {
+                // Dumps whose stacks rarely repeat would grow the cache to the next
+                // stack epoch; start it over instead (its capacity is kept).
+                state.blocks.removeAll(keepingCapacity: true)
+                state.blockBytes.removeAll(keepingCapacity: true)
+            }
+            let start = state.blockBytes.count
+            state.blockBytes.append(contentsOf: block)
+            range = start..<state.blockBytes.count
+            state.blocks[key] = range
         }
+        state.lastKey = key
+        state.lastBlock = range
+        state.blockBytes.withUnsafeBufferPointer { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
         // Later levels are pseudo frames at the root, the second level outermost.
-        for level in categoriser.levels.dropFirst().reversed() {
-            buffer.append(contentsOf: FrameText.categoryLine(level.category(for: sample, symbols: symbols), dialect: dialect))
+        if categoriser.levels.count > 1 {
+            for level in categoriser.levels.dropFirst().reversed() {
+                buffer.append(contentsOf: FrameText.categoryLine(level.category(for: sample, symbols: symbols), dialect: dialect))
+            }
         }
         buffer.append(0x0A)
     }
 
-    private static let cpuField = Array(" [000] ".utf8)
-    private static let flameProfEvent = Array(": cpu-clock:".utf8)
-    private static let portableEvent = Array(": 1 cpu-clock:".utf8)
+    /// Bytes of frame block text kept; real captures' blocks fit many times over.
+    static let blockCacheLimit = 4 << 20
+
+    private static let cpuField: StaticString = " [000] "
+    private static let flameProfEvent: StaticString = ": cpu-clock:"
+    private static let portableEvent: StaticString = ": 1 cpu-clock:"
 
     /// A positive thread id for `<0.number.serial>`: the readers need integers,
     /// and some treat 0 as "none". OTP's local pid numbers are below 2^15 and
@@ -97,73 +168,103 @@ public struct PerfScriptEmitter {
         return id == 0 ? 1 << 28 : id
     }
 
-    private mutating func appendMetrics(_ metrics: [MetricValue], _ names: [String], _ state: inout CaptureState) {
-        if dialect == .portable {
-            // Every event line carries the same metrics: FlameScope reuses the previous
-            // line's value for a missing one.
-            if state.schema == nil { state.schema = metrics.map(\.slot) }
-            let schema = state.schema!
-            if metrics.count != schema.count || !zip(metrics, schema).allSatisfy({ $0.slot == $1 }) {
-                state.schemaScratch.removeAll(keepingCapacity: true)
-                for slot in schema {
-                    state.schemaScratch.append(metrics.first { $0.slot == slot } ?? MetricValue(slot: slot, value: 0, delta: 0))
-                }
-                state.metricsDropped += metrics.filter { !schema.contains($0.slot) }.count
-                let uniform = state.schemaScratch
-                for metric in uniform { appendMetric(metric, names, &state) }
-                return
-            }
+    /// Portable dialect: every event line carries the same metrics (FlameScope
+    /// reuses the previous line's value for a missing one), the first line's.
+    private func uniformMetrics(_ metrics: [MetricValue], _ state: inout CaptureState) -> [MetricValue] {
+        if state.schema == nil { state.schema = metrics.map(\.slot) }
+        let schema = state.schema!
+        if metrics.count == schema.count && zip(metrics, schema).allSatisfy({ $0.slot == $1 }) { return metrics }
+        state.schemaScratch.removeAll(keepingCapacity: true)
+        for slot in schema {
+            state.schemaScratch.append(metrics.first { $0.slot == slot } ?? MetricValue(slot: slot, value: 0, delta: 0))
         }
-        for metric in metrics { appendMetric(metric, names, &state) }
-    }
-
-    private mutating func appendMetric(_ metric: MetricValue, _ names: [String], _ state: inout CaptureState) {
-        while state.metricPrefixes.count <= metric.slot {
-            state.metricPrefixes.append(Array("\tmetric_erlang_\(names[state.metricPrefixes.count]): ".utf8))
-        }
-        buffer.append(contentsOf: state.metricPrefixes[metric.slot])
-        appendDecimal(metric.value)
-        buffer.append(contentsOf: [UInt8(ascii: ","), 0x20])
-        appendDecimal(metric.delta)
+        state.metricsDropped += metrics.filter { !schema.contains($0.slot) }.count
+        return state.schemaScratch
     }
 
     /// `SECONDS.MICROS`, six decimals.
     mutating func appendTime(_ micros: Int64) {
-        var micros = micros
-        if micros < 0 {
-            buffer.append(UInt8(ascii: "-"))
-            micros = -micros
+        appendScratch { $0.putTime(micros) }
+    }
+
+    mutating func appendDecimal(_ value: Int64) {
+        appendScratch { $0.putDecimal(value) }
+    }
+
+    /// Up to 40 bytes written by `body`, appended to `buffer`.
+    private mutating func appendScratch(_ body: (inout UnsafeMutablePointer<UInt8>) -> Void) {
+        var scratch: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { raw in
+            let start = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            var p = start
+            body(&p)
+            buffer.append(contentsOf: UnsafeBufferPointer(start: start, count: p - start))
         }
-        appendDecimal(micros / 1_000_000)
-        buffer.append(UInt8(ascii: "."))
-        var fraction = micros % 1_000_000
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { raw in
-            for i in stride(from: 5, through: 0, by: -1) {
-                raw[i] = UInt8(fraction % 10) + 0x30
-                fraction /= 10
-            }
-            buffer.append(contentsOf: raw)
-        }
+    }
+}
+
+/// Unchecked writes into `PerfScriptEmitter`'s line scratch, which is reserved
+/// for the whole line beforehand.
+extension UnsafeMutablePointer where Pointee == UInt8 {
+    @inline(__always)
+    mutating func put(_ byte: UInt8) {
+        pointee = byte
+        self += 1
     }
 
     @inline(__always)
-    mutating func appendDecimal(_ value: Int64) {
+    mutating func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        update(from: base, count: bytes.count)
+        self += bytes.count
+    }
+
+    @inline(__always)
+    mutating func put(_ text: StaticString) {
+        update(from: text.utf8Start, count: text.utf8CodeUnitCount)
+        self += text.utf8CodeUnitCount
+    }
+
+    @inline(__always)
+    mutating func putDecimal(_ value: Int64) {
         if value >= 0 && value < 10 {
-            buffer.append(UInt8(value) + 0x30)
+            put(UInt8(truncatingIfNeeded: value) &+ 0x30)
             return
         }
+        if value < 0 { put(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes, 20 digits needed
-        withUnsafeMutableBytes(of: &digits) { raw in
-            var i = 24
-            while magnitude > 0 {
-                i -= 1
-                raw[i] = UInt8(magnitude % 10) + 0x30
-                magnitude /= 10
-            }
-            if value < 0 { buffer.append(UInt8(ascii: "-")) }
-            buffer.append(contentsOf: raw[i...])
+        var digits = 1
+        var probe = magnitude
+        while probe >= 10 {
+            probe /= 10
+            digits += 1
+        }
+        var q = self + digits
+        self = q
+        repeat {
+            q -= 1
+            q.pointee = UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30
+            magnitude /= 10
+        } while magnitude > 0
+    }
+
+    /// `SECONDS.MICROS`, six decimals.
+    @inline(__always)
+    mutating func putTime(_ micros: Int64) {
+        var micros = micros
+        if micros < 0 {
+            put(UInt8(ascii: "-"))
+            micros = -micros
+        }
+        putDecimal(micros / 1_000_000)
+        put(UInt8(ascii: "."))
+        var fraction = micros % 1_000_000
+        var q = self + 6
+        self = q
+        for _ in 0..<6 {
+            q -= 1
+            q.pointee = UInt8(truncatingIfNeeded: fraction % 10) &+ 0x30
+            fraction /= 10
         }
     }
 }
