@@ -42,6 +42,16 @@ public struct ByteInterner: Sendable {
         find(bytes, hash: Self.hash(bytes))
     }
 
+    /// The length of `id`'s bytes when `bytes` starts with them; nil otherwise.
+    public func prefixLength(of id: UInt32, in bytes: UnsafeRawBufferPointer) -> Int? {
+        let start = starts[Int(id)], count = starts[Int(id) + 1] - start
+        guard count <= bytes.count, count > 0 else { return nil }
+        let same = arena.withUnsafeBytes { stored in
+            memcmp(stored.baseAddress! + start, bytes.baseAddress!, count) == 0
+        }
+        return same ? count : nil
+    }
+
     public func bytes(of id: UInt32) -> ArraySlice<UInt8> {
         arena[starts[Int(id)]..<starts[Int(id) + 1]]
     }

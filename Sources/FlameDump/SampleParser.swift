@@ -28,6 +28,13 @@ public struct SampleParser {
     private var rawAtoms = ByteInterner(capacity: 256)
     private var rawAtomIDs: [UInt32] = []
     private var frameScratch: [UInt32] = []
+    /// Per position in the samples list: the pid there last tick and the raw
+    /// stack (an id of `rawStacks`) it had. A process's stack is most often
+    /// the one it had a tick before, and processes keep their places in the
+    /// list, so comparing those bytes first spares walking and hashing them.
+    private var stackGuesses: [(pid: UInt64, raw: UInt32)] = []
+    private var sampleIndex = 0
+    private var samplePid: UInt64 = 0
     private var textScratch: [UInt8] = []
 
     private static let minorGCsKey: UInt32 = 0
@@ -54,6 +61,7 @@ public struct SampleParser {
         if rawStacks.byteCount + symbols.stackFrameCount * 4 > stackCacheLimit {
             rawStacks.removeAll()
             rawStackIDs.removeAll(keepingCapacity: false)
+            stackGuesses.removeAll(keepingCapacity: true)
             symbols.startNewStackEpoch()
         }
         let count: Int
@@ -62,7 +70,8 @@ public struct SampleParser {
         case .cons(let n): count = n
         case .bytes: throw reader.error(.unexpectedTag(expected: "a list of samples"), tag: ETFTag.string)
         }
-        for _ in 0..<count {
+        for index in 0..<count {
+            sampleIndex = index
             let start = reader.position
             let gcStart = tick.gcInfo.count
             do {
@@ -99,6 +108,7 @@ public struct SampleParser {
     private mutating func parseSample(_ reader: inout ETFReader, _ sample: inout ProcessSample, _ tick: inout Tick, _ symbols: inout Symbols) throws -> Bool {
         guard try reader.readTupleArity() == 2 else { throw ShapeError(reason: "sample is not {Pid, Items}") }
         (sample.pidNumber, sample.pidSerial) = try reader.readPid()
+        samplePid = UInt64(sample.pidNumber) << 32 | UInt64(sample.pidSerial)
         if reader.remaining > 0, reader.byte(at: reader.position) != ETFTag.list, reader.byte(at: reader.position) != ETFTag.nil {
             throw ShapeError(reason: "process gone (items not a list)")
         }
@@ -300,9 +310,20 @@ public struct SampleParser {
     /// A `current_stacktrace` list: a stack id, by its raw encoding.
     private mutating func stack(_ reader: inout ETFReader, _ symbols: inout Symbols) throws -> UInt32 {
         let start = reader.position
+        if sampleIndex < stackGuesses.count, stackGuesses[sampleIndex].pid == samplePid {
+            // ETF is prefix-free: bytes that begin with a whole stored term are that term.
+            let guess = stackGuesses[sampleIndex].raw
+            if let length = rawStacks.prefixLength(of: guess, in: reader.slice(start, reader.remaining)) {
+                reader.position = start + length
+                return rawStackIDs[Int(guess)]
+            }
+        }
         try reader.skipTerm()
         let raw = reader.slice(start, reader.position - start)
-        if let known = rawStacks.lookup(raw) { return rawStackIDs[Int(known)] }
+        if let known = rawStacks.lookup(raw) {
+            rememberStack(known)
+            return rawStackIDs[Int(known)]
+        }
         var sub = reader
         sub.position = start
         frameScratch.removeAll(keepingCapacity: true)
@@ -314,9 +335,17 @@ public struct SampleParser {
             guard case .empty = try sub.readListStart() else { throw ShapeError(reason: "current_stacktrace is improper") }
         }
         let id = symbols.addStack(frameScratch)
-        _ = rawStacks.intern(raw)
+        rememberStack(rawStacks.intern(raw).id)
         rawStackIDs.append(id)
         return id
+    }
+
+    private mutating func rememberStack(_ raw: UInt32) {
+        if sampleIndex < stackGuesses.count {
+            stackGuesses[sampleIndex] = (samplePid, raw)
+        } else if sampleIndex == stackGuesses.count {
+            stackGuesses.append((samplePid, raw))
+        }
     }
 
     /// `{M, F, Arity, Location}`, Location a list that may hold `{file, Chars}` and `{line, N}`.
