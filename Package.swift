@@ -38,6 +38,7 @@ let package = Package(
         .testTarget(name: "FlameDumpTests", dependencies: ["FlameDump", "ETF"]),
         .testTarget(name: "FlameConvertTests", dependencies: ["FlameConvert", "FlameDump"]),
         .testTarget(name: "flameconvTests", dependencies: ["FlameDump"]),
+        .testTarget(name: "HardeningTests", dependencies: ["FlameDump", "FlameConvert", "ETF"]),
     ],
     swiftLanguageModes: [.v6]
 )
