@@ -1,0 +1,285 @@
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `flameconv` binary, run as a user runs it.
+@Suite("flameconv CLI", .timeLimit(.minutes(2)))
+struct CLITests {
+    let plain = "\(capturesDir)/plain/plain-000000.flame"
+
+    // MARK: Output files
+
+    @Test("-o out.perf: the file equals standard output, and no partial file is left")
+    func outputFile() throws {
+        let dir = ScratchDir()
+        let toStdout = try flameconv(["convert", "--quiet", plain], in: dir)
+        #expect(toStdout.status == 0)
+        let result = try flameconv(["convert", plain, "-o", dir.file("out.perf")], in: dir)
+        #expect(result.status == 0, "\(result.err)")
+        #expect(result.stdout.isEmpty)
+        #expect(readFile(dir.file("out.perf")) == toStdout.stdout)
+        #expect(!toStdout.stdout.isEmpty)
+        #expect(!dir.entries().contains { $0.contains(".partial-") }, "\(dir.entries())")
+        #expect(result.err.contains("out.perf"))
+    }
+
+    @Test("-o out.perf.gz: valid gzip of the same text")
+    func gzipOutput() throws {
+        let dir = ScratchDir()
+        let toStdout = try flameconv(["convert", "--quiet", "\(capturesDir)/rotated"], in: dir)
+        let result = try flameconv(["convert", "--quiet", "\(capturesDir)/rotated", "-o", dir.file("out.perf.gz")], in: dir)
+        #expect(result.status == 0, "\(result.err)")
+        let gz = try #require(readFile(dir.file("out.perf.gz")))
+        #expect(gz.starts(with: [0x1F, 0x8B]))
+        #expect(gz.count < toStdout.stdout.count / 3)
+        #expect(run(["/bin/gzip", "-t", dir.file("out.perf.gz")], in: dir).status == 0)
+        let gunzipped = run(["/bin/gzip", "-dc", dir.file("out.perf.gz")], in: dir)
+        #expect(gunzipped.status == 0)
+        #expect(gunzipped.stdout == toStdout.stdout)
+        #expect(!dir.entries().contains { $0.contains(".partial-") })
+    }
+
+    @Test("-o: the file appears only when complete; SIGTERM mid-run leaves nothing behind")
+    func onlyWhenComplete() throws {
+        let binary = try #require(flameconvBinary)
+        let dir = ScratchDir()
+        // One long capture: the same file linked into many folders (same capture id, same seq).
+        for i in 0..<40 {
+            mkdir(dir.file("in\(i)"), 0o755)
+            symlink("\(capturesDir)/top100/top100-000000.flame", dir.file("in\(i)/top100-000000.flame"))
+        }
+        let pid = spawn([binary, "convert", "--quiet", "--dialect", "flame_prof", dir.path, "-o", dir.file("out.perf")], in: dir, name: "long")
+        let partial = dir.file(".out.perf.partial-\(pid)")
+        var sawPartial = false
+        for _ in 0..<500 where !sawPartial {
+            sawPartial = fileExists(partial)
+            if !sawPartial { usleep(10_000) }
+        }
+        // Give it time to write something, then check the final name is not there yet.
+        usleep(200_000)
+        let finishedEarly = !fileExists(partial)
+        if !finishedEarly { #expect(!fileExists(dir.file("out.perf")), "the output is visible before it is complete") }
+        kill(pid, SIGTERM)
+        let result = wait(pid, scratch: dir, name: "long")
+        #expect(sawPartial, "no partial file \(partial) was seen while converting")
+        if finishedEarly {
+            Issue.record("the conversion ended before it could be interrupted: \(result.status)")
+        } else {
+            #expect(result.signal == SIGTERM)
+            #expect(!fileExists(dir.file("out.perf")))
+        }
+        #expect(!dir.entries().contains { $0.contains(".partial-") }, "\(dir.entries())")
+    }
+
+    // MARK: Exit codes
+
+    @Test("exit 0 for a clean capture (directory, files, compressed, rotated)")
+    func clean() throws {
+        let dir = ScratchDir()
+        for input in ["plain", "compressed", "rotated", "top100"] {
+            let result = try flameconv(["convert", "\(capturesDir)/\(input)"], in: dir)
+            #expect(result.status == 0, "\(input): \(result.err)")
+            #expect(!result.err.contains("error") && !result.err.contains("warning"), "\(input): \(result.err)")
+            #expect(result.err.contains("wrote "))
+        }
+    }
+
+    @Test("exit 2 for a truncated tail: the file and byte offset are named, the ticks before it converted")
+    func truncatedTail() throws {
+        let dir = ScratchDir()
+        let bytes = try #require(readFile(plain))
+        let starts = frameStarts(bytes)
+        try #require(starts.count > 30)
+        let cutFrame = 20
+        let length = starts[cutFrame + 1] - starts[cutFrame]
+        let cut = dir.write("cut-000000.flame", Array(bytes[..<(starts[cutFrame] + length / 2)]))
+        let prefix = dir.write("prefix-000000.flame", Array(bytes[..<starts[cutFrame]]))
+        let result = try flameconv(["convert", "--dialect", "flame_prof", cut], in: dir)
+        #expect(result.status == 2, "\(result.err)")
+        #expect(result.err.contains(cut))
+        #expect(result.err.contains("offset \(starts[cutFrame])"), "\(result.err)")
+        #expect(result.err.contains("truncated"))
+        // Everything before the cut, exactly as converting the complete frames alone.
+        let whole = try flameconv(["convert", "--dialect", "flame_prof", "--quiet", prefix], in: dir)
+        #expect(whole.status == 0)
+        #expect(whole.err.contains("no trailer"))
+        #expect(!result.stdout.isEmpty)
+        #expect(result.stdout == whole.stdout)
+        let full = try flameconv(["convert", "--dialect", "flame_prof", "--quiet", plain], in: dir)
+        #expect(full.stdout.starts(with: result.stdout))
+        #expect(full.stdout.count > result.stdout.count)
+    }
+
+    @Test("exit 1 for a missing file, a file that is no dump, an empty file", arguments: ["missing", "notadump", "empty", "directory"])
+    func unreadable(kind: String) throws {
+        let dir = ScratchDir()
+        let path: String
+        switch kind {
+        case "missing": path = dir.file("no-such.flame")
+        case "notadump": path = dir.write("README.md", Array("# not a dump\n".utf8))
+        case "empty": path = dir.write("empty.flame", [])
+        default:
+            mkdir(dir.file("nothing"), 0o755)
+            path = dir.file("nothing")
+        }
+        let result = try flameconv(["convert", path], in: dir)
+        #expect(result.status == 1, "\(kind): \(result.err)")
+        #expect(result.err.contains("error"))
+        if kind != "directory" { #expect(result.err.contains(path)) }
+        #expect(result.stdout.isEmpty)
+        // Next to a good capture, the good one is still converted, and the status says something was wrong
+        // (an empty directory next to a capture is no problem: it just holds no dumps).
+        if kind == "directory" { return }
+        let mixed = try flameconv(["convert", path, plain], in: dir)
+        #expect(mixed.status == 1)
+        #expect(!mixed.stdout.isEmpty)
+    }
+
+    @Test("exit 64 for a bad option", arguments: [
+        ["convert", "--group-by", "nonsense"], ["convert", "--dialect", "perl"], ["convert", "--pid", "<1.2>"],
+        ["convert", "--from", "5", "--to", "2"], ["convert", "--bogus"], ["inspect", "--encoding", "ebcdic"],
+    ])
+    func badOption(arguments: [String]) throws {
+        let dir = ScratchDir()
+        let result = try flameconv(arguments + [plain], in: dir)
+        #expect(result.status == 64, "\(arguments): \(result.err)")
+        #expect(!result.err.isEmpty)
+        #expect(result.stdout.isEmpty)
+    }
+
+    // MARK: Filters
+
+    /// The capture's events, and its start (the first file's `started_at`).
+    func events(_ input: String, _ extra: [String] = [], in dir: ScratchDir) throws -> [Substring] {
+        let result = try flameconv(["convert", "--dialect", "flame_prof", "--quiet", input] + extra, in: dir)
+        #expect(result.status == 0, "\(extra): \(result.err)")
+        return eventBlocks(result.out)
+    }
+
+    func startedAt(_ file: String, in dir: ScratchDir) throws -> Int64 {
+        let header = try flameconv(["inspect", file], in: dir).out.prefix { $0 != "\n" }
+        let value = try #require(header.firstRange(of: "started_at => ")).upperBound
+        return try #require(Int64(header[value...].prefix { $0.isNumber || $0 == "-" }))
+    }
+
+    @Test("--from/--to keep the ticks in that window, with the same text (deltas taken before filtering)")
+    func timeWindow() throws {
+        let dir = ScratchDir()
+        let input = "\(capturesDir)/rotated"
+        let all = try events(input, in: dir)
+        let start = try startedAt("\(input)/rotated-000000.flame", in: dir)
+        let window = try events(input, ["--from", "0.4", "--to", "0.9"], in: dir)
+        let expected = all.filter {
+            let t = eventHeader($0).micros - start
+            return t >= 400_000 && t <= 900_000
+        }
+        #expect(!window.isEmpty && window.count < all.count)
+        #expect(window == expected)
+        #expect(try events(input, ["--from", "1000"], in: dir).isEmpty)
+        #expect(try events(input, ["--to", "0"], in: dir).count <= 5)
+    }
+
+    @Test("--pid keeps one process, in any of its spellings")
+    func pidFilter() throws {
+        let dir = ScratchDir()
+        let all = try events(plain, in: dir)
+        let pid = eventHeader(all[all.count / 2]).pid  // 0.N.S
+        let expected = all.filter { eventHeader($0).pid == pid }
+        let parts = pid.split(separator: ".")
+        #expect(try events(plain, ["--pid", "<\(pid)>"], in: dir) == expected)
+        #expect(try events(plain, ["--pid", pid], in: dir) == expected)
+        if parts[2] == "0" { #expect(try events(plain, ["--pid", String(parts[1])], in: dir) == expected) }
+        let other = eventHeader(all.first { eventHeader($0).pid != pid }!).pid
+        #expect(try events(plain, ["--pid", "\(pid), \(other)"], in: dir) == all.filter { [pid, other].contains(eventHeader($0).pid) })
+        #expect(try events(plain, ["--pid", "0.99999.0"], in: dir).isEmpty)
+    }
+
+    @Test("--status keeps those statuses")
+    func statusFilter() throws {
+        let dir = ScratchDir()
+        let input = "\(capturesDir)/top100"
+        let all = try events(input, in: dir)
+        let statuses = Set(all.map { eventHeader($0).comm })
+        #expect(statuses.contains("running") && statuses.contains("waiting"), "\(statuses)")
+        let running = try events(input, ["--status", "running"], in: dir)
+        #expect(running == all.filter { eventHeader($0).comm == "running" })
+        let two = try events(input, ["--status", "running,waiting"], in: dir)
+        #expect(two == all.filter { ["running", "waiting"].contains(eventHeader($0).comm) })
+        #expect(try events(input, ["--status", "no_such_status"], in: dir).isEmpty)
+    }
+
+    // MARK: inspect
+
+    @Test("inspect prints the header first and exits 0")
+    func inspect() throws {
+        let dir = ScratchDir()
+        let result = try flameconv(["inspect", plain], in: dir)
+        #expect(result.status == 0, "\(result.err)")
+        let lines = result.out.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("{flame_dump,1,#{") == true)
+        #expect(lines.first?.contains("capture => <<112,108,97,105,110>>") == true)  // ~w: <<"plain">>
+        #expect(lines.last?.hasPrefix("{flame_dump_end,#{") == true)
+        #expect(lines.count == frameStarts(try #require(readFile(plain))).count)
+        #expect(lines.dropFirst().first?.hasPrefix("{samples,") == true)
+    }
+
+    @Test("inspect on a truncated file prints the terms before the bad spot, then the error with its offset; exit 1")
+    func inspectTruncated() throws {
+        let dir = ScratchDir()
+        let bytes = try #require(readFile(plain))
+        let starts = frameStarts(bytes)
+        let cutFrame = 7
+        let cut = dir.write("cut.flame", Array(bytes[..<(starts[cutFrame] + 9)]))
+        let full = try flameconv(["inspect", plain], in: dir)
+        let result = try flameconv(["inspect", cut], in: dir)
+        #expect(result.status == 1)
+        let lines = result.out.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+        #expect(Array(lines) == Array(full.out.split(separator: "\n").prefix(cutFrame)))
+        #expect(result.err.contains(cut))
+        #expect(result.err.contains("offset \(starts[cutFrame])"), "\(result.err)")
+    }
+
+    // MARK: Pipes and help
+
+    @Test("convert … | head -1 ends quietly: exit 0, nothing on standard error")
+    func brokenPipe() throws {
+        let binary = try #require(flameconvBinary)
+        let dir = ScratchDir()
+        let script = "'\(binary)' convert --dialect flame_prof '\(capturesDir)/top100' 2>'\(dir.file("err"))' | head -1 >'\(dir.file("out"))'; echo ${PIPESTATUS[0]} >'\(dir.file("status"))'"
+        #expect(run(["/bin/bash", "-c", script], in: dir).status == 0)
+        #expect(String(decoding: readFile(dir.file("status")) ?? [], as: UTF8.self) == "0\n")
+        #expect(readFile(dir.file("err")) == [])
+        let out = String(decoding: readFile(dir.file("out")) ?? [], as: UTF8.self)
+        #expect(out.hasSuffix(": cpu-clock:") == false && out.contains("cpu-clock:") && out.split(separator: "\n").count == 1)
+        // inspect too.
+        let inspect = "'\(binary)' inspect '\(capturesDir)/top100/top100-000000.flame' 2>'\(dir.file("err2"))' | head -1 >/dev/null; echo ${PIPESTATUS[0]} >'\(dir.file("status2"))'"
+        #expect(run(["/bin/bash", "-c", inspect], in: dir).status == 0)
+        #expect(String(decoding: readFile(dir.file("status2")) ?? [], as: UTF8.self) == "0\n")
+        #expect(readFile(dir.file("err2")) == [])
+    }
+
+    @Test("--help of the tool and of each subcommand shows examples")
+    func help() throws {
+        let dir = ScratchDir()
+        let top = try flameconv(["--help"], in: dir)
+        #expect(top.status == 0)
+        #expect(top.out.contains("Examples"))
+        // The subcommands listed under SUBCOMMANDS.
+        let section = try #require(top.out.firstRange(of: "SUBCOMMANDS:"))
+        // Entries are indented by two spaces, their wrapped descriptions by more; a blank line ends the list.
+        let names = top.out[section.upperBound...].split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
+            .prefix { !$0.isEmpty }
+            .compactMap { line -> String? in
+                guard line.hasPrefix("  "), !line.hasPrefix("   "), let word = line.split(separator: " ").first else { return nil }
+                return String(word)
+            }.filter { $0 != "help" }
+        #expect(names.contains("convert") && names.contains("inspect"), "\(names)")
+        for name in names {
+            let result = try flameconv([name, "--help"], in: dir)
+            #expect(result.status == 0, "\(name)")
+            #expect(result.out.contains("Examples:"), "\(name) --help has no examples")
+            #expect(result.out.contains("flameconv \(name) "), "\(name) --help examples do not show \(name)")
+        }
+    }
+}
