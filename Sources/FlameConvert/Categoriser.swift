@@ -13,7 +13,7 @@ public enum CategoryLevel: String, Sendable, CaseIterable {
     case registeredName = "registered_name"
     /// The initial call (proc_lib's `'$initial_call'` when there is one), as `M:F/A`.
     case initialCall = "initial_call"
-    /// The process's memory, in power-of-four buckets (`mem_lt_4KiB`…).
+    /// The process's memory, in power-of-four buckets (`mem_lt_4KiB` … `mem_lt_64GiB`, `mem_ge_64GiB`).
     case memory
 
     /// The name of this level's group for `sample`, as UTF-8.
@@ -41,6 +41,7 @@ public enum CategoryLevel: String, Sendable, CaseIterable {
             limit *= 4
             step += 1
         }
+        if bytes >= limit { return "mem_ge_64GiB" }  // past the last bucket
         let shown = limit / 1024
         let unit = shown >= 1 << 20 ? units[2] : (shown >= 1024 ? units[1] : units[0])
         let value = shown >= 1 << 20 ? shown >> 20 : (shown >= 1024 ? shown >> 10 : shown)
