@@ -31,15 +31,16 @@ public final class OutputFile {
 
     /// A file at `path`, gzip when `path` ends in `.gz` (or when `gzip` says so).
     ///
-    /// When `path` names something that is not a regular file (`/dev/null`,
-    /// `/dev/full`, `/dev/stdout`, a FIFO), there is nothing to replace: it is
-    /// written directly, since a temporary file next to it would be created in
-    /// `/dev` and renamed over the device.
+    /// A path in `/dev` or `/proc` (`/dev/null`, `/dev/full`, `/dev/stdout`, which
+    /// may lead to a regular file) or one that is not a regular file (a FIFO) is
+    /// written directly: a temporary file next to it would be created in `/dev`
+    /// and renamed over the device or link. A symbolic link to a regular file
+    /// stays a link: its target is replaced.
     public init(path: String, gzip: Bool? = nil) throws(OutputError) {
         displayName = path
         var info = stat()
-        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
-            let fd = open(path, O_WRONLY | O_CLOEXEC)
+        if path.hasPrefix("/dev/") || path.hasPrefix("/proc/") || (stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG) {
+            let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
             if fd < 0 {
                 throw .failed(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
             }
@@ -47,6 +48,11 @@ public final class OutputFile {
             finalPath = nil
             temporaryPath = nil
         } else {
+            var path = path
+            if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK, let resolved = realpath(path, nil) {
+                path = String(cString: resolved)
+                free(resolved)
+            }
             finalPath = path
             let slash = path.lastIndex(of: "/")
             let directory = slash.map { String(path[..<$0]) } ?? "."
