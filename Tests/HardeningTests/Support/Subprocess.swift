@@ -18,7 +18,7 @@ enum Flameconv {
         var stdout: [UInt8]
         var stderr: String
         var seconds: Double
-        /// Peak resident set, from wait4's rusage.
+        /// Peak resident set, from wait4's rusage; 0 when not above the test runner's own.
         var maxRSSKiB: Int
 
         var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
@@ -57,7 +57,7 @@ enum Flameconv {
 
     /// Runs `flameconv ARGUMENTS` with stdin from /dev/null (or `stdin`), stdout and
     /// stderr to files, under `ulimit -v` and the timeout (killed with SIGKILL past it).
-    static func run(_ arguments: [String], stdin: String = "/dev/null", cwd: String? = nil,
+    static func run(_ arguments: [String], stdin: String = "/dev/null", stdout: String? = nil, cwd: String? = nil,
                     addressSpaceKiB: Int? = addressSpaceKiB, timeout: Double? = nil,
                     whileRunning: ((pid_t) -> Void)? = nil) throws -> Run {
         guard let binary else { throw Failure("flameconv binary not found next to the tests; build it (swift build) or set FLAMECONV_BIN") }
@@ -73,7 +73,7 @@ enum Flameconv {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout ?? outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         let pid = try spawn(argv, actions: &actions)
         let result = try wait(pid, timeout: timeout ?? effectiveTimeout, whileRunning: whileRunning)
@@ -134,6 +134,11 @@ enum Flameconv {
             usleep(2000)
         }
         let seconds = now() - start
+        // posix_spawn's vfork child records the test runner's RSS high-water mark at exec,
+        // so wait4's figure is a floor of the runner's own: report 0 ("below") then.
+        var own = rusage()
+        getrusage(RUSAGE_SELF, &own)
+        if usage.ru_maxrss <= own.ru_maxrss { usage.ru_maxrss = 0 }
         // WIFEXITED / WIFSIGNALED by hand (the C macros do not import).
         let low = status & 0x7F
         if low == 0 { return Waited(exitCode: (status >> 8) & 0xFF, signal: nil, timedOut: timedOut, seconds: seconds, maxRSSKiB: usage.ru_maxrss) }

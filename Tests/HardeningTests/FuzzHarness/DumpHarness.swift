@@ -1,0 +1,1 @@
+../../../Fuzz/Harness/DumpHarness.swift

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// Inputs too big to commit, made at test time: an honest 64 MiB compressed term,
+/// a million levels of nesting (as a whole term and inside a tick), three million
+/// (over --max-depth). Each through convert and inspect under the same limits.
+@Suite("Hostile inputs made at test time", .serialized)
+struct HostileInputTests {
+    static func base() throws -> (frames: [(start: Int, term: ArraySlice<UInt8>)], bytes: [UInt8]) {
+        let bytes = try Fixtures.bytes(Fixtures.bad.appendingPathComponent("base.flame"))
+        return (framesOf(bytes), bytes)
+    }
+
+    /// base.flame with `term` as a frame after its first tick.
+    static func dump(inserting term: [UInt8]) throws -> [UInt8] {
+        let (frames, bytes) = try base()
+        let at = frames[2].start
+        return Array(bytes[..<at]) + frame(term) + Array(bytes[at...])
+    }
+
+    static let atomSystem: [UInt8] = [119, 6] + Array("system".utf8)
+    static let atomSamples: [UInt8] = [119, 7] + Array("samples".utf8)
+
+    /// `{system, 1, X}`.
+    static func system(_ value: [UInt8]) -> [UInt8] { [131, 104, 3] + atomSystem + [97, 1] + value }
+
+    /// `depth` nested one-element tuples around [].
+    static func nested(_ depth: Int) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: depth * 2 + 1)
+        for i in 0..<depth { bytes[2 * i] = 104; bytes[2 * i + 1] = 1 }
+        bytes[depth * 2] = 106
+        return bytes
+    }
+
+    /// `{samples, 1, [{<a@b.85.0>, [{status, running}, {deep_item, X}]}]}`.
+    static func tick(withItem value: [UInt8]) -> [UInt8] {
+        let pid: [UInt8] = [88, 119, 3] + Array("a@b".utf8) + [0, 0, 0, 85, 0, 0, 0, 0, 0, 0, 0, 0]
+        let status: [UInt8] = [104, 2, 119, 6] + Array("status".utf8) + [119, 7] + Array("running".utf8)
+        let deep: [UInt8] = [104, 2, 119, 9] + Array("deep_item".utf8) + value
+        return [131, 104, 3] + atomSamples + [97, 1, 108, 0, 0, 0, 1, 104, 2] + pid + [108, 0, 0, 0, 2] + status + deep + [106, 106]
+    }
+
+    static func runBoth(_ name: String, _ bytes: [UInt8], convertExit: Int32, inspectExit: Int32, reason: String? = nil) throws {
+        let dir = try TempDir()
+        let path = try dir.write(name, bytes)
+        let convert = try Flameconv.run(["convert", "--quiet", path, "-o", dir.path("out.perf")])
+        print("hardening: convert \(name) (\(bytes.count) bytes): exit \(convert.exitCode ?? -1) \(String(format: "%.2f", convert.seconds)) s, max RSS \(convert.maxRSSKiB / 1024) MiB")
+        #expect(convert.exitCode == convertExit && convert.signal == nil && !convert.timedOut, "\(convert)")
+        #expect(dir.partials().isEmpty)
+        if let reason { #expect(convert.stderr.contains(reason), "\(convert.stderr)") }
+        // inspect's text goes to /dev/null (a 64 MiB binary prints as 200 MB of ~w).
+        let inspect = try Flameconv.run(["inspect", path], stdout: "/dev/null")
+        print("hardening: inspect \(name): exit \(inspect.exitCode ?? -1) \(String(format: "%.2f", inspect.seconds)) s, max RSS \(inspect.maxRSSKiB / 1024) MiB")
+        #expect(inspect.exitCode == inspectExit && inspect.signal == nil && !inspect.timedOut, "\(inspect)")
+    }
+
+    @Test("an honest 64 MiB compressed term converts and prints within 512 MiB")
+    func honest64MiB() throws {
+        // {system, 1, <<64 MiB of zeros>>}, term_to_binary(T, [compressed]); zlib via python3.
+        let inner = Self.system([109, 4, 0, 0, 0]).dropFirst()  // without the version byte
+        let dir = try TempDir()
+        let script = """
+            import sys, zlib, struct
+            inner = open(sys.argv[1], 'rb').read() + bytes(64 << 20)
+            sys.stdout.buffer.write(bytes([131, 80]) + struct.pack('>I', len(inner)) + zlib.compress(inner, 6))
+            """
+        let innerPath = try dir.write("inner", Array(inner))
+        let term = try python(script, [innerPath], dir)
+        try #require(term.count < 1 << 20, "compressed: \(term.count) bytes")
+        try Self.runBoth("honest-64mib.flame", try Self.dump(inserting: term), convertExit: 0, inspectExit: 0)
+    }
+
+    @Test("a million levels of nesting: as a whole term and inside a tick")
+    func millionDeep() throws {
+        try Self.runBoth("deep-term.flame", try Self.dump(inserting: Self.system(Self.nested(1_000_000))), convertExit: 0, inspectExit: 0)
+        try Self.runBoth("deep-tick.flame", try Self.dump(inserting: Self.tick(withItem: Self.nested(1_000_000))), convertExit: 0, inspectExit: 0)
+    }
+
+    @Test("three million levels are over --max-depth: reported, not a crash")
+    func overMaxDepth() throws {
+        try Self.runBoth("too-deep.flame", try Self.dump(inserting: Self.system(Self.nested(3_000_000))),
+                         convertExit: 2, inspectExit: 1, reason: "nests deeper than the limit of 2000000 levels")
+    }
+
+    @Test("a plain run on a good capture passes under ulimit -v 524288")
+    func goodUnderLimit() throws {
+        let dir = try TempDir()
+        for capture in ["plain", "compressed", "rotated", "top100"] {
+            let run = try Flameconv.run(["convert", "--quiet", Fixtures.captures.appendingPathComponent(capture).path, "-o", dir.path("\(capture).perf")])
+            print("hardening: convert \(capture): exit \(run.exitCode ?? -1) \(String(format: "%.2f", run.seconds)) s, max RSS \(run.maxRSSKiB / 1024) MiB")
+            #expect(run.exitCode == 0 && run.signal == nil, "\(run)")
+        }
+    }
+
+    func python(_ script: String, _ arguments: [String], _ dir: TempDir) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script] + arguments
+        let out = dir.path("python.out")
+        FileManager.default.createFile(atPath: out, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: out)
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "python3 failed")
+        return try dir.read("python.out")
+    }
+}
