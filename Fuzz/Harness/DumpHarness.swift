@@ -1,0 +1,71 @@
+import ETF
+import FlameConvert
+import FlameDump
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// FuzzDumpConvert's body, shared with Tests/HardeningTests (FuzzReplayTests) through a
+/// symlink: write arbitrary bytes to a file, then run what `flameconv convert`
+/// and `flameconv inspect` run on it (catalogue scan, ConvertJob into a discarded
+/// buffer; FrameReader + TermDecoder + TermPrinter). Any outcome is fine except
+/// a crash, a hang or unbounded memory.
+enum DumpHarness {
+    static let limits = DumpLimits(maxFrameBytes: 16 << 20, term: ETFLimits(maxDecompressedBytes: 64 << 20, maxDepth: 100_000, maxNodes: 1_000_000))
+
+    /// One scratch file per process, rewritten for every input.
+    nonisolated(unsafe) static var scratch: String = {
+        var template = Array("/tmp/flameconv-fuzz-XXXXXX".utf8CString)
+        let fd = mkstemp(&template)
+        precondition(fd >= 0, "mkstemp failed")
+        close(fd)
+        return String(cString: template)
+    }()
+
+    static func run(_ bytes: UnsafeRawBufferPointer) {
+        let path = scratch
+        let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        precondition(fd >= 0, "cannot open \(path)")
+        var at = 0
+        while at < bytes.count {
+            let n = write(fd, bytes.baseAddress! + at, bytes.count - at)
+            precondition(n > 0, "cannot write \(path)")
+            at += n
+        }
+        close(fd)
+        runFile(path)
+    }
+
+    static func runFile(_ path: String) {
+        // convert
+        let scan = CaptureCatalog.scan([path], limits: limits)
+        for problem in scan.problems { _ = problem.description }
+        if !scan.captures.isEmpty {
+            let job = ConvertJob(captures: scan.captures, options: ConvertOptions(limits: limits))
+            let summary = job.run(chunk: 64 << 10, drain: { (_: [UInt8]) in })
+            for file in summary.files { _ = file.tailError?.description }
+            for error in summary.openErrors { _ = error.description }
+        }
+        // inspect
+        do throws(DumpError) {
+            let reader = FrameReader(source: try ByteSource(path: path), limits: limits, chunkSize: 4096)
+            var decoder = TermDecoder(limits: limits.term)
+            let printer = TermPrinter()
+            var term = Term()
+            var out: [UInt8] = []
+            while let frame = try reader.next() {
+                do throws(ETFError) {
+                    try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term)
+                } catch {
+                    _ = DumpError(path: path, offset: error.offset, reason: .term(error)).description
+                    return
+                }
+                _ = DumpHeader.nodeName(in: term)
+                printer.print(term, into: &out) { (chunk: inout [UInt8]) in chunk.removeAll(keepingCapacity: true) }
+                out.removeAll(keepingCapacity: true)
+            }
+        } catch {
+            _ = error.description
+        }
+    }
+}

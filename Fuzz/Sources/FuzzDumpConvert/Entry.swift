@@ -1,0 +1,6 @@
+// libFuzzer entry point; the body is Harness/DumpHarness.swift.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzDumpConvert(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    DumpHarness.run(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
