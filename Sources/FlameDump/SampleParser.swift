@@ -25,6 +25,10 @@ public struct SampleParser {
     private var rawStackIDs: [UInt32] = []
     private var rawFunctions = ByteInterner(capacity: 1024)
     private var rawFunctionIDs: [UInt32] = []
+    /// Stack frames `{M, F, A, Location}` by their raw bytes: a new stack is
+    /// mostly frames seen before.
+    private var rawFrames = ByteInterner(capacity: 4096)
+    private var rawFrameIDs: [UInt32] = []
     private var rawAtoms = ByteInterner(capacity: 256)
     private var rawAtomIDs: [UInt32] = []
     private var frameScratch: [UInt32] = []
@@ -350,6 +354,22 @@ public struct SampleParser {
 
     /// `{M, F, Arity, Location}`, Location a list that may hold `{file, Chars}` and `{line, N}`.
     private mutating func frame(_ reader: inout ETFReader, _ symbols: inout Symbols) throws -> UInt32 {
+        // The whole stack term was walked already: the frame is a well-formed term.
+        let start = reader.position
+        try reader.skipTerm()
+        let raw = reader.slice(start, reader.position - start)
+        if let known = rawFrames.lookup(raw) { return rawFrameIDs[Int(known)] }
+        let end = reader.position
+        reader.position = start
+        let id = try parseFrame(&reader, &symbols)
+        if reader.position == end {
+            _ = rawFrames.intern(raw)
+            rawFrameIDs.append(id)
+        }
+        return id
+    }
+
+    private mutating func parseFrame(_ reader: inout ETFReader, _ symbols: inout Symbols) throws -> UInt32 {
         let arity = try reader.readTupleArity()
         guard arity == 4 || arity == 3 else { throw ShapeError(reason: "stack frame is not {M, F, A, Location}") }
         let module = try atom(&reader, &symbols)
@@ -401,7 +421,10 @@ public struct SampleParser {
         switch try reader.readListStart() {
         case .empty: break
         case .bytes(let start, let count):
-            for byte in reader.slice(start, count) { UTF8Check.appendScalar(UInt32(byte), to: &textScratch) }
+            let bytes = reader.slice(start, count)
+            // Latin-1 below 0x80 is UTF-8 already (nearly every file name).
+            if !bytes.contains(where: { $0 >= 0x80 }) { return symbols.internName(bytes) }
+            for byte in bytes { UTF8Check.appendScalar(UInt32(byte), to: &textScratch) }
         case .cons(let count):
             for _ in 0..<count {
                 let value = try reader.readInt64()
