@@ -1,5 +1,11 @@
 import ETF
 
+#if canImport(Glibc)
+/// glibc's `malloc_trim` (malloc.h is not in the Glibc module).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
+
 /// Pulls typed samples out of a `{samples, Ts, [{Pid, Items}]}` term without
 /// building a term tree.
 ///
@@ -67,6 +73,11 @@ public struct SampleParser {
             rawStackIDs.removeAll(keepingCapacity: false)
             stackGuesses.removeAll(keepingCapacity: true)
             symbols.startNewStackEpoch()
+            #if canImport(Glibc)
+            // The old epoch's many small arrays are free now: hand their pages
+            // back, or peak memory creeps up epoch after epoch (fragmentation).
+            _ = glibcMallocTrim(0)
+            #endif
         }
         let count: Int
         switch try reader.readListStart() {
