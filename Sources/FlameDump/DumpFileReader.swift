@@ -72,12 +72,12 @@ public final class DumpFileReader {
     /// True when the frame was a tick.
     private func readFrame(_ frame: FrameReader.Frame, _ tick: inout Tick, _ parser: inout SampleParser, _ symbols: inout Symbols) throws(ETFError) -> Bool {
         if CompressedTerm.isCompressed(frame.bytes) {
-            let inner = try CompressedTerm.inflate(frame.bytes, baseOffset: frame.offset, limits: limits.term)
-            var result = false
+            var inner = try CompressedTerm.inflate(frame.bytes, baseOffset: frame.offset, limits: limits.term)
+            var result: Bool?
             var failure: ETFError?
             inner.withUnsafeBytes { raw in
                 do throws(ETFError) {
-                    result = try readTerm(raw, bodyStart: 0, offset: frame.offset, &tick, &parser, &symbols)
+                    result = try readTick(raw, bodyStart: 0, offset: frame.offset, &tick, &parser, &symbols)
                 } catch {
                     var wrapped = error
                     wrapped.inflatedOffset = error.offset - frame.offset
@@ -86,34 +86,43 @@ public final class DumpFileReader {
                 }
             }
             if let failure { throw failure }
-            return result
+            if let result { return result }
+            // Not a tick: let the decoder inflate the frame itself (its tree shares the
+            // inflated bytes), so a large term is held once, not three times.
+            inner = []
+            try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term)
+            classifyOther()
+            return false
         }
-        return try readTerm(frame.bytes, bodyStart: 1, offset: frame.offset, &tick, &parser, &symbols)
+        if let result = try readTick(frame.bytes, bodyStart: 1, offset: frame.offset, &tick, &parser, &symbols) { return result }
+        // Not a tick: decode the whole term, straight from the frame's bytes.
+        try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term)
+        classifyOther()
+        return false
     }
 
-    private func readTerm(_ bytes: UnsafeRawBufferPointer, bodyStart: Int, offset: Int, _ tick: inout Tick, _ parser: inout SampleParser, _ symbols: inout Symbols) throws(ETFError) -> Bool {
+    /// Reads a tick (true), or nil when the term is something else.
+    private func readTick(_ bytes: UnsafeRawBufferPointer, bodyStart: Int, offset: Int, _ tick: inout Tick, _ parser: inout SampleParser, _ symbols: inout Symbols) throws(ETFError) -> Bool? {
         if bodyStart == 1, bytes.first != ETFTag.version {
             throw ETFError(offset: offset, tag: nil, reason: .badVersion(bytes.first ?? 0))
         }
         var reader = ETFReader(bytes: bytes, baseOffset: offset)
         reader.position = bodyStart
-        if Self.startsSamplesTuple(&reader) {
-            tick.reset()
-            tick.offset = offset
-            tick.monotonic = try reader.readInt64()
-            tick.wallMicros = header.wallMicros(tick.monotonic)
-            try parser.parseSamples(&reader, into: &tick, symbols: &symbols)
-            if reader.remaining > 0 {
-                throw reader.error(.trailingBytes(reader.remaining), tag: nil)
-            }
-            ticks += 1
-            return true
+        guard Self.startsSamplesTuple(&reader) else { return nil }
+        tick.reset()
+        tick.offset = offset
+        tick.monotonic = try reader.readInt64()
+        tick.wallMicros = header.wallMicros(tick.monotonic)
+        try parser.parseSamples(&reader, into: &tick, symbols: &symbols)
+        if reader.remaining > 0 {
+            throw reader.error(.trailingBytes(reader.remaining), tag: nil)
         }
-        // Not a tick: decode the whole term to see what it is.
-        let whole: [UInt8] = bodyStart == 1 ? Array(bytes) : [ETFTag.version] + Array(bytes)
-        try whole.withTypedUnsafeBytes { (raw) throws(ETFError) in
-            try decoder.decode(raw, baseOffset: offset - (bodyStart == 1 ? 0 : 1), into: &term)
-        }
+        ticks += 1
+        return true
+    }
+
+    /// Counts the decoded non-tick term in `term`: trailer, system, or unknown.
+    private func classifyOther() {
         if let trailer = DumpTrailer.parse(term) {
             self.trailer = trailer
         } else if term.nodes[0].kind == .tuple, term.nodes[0].count == 3, term.isAtom(1, "system") {
@@ -121,7 +130,6 @@ public final class DumpFileReader {
         } else {
             unknownTerms += 1
         }
-        return false
     }
 
     /// Consumes `{samples,` when the term starts so; otherwise leaves the reader alone.
