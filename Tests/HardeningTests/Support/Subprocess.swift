@@ -137,7 +137,7 @@ enum Flameconv {
         // posix_spawn's vfork child records the test runner's RSS high-water mark at exec,
         // so wait4's figure is a floor of the runner's own: report 0 ("below") then.
         var own = rusage()
-        getrusage(RUSAGE_SELF, &own)
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &own)
         if usage.ru_maxrss <= own.ru_maxrss { usage.ru_maxrss = 0 }
         // WIFEXITED / WIFSIGNALED by hand (the C macros do not import).
         let low = status & 0x7F
