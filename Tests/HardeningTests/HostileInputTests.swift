@@ -40,7 +40,7 @@ struct HostileInputTests {
         return [131, 104, 3] + atomSamples + [97, 1, 108, 0, 0, 0, 1, 104, 2] + pid + [108, 0, 0, 0, 2] + status + deep + [106, 106]
     }
 
-    static func runBoth(_ name: String, _ bytes: [UInt8], convertExit: Int32, inspectExit: Int32, reason: String? = nil) throws {
+    static func runBoth(_ name: String, _ bytes: [UInt8], convertExit: Int32, inspectExit: Int32, reason: String? = nil, inspectTimeout: Double? = nil) throws {
         let dir = try TempDir()
         let path = try dir.write(name, bytes)
         let convert = try Flameconv.run(["convert", "--quiet", path, "-o", dir.path("out.perf")])
@@ -49,25 +49,40 @@ struct HostileInputTests {
         #expect(dir.partials().isEmpty)
         if let reason { #expect(convert.stderr.contains(reason), "\(convert.stderr)") }
         // inspect's text goes to /dev/null (a 64 MiB binary prints as 200 MB of ~w).
-        let inspect = try Flameconv.run(["inspect", path], stdout: "/dev/null")
+        let inspect = try Flameconv.run(["inspect", path], stdout: "/dev/null", timeout: inspectTimeout)
         print("hardening: inspect \(name): exit \(inspect.exitCode ?? -1) \(String(format: "%.2f", inspect.seconds)) s, max RSS \(inspect.maxRSSKiB / 1024) MiB")
         #expect(inspect.exitCode == inspectExit && inspect.signal == nil && !inspect.timedOut, "\(inspect)")
     }
 
-    @Test("an honest 64 MiB compressed term converts and prints within 512 MiB")
-    func honest64MiB() throws {
-        // {system, 1, <<64 MiB of zeros>>}, term_to_binary(T, [compressed]); zlib via python3.
-        let inner = Self.system([109, 4, 0, 0, 0]).dropFirst()  // without the version byte
+    /// `{system, 1, <<N MiB of zeros>>}` as term_to_binary(T, [compressed]); zlib via python3.
+    func honestCompressed(mebibytes: Int) throws -> [UInt8] {
+        let size = UInt32(mebibytes << 20)
+        let inner = Self.system([109, UInt8(size >> 24), UInt8(size >> 16 & 0xFF), 0, 0]).dropFirst()  // without the version byte
         let dir = try TempDir()
         let script = """
             import sys, zlib, struct
-            inner = open(sys.argv[1], 'rb').read() + bytes(64 << 20)
-            sys.stdout.buffer.write(bytes([131, 80]) + struct.pack('>I', len(inner)) + zlib.compress(inner, 6))
+            inner = open(sys.argv[1], 'rb').read() + bytes(int(sys.argv[2]) << 20)
+            sys.stdout.buffer.write(bytes([131, 80]) + struct.pack('>I', len(inner)) + zlib.compress(inner, 1))
             """
         let innerPath = try dir.write("inner", Array(inner))
-        let term = try python(script, [innerPath], dir)
-        try #require(term.count < 1 << 20, "compressed: \(term.count) bytes")
-        try Self.runBoth("honest-64mib.flame", try Self.dump(inserting: term), convertExit: 0, inspectExit: 0)
+        let term = try python(script, [innerPath, String(mebibytes)], dir)
+        try #require(term.count < 2 << 20, "compressed: \(term.count) bytes")
+        return term
+    }
+
+    @Test("an honest 64 MiB compressed term converts and prints within 512 MiB")
+    func honest64MiB() throws {
+        try Self.runBoth("honest-64mib.flame", try Self.dump(inserting: try honestCompressed(mebibytes: 64)), convertExit: 0, inspectExit: 0,
+                         inspectTimeout: 30)  // ~200 MB of ~w text: 3 s alone, 6 s beside other tests (debug build)
+    }
+
+    @Test("an honest 250 MiB compressed term, just under --max-term-bytes, converts within 512 MiB")
+    func honest250MiB() throws {
+        let dir = try TempDir()
+        let path = try dir.write("honest-250mib.flame", try Self.dump(inserting: try honestCompressed(mebibytes: 250)))
+        let run = try Flameconv.run(["convert", "--quiet", path, "-o", dir.path("out.perf")])
+        print("hardening: convert honest-250mib.flame: exit \(run.exitCode ?? -1) \(String(format: "%.2f", run.seconds)) s, max RSS \(run.maxRSSKiB / 1024) MiB")
+        #expect(run.exitCode == 0 && run.signal == nil && !run.timedOut, "\(run)")
     }
 
     @Test("a million levels of nesting: as a whole term and inside a tick")
