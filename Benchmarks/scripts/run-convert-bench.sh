@@ -79,10 +79,10 @@ run_flameconv() {  # DUMP -> rows; sets FP_FILE_MBS
     for dialect in flame_prof portable; do
         r=$(timed "$FLAMECONV" convert --dialect "$dialect" "$dump" --quiet -o "$OUT/flameconv.$dialect.perf")
         row "$dump" "$dialect" "file ($(( $(stat -c %s "$OUT/flameconv.$dialect.perf") / 1000000 )) MB)" "$bytes" "$r"
-        if [ "$dialect" = flame_prof ]; then FP_FILE_MBS=$(mbs "$bytes" "$(echo "$r" | cut -d' ' -f1)"); fi
+        if [ "$dialect" = flame_prof ]; then FP_FILE_E=$(echo "$r" | cut -d' ' -f1); FP_FILE_MBS=$(mbs "$bytes" "$FP_FILE_E"); fi
         r=$(timed sh -c '"$0" convert --dialect "$1" "$2" --quiet >/dev/null' "$FLAMECONV" "$dialect" "$dump")
         row "$dump" "$dialect" "/dev/null" "$bytes" "$r"
-        if [ "$dialect" = flame_prof ]; then FP_NULL_MBS=$(mbs "$bytes" "$(echo "$r" | cut -d' ' -f1)"); fi
+        if [ "$dialect" = flame_prof ]; then FP_NULL_E=$(echo "$r" | cut -d' ' -f1); fi
     done
 }
 
@@ -101,8 +101,9 @@ for dump in "$REALISTIC" "$HIGH"; do
     bytes=$(stat -c %s "$dump")
     row "$dump" "flame_prof (escript)" "file" "$bytes" "$r"
     if cmp -s "$OUT/escript.flame_prof.perf" "$OUT/flameconv.flame_prof.perf"; then same="identical"; else same="DIFFERENT"; fi
-    esc=$(mbs "$bytes" "$(echo "$r" | cut -d' ' -f1)")
-    note "ratio, flame_prof to a file: flameconv $FP_FILE_MBS MB/s / escript $esc MB/s = $(awk -v a="$FP_FILE_MBS" -v b="$esc" 'BEGIN { printf "%.1fx", a / b }') (to /dev/null: $(awk -v a="$FP_NULL_MBS" -v b="$esc" 'BEGIN { printf "%.1fx", a / b }')); escript text $same to flameconv's"
+    esc_e=$(echo "$r" | cut -d' ' -f1)
+    # Same bytes, so the ratio of MB/s is the inverse ratio of elapsed times.
+    note "ratio, flame_prof to a file: flameconv $FP_FILE_MBS MB/s / escript $(awk -v b="$bytes" -v s="$esc_e" 'BEGIN { printf "%.1f", b / 1e6 / s }') MB/s = $(awk -v a="$esc_e" -v b="$FP_FILE_E" 'BEGIN { printf "%.1fx", a / b }') (to /dev/null: $(awk -v a="$esc_e" -v b="$FP_NULL_E" 'BEGIN { printf "%.1fx", a / b }')); escript text $same to flameconv's"
     rm -f "$OUT"/*.perf "$OUT"/*.err
 done
 
