@@ -18,4 +18,19 @@ Tests/erlang/run-agent-tests.sh
 echo "== Reader mirrors and the flame_prof oracle (pytest)"
 python3 -m pytest -q -c Tests/reference/pytest.ini Tests/reference
 
+echo "== Swift tests under AddressSanitizer"
+# LeakSanitizer is off: the test runner and the Swift runtime keep metadata
+# until exit, which it reports as leaks. HardeningTests notice ASan and run
+# flameconv without ulimit -v (ASan reserves terabytes of shadow memory).
+ASAN_OPTIONS=detect_leaks=0 swift test --sanitize=address --scratch-path .build-asan 2>&1 | tee /tmp/flameconv-asan-test.log
+grep -qE "Test run with [0-9]+ tests? .*passed|passed after" /tmp/flameconv-asan-test.log
+
+echo "== Fuzz smoke (libFuzzer + ASan, 60 s a target)"
+if ls "$(dirname "$(readlink -f "$(command -v swiftc)")")"/../lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a >/dev/null 2>&1; then
+    Fuzz/run.sh FuzzETFDecode 60
+    Fuzz/run.sh FuzzDumpConvert 60
+else
+    echo "skipped: this toolchain has no libclang_rt.fuzzer"
+fi
+
 echo "== all suites passed"
