@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Overhead benchmark of agent/flame_agent.erl; writes BENCHMARKS-agent.md at
+# Overhead benchmark of agent/flame_agent.erl; writes bench-data/agent-overhead.md (the "Agent overhead" section of BENCHMARKS.md) at
 # the repo root.
 #   (a) cost of one sample (process_info with the agent's item list) and the
 #       agent's measured per-tick cost for N processes;
@@ -38,6 +38,7 @@ JOB="$(erl -noshell -pa "$BUILD" -run flame_bench report "$BUILD/results.txt")"
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 OTP="$(erl -noshell -eval 'io:format("~s (erts ~s)", [erlang:system_info(otp_release), erlang:system_info(version)]), halt().')"
 CPU="$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //' || echo unknown)"
+mkdir -p "$ROOT/bench-data"
 {
 cat <<MD
 # flame_agent overhead
@@ -101,6 +102,6 @@ How to read (b):
   ~70x when most processes are identical idle ones, see (a)) for ~40-60 % more
   CPU per tick.
 MD
-} > "$ROOT/BENCHMARKS-agent.md"
+} > "$ROOT/bench-data/agent-overhead.md"
 
-echo "agent_overhead: wrote $ROOT/BENCHMARKS-agent.md" >&2
+echo "agent_overhead: wrote $ROOT/bench-data/agent-overhead.md; copy it into the Agent overhead section of BENCHMARKS.md" >&2
