@@ -29,7 +29,13 @@ public final class DumpFileReader {
         self.limits = limits
         frames = FrameReader(source: try ByteSource(path: path), limits: limits)
         decoder = TermDecoder(limits: limits.term)
-        guard let first = try frames.next() else {
+        let firstFrame: FrameReader.Frame?
+        do throws(DumpError) {
+            firstFrame = try frames.next()
+        } catch {
+            throw Self.explainFirstFrame(error)
+        }
+        guard let first = firstFrame else {
             throw DumpError(path: path, offset: 0, reason: .empty)
         }
         do throws(ETFError) {
@@ -40,6 +46,29 @@ public final class DumpFileReader {
         switch DumpHeader.parse(term) {
         case .success(let header): self.header = header
         case .failure(let problem): throw DumpError(path: path, offset: first.offset, reason: .notADump(problem.description))
+        }
+    }
+
+    /// A first frame that cannot be a frame usually means the file is no dump at
+    /// all (a PNG, a log): say so, rather than suggest raising a limit.
+    private static func explainFirstFrame(_ error: DumpError) -> DumpError {
+        guard error.offset == 0 else { return error }
+        switch error.reason {
+        case .frameTooLarge, .emptyFrame:
+            var head = ""
+            if let source = try? ByteSource(path: error.path) {
+                let probe = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 1)
+                defer { probe.deallocate() }
+                let count = (try? source.read(into: probe)) ?? 0
+                head = probe[..<count].map { byte in
+                    let hex = String(byte, radix: 16, uppercase: true)
+                    return hex.count == 1 ? "0" + hex : hex
+                }.joined(separator: " ")
+            }
+            return DumpError(path: error.path, offset: 0, reason: .notADump(
+                "it starts with bytes \(head), neither a frame length nor an external term (131): \(error.reasonText)"))
+        default:
+            return error
         }
     }
 
