@@ -3,7 +3,8 @@ import FlameDump
 /// The frame lines of one sample, innermost first, with flame_prof's rules:
 /// `current_function` then `current_stacktrace`, runs of the same `M:F/A`
 /// written once as their outermost member, then `initial_call` and proc_lib's
-/// `'$initial_call'`, each left out when equal to the frame written just before it.
+/// `'$initial_call'`: `initial_call` left out when it equals the outermost
+/// frame, and `'$initial_call'` only when `initial_call` was and it equals that frame too.
 enum FrameText {
     /// What a frame block depends on; blocks are cached per key.
     struct Key: Hashable {
@@ -48,12 +49,16 @@ enum FrameText {
             if i + 1 < lines.count, lines[i + 1].0 == line.0 { continue }
             flattened.append(line)
         }
-        var last = flattened.last?.0
-        if key.initialCall != Symbols.none, key.initialCall != last {
+        // flame_prof compares both initial calls with the outermost frame, and
+        // the dictionary's only once `initial_call` itself was left out: after
+        // a written `initial_call`, `'$initial_call'` is always written.
+        let outermost = flattened.last?.0
+        var wroteInitialCall = false
+        if key.initialCall != Symbols.none, key.initialCall != outermost {
             flattened.append((key.initialCall, .initialCall(key.initialCall)))
-            last = key.initialCall
+            wroteInitialCall = true
         }
-        if key.dictionaryInitialCall != Symbols.none, key.dictionaryInitialCall != last {
+        if key.dictionaryInitialCall != Symbols.none, wroteInitialCall || key.dictionaryInitialCall != outermost {
             flattened.append((key.dictionaryInitialCall, .dictionaryInitialCall(key.dictionaryInitialCall)))
         }
         return flattened.map { (_, line) in

@@ -19,14 +19,13 @@
 %%   skipped input go to stderr; the exit status is 0 unless no input at all
 %%   could be read (1) or the arguments were wrong (2).
 %%
-%% Format decisions (flame_prof's source is not available; where the spec
-%% is silent, this is what the oracle does and why):
+%% Format decisions (the spec, checked against flame_prof's own source,
+%% ebegumisa/flame_prof src/flame_prof.erl; where flame_prof would crash or
+%% the spec is silent, this is what the oracle does and why):
 %%
 %%  * Atoms (status, module, function, metric names) are written as plain
 %%    atom_to_list text, never quoted: 'Elixir.Foo' -> Elixir.Foo,
-%%    '-init/1-fun-0-' -> -init/1-fun-0-. flame_prof builds its lines with
-%%    io_lib ~s/~p of atom text; plain text is what the readers expect and
-%%    quotes would be deleted by stackcollapse-perf.pl but kept by others.
+%%    '-init/1-fun-0-' -> -init/1-fun-0-, as flame_prof's atom_to_list.
 %%  * The pid is the text pid_to_list gives *on the sampled node* without
 %%    < and >, i.e. "0.ID.SERIAL" for the node's own processes (decoding
 %%    makes them remote pids here, whose pid_to_list would show a local
@@ -46,10 +45,10 @@
 %%    first stacktrace frame": the stacktrace frame, which has the line, is
 %%    kept).
 %%  * Initial calls: initial_call ("M:F/A (M.erl)") then the dictionary's
-%%    '$initial_call' ("(M:F/A) (M.erl)"). EACH IS COMPARED WITH THE FRAME
-%%    WRITTEN JUST BEFORE IT (the outermost stack frame for initial_call;
-%%    for '$initial_call' the initial_call line if that was written, else
-%%    the outermost stack frame) and left out when it has the same M:F/A.
+%%    '$initial_call' ("(M:F/A) (M.erl)"). initial_call is left out when it
+%%    has the M:F/A of the outermost stack frame; '$initial_call' is left
+%%    out only when initial_call was, and it has that M:F/A too (after a
+%%    written initial_call it is always written, as flame_prof does).
 %%    A '$initial_call' that is not {M,F,A} is ignored.
 %%  * Metrics: reductions, message_queue_len, memory, total_heap_size, each
 %%    garbage_collection_info entry in the node's order (entries whose value
@@ -448,23 +447,20 @@ frames(Cur, Stack, Init, DictInit) ->
     is_list(Stack) orelse throw({skip, "malformed current_stacktrace"}),
     All = flatten_recursion([CurF | [frame(Fr) || Fr <- Stack]]),
     Last = case All of [] -> none; _ -> element(1, lists:last(All)) end,
-    {Init1, Last1} =
+    Init1 =
         case Init of
             {M, F, A} when is_atom(M), is_atom(F) ->
                 K = {M, F, arity(A)},
                 case K =:= Last of
-                    true -> {[], Last};
-                    false -> {[{K, [mfa_text(M, F, arity(A)), " (", a2l(M), ".erl)"]}], K}
+                    true -> [];
+                    false -> [{K, [mfa_text(M, F, arity(A)), " (", a2l(M), ".erl)"]}]
                 end;
             _ -> throw({skip, "malformed initial_call"})
         end,
     Init2 = case DictInit of
                 none -> [];
-                {M2, F2, A2} ->
-                    case {M2, F2, A2} =:= Last1 of
-                        true -> [];
-                        false -> [{{M2, F2, A2}, ["(", mfa_text(M2, F2, A2), ") (", a2l(M2), ".erl)"]}]
-                    end
+                {M2, F2, A2} when Init1 =:= [], {M2, F2, A2} =:= Last -> [];
+                {M2, F2, A2} -> [{{M2, F2, A2}, ["(", mfa_text(M2, F2, A2), ") (", a2l(M2), ".erl)"]}]
             end,
     [T || {_, T} <- All ++ Init1 ++ Init2].
 
