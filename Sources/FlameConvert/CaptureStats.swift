@@ -3,7 +3,7 @@ import FlameDump
 /// What a capture holds: its span, counts, files and hottest stacks.
 public struct CaptureStats: Sendable {
     public struct Stack: Sendable {
-        /// Frame names, outermost first (`proc_lib:init_p/5;gen_server:loop/7;…`).
+        /// Frame names, outermost first (`proc_lib:init_p/5`, `gen_server:loop/7:437`, …).
         public var frames: [String]
         public var samples: Int
         public var reductions: Int64
@@ -38,14 +38,20 @@ public struct CaptureStats: Sendable {
     public var topBySamples: [Stack] = []
     public var topByReductions: [Stack] = []
 
-    /// `M:F/A;L (File)` without its ` (File)`.
-    static func withoutFile(_ text: [UInt8]) -> String {
+    /// A frame as people read it in a `;`-joined stack: flame_prof's
+    /// `M:F/A;L (File)` as `M:F/A:L`, so that a line number does not read as
+    /// a frame of its own.
+    static func displayName(_ text: [UInt8]) -> String {
         var end = text.count
         for i in stride(from: text.count - 2, through: 0, by: -1) where text[i] == 0x20 && text[i + 1] == UInt8(ascii: "(") {
             end = i
             break
         }
-        return String(decoding: text[..<end], as: UTF8.self)
+        var name = Array(text[..<end])
+        var digits = name.count
+        while digits > 0, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(name[digits - 1]) { digits -= 1 }
+        if digits > 0, digits < name.count, name[digits - 1] == UInt8(ascii: ";") { name[digits - 1] = UInt8(ascii: ":") }
+        return String(decoding: name, as: UTF8.self)
     }
 
     /// Reads a whole capture; `top` stacks are kept for each ranking.
@@ -81,7 +87,7 @@ public struct CaptureStats: Sendable {
                 if let known = keyText[key] {
                     text = known
                 } else {
-                    let names = FrameText.texts(key, symbols: reader.symbols, dialect: .flameProf).reversed().map(Self.withoutFile)
+                    let names = FrameText.texts(key, symbols: reader.symbols, dialect: .flameProf).reversed().map(Self.displayName)
                     text = names.joined(separator: ";")
                     keyText[key] = text
                     if byText[text] == nil { byText[text] = Stack(frames: names, samples: 0, reductions: 0) }
