@@ -14,6 +14,9 @@ erlc -Wall -o "$BUILD" "$ROOT"/Tests/erlang/workload/*.erl \
      "$ROOT/Tests/erlang/flame_agent_tests.erl"
 
 cd "$BUILD"
+# The tests' scratch folders go under $BUILD too: a fresh place every run,
+# removed with it (even after a failed test that could not clean up).
+export TMPDIR="$BUILD"
 erl -noshell -pa "$BUILD" -eval '
     case eunit:test(flame_agent_tests, [verbose]) of
         ok -> halt(0);
