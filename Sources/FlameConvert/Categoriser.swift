@@ -13,7 +13,7 @@ public enum CategoryLevel: String, Sendable, CaseIterable {
     case registeredName = "registered_name"
     /// The initial call (proc_lib's `'$initial_call'` when there is one), as `M:F/A`.
     case initialCall = "initial_call"
-    /// The process's memory, in power-of-four buckets (`mem_lt_4KiB` … `mem_lt_64GiB`, `mem_ge_64GiB`).
+    /// The process's memory, in power-of-four buckets (`mem_lt_four_KiB` … `mem_lt_sixty_four_GiB`, `mem_ge_sixty_four_GiB`).
     case memory
 
     /// The name of this level's group for `sample`, as UTF-8.
@@ -32,21 +32,25 @@ public enum CategoryLevel: String, Sendable, CaseIterable {
         }
     }
 
-    /// Buckets by powers of four from 4 KiB: few enough groups to read, wide enough to matter.
+    /// Buckets by powers of four from 4 KiB: few enough groups to read, wide
+    /// enough to matter. The sizes are spelled out (`mem_lt_sixteen_KiB`):
+    /// FlameScope cuts a category at its first digit, which would make every
+    /// bucket one `mem_lt_`.
     static func memoryBucket(_ bytes: Int64) -> String {
-        let units = ["KiB", "MiB", "GiB"]
         var limit: Int64 = 4096
-        var step = 0
-        while bytes >= limit && step < 12 {
+        for size in memoryBucketSizes {
+            if bytes < limit { return "mem_lt_" + size }
             limit *= 4
-            step += 1
         }
-        if bytes >= limit { return "mem_ge_64GiB" }  // past the last bucket
-        let shown = limit / 1024
-        let unit = shown >= 1 << 20 ? units[2] : (shown >= 1024 ? units[1] : units[0])
-        let value = shown >= 1 << 20 ? shown >> 20 : (shown >= 1024 ? shown >> 10 : shown)
-        return "mem_lt_\(value)\(unit)"
+        return "mem_ge_" + memoryBucketSizes[memoryBucketSizes.count - 1]
     }
+
+    /// The buckets' upper bounds: 4 KiB, then ×4 up to 64 GiB.
+    static let memoryBucketSizes = [
+        "four_KiB", "sixteen_KiB", "sixty_four_KiB", "two_hundred_fifty_six_KiB",
+        "one_MiB", "four_MiB", "sixteen_MiB", "sixty_four_MiB", "two_hundred_fifty_six_MiB",
+        "one_GiB", "four_GiB", "sixteen_GiB", "sixty_four_GiB",
+    ]
 }
 
 /// The levels a conversion groups by; `status` alone by default, as flame_prof.

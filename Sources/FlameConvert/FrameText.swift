@@ -159,21 +159,36 @@ enum FrameText {
         out.append(contentsOf: [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
     }
 
-    /// A category as a perf comm for the portable dialect: FlameScope cuts the
-    /// comm at its first digit, and the other readers need two or more
-    /// non-blank characters; anything else becomes `_`.
+    /// A category as a perf comm for the portable dialect. FlameScope cuts a
+    /// comm at its first digit, and the other readers end it at a blank and
+    /// need two or more characters. Letters, `_`, `:`, `/`, `.` and `@` stay;
+    /// the rest is spelled after a `-`: a digit as its English name
+    /// (`worker_1` -> `worker_-one`), `-` as `--`, any other byte as `-x` and
+    /// two letters for its nibbles (`a` = 0 … `p` = 15); a name shorter than
+    /// two characters is padded with `-_`. Distinct names stay distinct.
     static func portableComm(_ name: [UInt8]) -> [UInt8] {
-        var out = name.map { byte -> UInt8 in
+        var out: [UInt8] = []
+        out.reserveCapacity(name.count + 4)
+        for byte in name {
             switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"), UInt8(ascii: "-"):
-                return byte
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "@"):
+                out.append(byte)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                out.append(UInt8(ascii: "-"))
+                out.append(contentsOf: digitNames[Int(byte - UInt8(ascii: "0"))].utf8)
+            case UInt8(ascii: "-"):
+                out.append(contentsOf: [UInt8(ascii: "-"), UInt8(ascii: "-")])
             default:
-                return UInt8(ascii: "_")
+                out.append(contentsOf: [UInt8(ascii: "-"), UInt8(ascii: "x"), UInt8(ascii: "a") + byte >> 4, UInt8(ascii: "a") + byte & 15])
             }
         }
-        while out.count < 2 { out.append(UInt8(ascii: "_")) }
+        if out.count < 2 { out.append(contentsOf: [UInt8(ascii: "-"), UInt8(ascii: "_")]) }
         return out
     }
+
+    /// No name is a prefix of another, so a spelled digit reads back one way.
+    private static let digitNames = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
 
     /// A pseudo frame for a category level below the first.
     static func categoryLine(_ name: [UInt8], dialect: PerfDialect) -> [UInt8] {

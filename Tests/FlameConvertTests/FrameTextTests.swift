@@ -116,17 +116,28 @@ struct FrameTextTests {
         #expect(try texts(s, .flameProf).last == "(m:in(it)/1) (m.erl)")
     }
 
-    @Test("portable comm: letters, _ and - kept, anything else `_`, at least two characters")
+    @Test("portable comm: no digit, no blank, two characters or more, and distinct names stay distinct")
     func portableComm() {
         func comm(_ s: String) -> String { String(decoding: FrameText.portableComm(Array(s.utf8)), as: UTF8.self) }
         #expect(comm("running") == "running")
         #expect(comm("garbage_collecting") == "garbage_collecting")
-        #expect(comm("my-server") == "my-server")
-        #expect(comm("r2d2") == "r_d_")
-        #expect(comm("a b<c>") == "a_b_c_")
-        #expect(comm("x") == "x_")
-        #expect(comm("") == "__")
-        #expect(comm("é").allSatisfy { $0 == "_" })
+        #expect(comm("erlang:apply/2") == "erlang:apply/-two")
+        #expect(comm("worker_1") == "worker_-one")
+        #expect(comm("worker_10") == "worker_-one-zero")
+        #expect(comm("my-server") == "my--server")
+        #expect(comm("a b<c>") == "a-xcab-xdmc-xdo")
+        #expect(comm("x") == "x-_")
+        #expect(comm("") == "-_")
+        #expect(comm("é") == "-xmd-xkj")
+        // Names a reader would merge if they were cut at a digit or folded to one replacement character.
+        let names = ["worker_1", "worker_2", "worker_12", "worker_-one", "worker_one", "r2d2", "r_d_", "a b", "a_b", "a-b", "a--b",
+                     "x", "x_", "x-_", "", "-_", "mem_lt_16KiB", "mem_lt_64KiB", "é", "è", "-xmd-xkj", "0", "-zero"]
+        let comms = names.map(comm)
+        #expect(Set(comms).count == names.count, "\(comms)")
+        for c in comms {
+            #expect(c.utf8.count >= 2)
+            #expect(!c.contains { $0.isNumber || $0.isWhitespace || $0 == ";" || $0 == "<" || $0 == ">" }, "\(c)")
+        }
     }
 
     @Test("category pseudo frames: `NAME (category)`, escaped in the portable dialect")

@@ -27,27 +27,33 @@ struct ParsePidTests {
 
 @Suite("CategoryLevel.memoryBucket")
 struct MemoryBucketTests {
-    @Test("powers of four from 4 KiB", arguments: [
-        (Int64(-5), "mem_lt_4KiB"), (0, "mem_lt_4KiB"), (4095, "mem_lt_4KiB"), (4096, "mem_lt_16KiB"), (16383, "mem_lt_16KiB"),
-        (16384, "mem_lt_64KiB"), (65536, "mem_lt_256KiB"), (262_143, "mem_lt_256KiB"), (262_144, "mem_lt_1MiB"),
-        (1_048_575, "mem_lt_1MiB"), (1_048_576, "mem_lt_4MiB"), (268_435_455, "mem_lt_256MiB"), (268_435_456, "mem_lt_1GiB"),
-        (1 << 30, "mem_lt_4GiB"), ((1 << 34) - 1, "mem_lt_16GiB"),
+    @Test("powers of four from 4 KiB, spelled without digits", arguments: [
+        (Int64(-5), "mem_lt_four_KiB"), (0, "mem_lt_four_KiB"), (4095, "mem_lt_four_KiB"), (4096, "mem_lt_sixteen_KiB"),
+        (16383, "mem_lt_sixteen_KiB"), (16384, "mem_lt_sixty_four_KiB"), (65536, "mem_lt_two_hundred_fifty_six_KiB"),
+        (262_143, "mem_lt_two_hundred_fifty_six_KiB"), (262_144, "mem_lt_one_MiB"), (1_048_575, "mem_lt_one_MiB"),
+        (1_048_576, "mem_lt_four_MiB"), (268_435_455, "mem_lt_two_hundred_fifty_six_MiB"), (268_435_456, "mem_lt_one_GiB"),
+        (1 << 30, "mem_lt_four_GiB"), ((1 << 34) - 1, "mem_lt_sixteen_GiB"), ((1 << 36) - 1, "mem_lt_sixty_four_GiB"),
+        (1 << 36, "mem_ge_sixty_four_GiB"), (Int64.max, "mem_ge_sixty_four_GiB"),
     ] as [(Int64, String)])
     func buckets(bytes: Int64, name: String) {
         #expect(CategoryLevel.memoryBucket(bytes) == name)
     }
 
-    @Test("each bucket is above the memory it holds, and buckets grow with memory")
+    @Test("each power of two lands in the bucket whose bound is the next power of four above it")
     func monotone() {
-        var last = 0
-        for shift in 0..<34 {
+        let sizes: [String: Int64] = ["four": 4, "sixteen": 16, "sixty_four": 64, "two_hundred_fifty_six": 256, "one": 1]
+        let units: [String: Int64] = ["KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30]
+        var last: Int64 = 0
+        for shift in 0..<36 {
             let name = CategoryLevel.memoryBucket(Int64(1) << shift)
             #expect(name.hasPrefix("mem_lt_"))
-            let number = Int(name.dropFirst(7).prefix { $0.isNumber })!
-            let unit = name.hasSuffix("GiB") ? 1 << 30 : name.hasSuffix("MiB") ? 1 << 20 : 1 << 10
-            #expect(number * unit > 1 << shift, "\(name) for 2^\(shift)")
-            #expect(number * unit >= last)
-            last = number * unit
+            #expect(!name.contains { $0.isNumber }, "\(name): FlameScope cuts a category at a digit")
+            let parts = name.dropFirst(7).split(separator: "_")
+            let bound = sizes[parts.dropLast().joined(separator: "_")]! * units[String(parts.last!)]!
+            #expect(bound > 1 << shift, "\(name) for 2^\(shift)")
+            #expect(bound == 4096 || bound / 4 <= 1 << shift, "\(name) for 2^\(shift): a smaller bucket fits")
+            #expect(bound >= last)
+            last = bound
         }
     }
 
@@ -55,7 +61,7 @@ struct MemoryBucketTests {
     func asCategory() throws {
         var parser = TickParser()
         let tick = try parser.tick([SampleSpec(memory: 5000)])
-        #expect(String(decoding: CategoryLevel.memory.category(for: tick.samples[0], symbols: parser.symbols), as: UTF8.self) == "mem_lt_16KiB")
+        #expect(String(decoding: CategoryLevel.memory.category(for: tick.samples[0], symbols: parser.symbols), as: UTF8.self) == "mem_lt_sixteen_KiB")
     }
 }
 
@@ -84,7 +90,7 @@ struct CategoryLevelTests {
         let text = convertTicks([(0, [SampleSpec(registeredName: E.atom("srv"))])], dialect: .flameProf,
                                 categoriser: Categoriser(levels: [.status, .registeredName, .memory]))
         #expect(text.hasPrefix("running\t0.85.0 "))
-        #expect(text.hasSuffix("\tffffffff (m:init/1) (m.erl)\n\tffffffff mem_lt_4KiB (category)\n\tffffffff srv (category)\n\n"))
+        #expect(text.hasSuffix("\tffffffff (m:init/1) (m.erl)\n\tffffffff mem_lt_four_KiB (category)\n\tffffffff srv (category)\n\n"))
         let byName = convertTicks([(0, [SampleSpec(registeredName: E.atom("srv"))])], dialect: .portable, categoriser: Categoriser(levels: [.registeredName]))
         #expect(byName.hasPrefix("srv 85/85 [000] "))
     }

@@ -267,3 +267,31 @@ def test_firefox(name, converted, expected):
         assert [s.split(" (in ")[1][:-1] for s in got] == w["files"][::-1]
     threads = ff.threads(portable)
     assert len(threads) == len({w["pid"] for w in want})
+
+
+@pytest.mark.parametrize("group_by", ["memory", "registered_name", "initial_call"])
+def test_portable_categories_stay_apart_in_every_reader(flameconv, group_by, tmp_path):
+    """Other first grouping levels hold digits and punctuation (sizes, worker_1, M:F/A):
+    each group must still be one category of its own in each reader, and clean of pitfalls."""
+    capture = os.path.join(CAPTURES, "top100")
+    texts = {}
+    for dialect in ("portable", "flame_prof"):
+        p = subprocess.run([flameconv, "convert", "--quiet", "--dialect", dialect, "--group-by", group_by, capture],
+                           capture_output=True, text=True)
+        assert p.returncode == 0, p.stderr
+        texts[dialect] = p.stdout
+    # The groups as flameconv formed them: the flame_prof comm is the group's name as it stands.
+    groups = [line.split("\t", 1)[0] for line, _ in blocks(texts["flame_prof"])]
+    assert len(set(groups)) > 1
+    portable = texts["portable"]
+    assert pitfalls.check(portable) == []
+    for categories in ([e["category"] for e in fork.parse(portable)],
+                       [e["category"] for e in netflix.parse(portable)],
+                       [e["comm"] for e in ss.parse_events(portable)],
+                       [e["comm"] for e in ff.parse(portable)]):
+        assert len(categories) == len(groups)
+        # one category per group, and one group per category
+        assert len(set(zip(groups, categories))) == len(set(groups)) == len(set(categories))
+    roots = [e["collapsed"].split(";", 1)[0] for e in sc.parse(portable)]
+    assert len(roots) == len(groups)
+    assert len(set(zip(groups, roots))) == len(set(groups)) == len(set(roots))
