@@ -63,7 +63,7 @@
           dir, capture, interval, select, reselect_ms, t2b_opts,
           max_file_bytes, max_files, cap, sys_ms, depth, old_depth,
           %% current file
-          seq = 0, path, fd, file_bytes = 0, files = [],
+          seq = 0, path, fd, file_bytes = 0, files = [], file_count = 0,
           f_ticks = 0, f_samples = 0, f_overruns = 0,
           %% whole capture
           ticks = 0, samples = 0, overruns = 0, bytes = 0, started_at,
@@ -125,7 +125,9 @@ status() ->
         undefined -> #{running => false};
         Pid ->
             try gen_server:call(Pid, status, 10000)
-            catch exit:_ -> #{running => false}
+            catch
+                exit:{timeout, _} -> #{running => true, busy => true};
+                exit:_ -> #{running => false}
             end
     end.
 
@@ -165,9 +167,12 @@ check(reselect_ms, V) -> is_integer(V) andalso V >= 1;
 check(select, all) -> true;
 check(select, {top, N}) -> is_integer(N) andalso N >= 1;
 check(select, [_ | _] = L) ->
-    lists:all(fun(P) when is_pid(P) -> node(P) =:= node();
-                 (A) -> is_atom(A)
-              end, L);
+    %% lists:all/2 raises on an improper list: that is a badarg too.
+    try lists:all(fun(P) when is_pid(P) -> node(P) =:= node();
+                     (A) -> is_atom(A)
+                  end, L)
+    catch error:_ -> false
+    end;
 check(select, _) -> false;
 check(compressed, V) when is_boolean(V) -> true;
 check(compressed, V) -> is_integer(V) andalso V >= 0 andalso V =< 9;
@@ -175,7 +180,8 @@ check(max_file_bytes, V) -> is_integer(V) andalso V >= 1;
 check(max_files, infinity) -> true;
 check(max_files, V) -> is_integer(V) andalso V >= 1;
 check(duration_ms, infinity) -> true;
-check(duration_ms, V) -> is_integer(V) andalso V >= 1;
+%% erlang:send_after/3 takes at most 2^32 - 1 ms (about 49 days).
+check(duration_ms, V) -> is_integer(V) andalso V >= 1 andalso V =< 16#FFFFFFFF;
 check(backtrace_depth, V) -> is_integer(V) andalso V >= 0 andalso V =< 10000;
 check(max_procs_per_tick, V) -> is_integer(V) andalso V >= 1;
 check(system_interval_ms, V) -> is_integer(V) andalso V >= 0;
@@ -253,8 +259,11 @@ init_capture(Dir, Cfg) ->
         {ok, St1} ->
             wait_gone(whereis(?GUARD), 5000),
             Old = erlang:system_flag(backtrace_depth, St1#st.depth),
-            Guard = start_guard(self(), Old, St1#st.depth),
-            St2 = St1#st{old_depth = Old, guard = Guard,
+            %% ERTS caps the depth (at 64 on OTP 25): what it says back is
+            %% the value in force, the one restore_depth/2 must recognise.
+            Depth = erlang:system_flag(backtrace_depth, St1#st.depth),
+            Guard = start_guard(self(), Old, Depth),
+            St2 = St1#st{old_depth = Old, depth = Depth, guard = Guard,
                          excluded = [self(), Guard],
                          info_raw = raw_info_works(St1#st.path)},
             St3 = initial_selection(St2),
@@ -288,6 +297,10 @@ handle_info({timeout, Ref, tick}, #st{timer = Ref} = St) ->
     end;
 handle_info(duration_elapsed, St) ->
     {stop, normal, St};
+handle_info({'EXIT', _From, Reason}, St) when Reason =/= normal ->
+    %% exit(Agent, shutdown) and the like: it traps exits so that it can
+    %% end the file with its trailer, then it stops as asked.
+    {stop, Reason, St};
 handle_info(_Other, St) ->
     %% Stale timers, 'EXIT' from odd links, stray messages: ignore.
     {noreply, St}.
@@ -543,13 +556,23 @@ open_file(St) ->
     Path = file_name(St),
     case file:open(Path, [raw, binary, write, exclusive]) of
         {ok, Fd} ->
+            %% Paths are kept only to delete the oldest: with max_files
+            %% infinity the list would grow with the capture's length.
+            Files = case St#st.max_files of
+                        infinity -> [];
+                        _ -> St#st.files ++ [Path]
+                    end,
             St1 = St#st{path = Path, fd = Fd, file_bytes = 0,
                         f_ticks = 0, f_samples = 0, f_overruns = 0,
-                        files = St#st.files ++ [Path]},
+                        files = Files, file_count = St#st.file_count + 1},
             St2 = delete_old_files(St1),
             case write_term({flame_dump, 1, header_meta(St2)}, St2) of
-                {ok, St3} -> {ok, St3};
-                {error, Why, _} -> {error, Why}
+                {ok, St3} ->
+                    {ok, St3};
+                {error, Why, _} ->
+                    %% Not even a header (disk full): leave no file at all.
+                    _ = file:delete(Path),
+                    {error, Why}
             end;
         {error, Reason} ->
             {error, {open, Reason, Path}}
@@ -594,7 +617,8 @@ write_term(Term, #st{fd = Fd, t2b_opts = Opts} = St) ->
             {error, {write, Reason, St#st.path}, St#st{fd = undefined}}
     end.
 
-maybe_rotate(#st{file_bytes = B, max_file_bytes = Max} = St) when B >= Max ->
+maybe_rotate(#st{file_bytes = B, max_file_bytes = Max, f_ticks = T} = St)
+  when B >= Max, T > 0 ->
     case write_trailer(St, rotated) of
         ok ->
             _ = file:close(St#st.fd),
@@ -719,7 +743,7 @@ status_map(St) ->
       capture => St#st.capture,
       file => unicode:characters_to_binary(St#st.path),
       seq => St#st.seq,
-      files => length(St#st.files),
+      files => St#st.file_count,
       dir => unicode:characters_to_binary(St#st.dir),
       select => St#st.select,
       interval_ms => St#st.interval,

@@ -132,7 +132,10 @@ agent_test_() ->
       t("select all is capped by max_procs_per_tick, round-robin", fun cap_round_robin/0),
       t("caller dying does not stop the agent", fun caller_dies/0),
       t("unwritable dir: error, nothing changed", fun unwritable_dir/0),
-      t("items are what process_info returns, dictionary cut down", fun items_shape/0)]}.
+      t("items are what process_info returns, dictionary cut down", fun items_shape/0),
+      t("exit(Agent, shutdown) stops it cleanly, trailer written", fun exit_shutdown/0),
+      t("max_file_bytes below a tick: one tick a file, never an empty one", fun tiny_files/0),
+      t("disk full: the agent stops, every file whole, none empty", fun disk_full/0)]}.
 
 bad_options() ->
     Dir = tmp_dir(),
@@ -149,11 +152,13 @@ bad_options() ->
            #{dir => Sub, select => {top, 0}},
            #{dir => Sub, select => []},
            #{dir => Sub, select => [self(), "name"]},
+           #{dir => Sub, select => [a | b]},      % improper list
            #{dir => Sub, compressed => 10},
            #{dir => Sub, compressed => yes},
            #{dir => Sub, max_file_bytes => 0},
            #{dir => Sub, max_files => 0},
            #{dir => Sub, duration_ms => -1},
+           #{dir => Sub, duration_ms => 1 bsl 32},  % more than a timer takes
            #{dir => Sub, reselect_ms => infinity},
            #{dir => Sub, backtrace_depth => -1},
            #{dir => Sub, max_procs_per_tick => 0},
@@ -261,6 +266,21 @@ backtrace_depth() ->
         {ok, _} = flame_agent:start(#{dir => Dir}),
         ?assertEqual(64, depth()),
         ok = flame_agent:stop(),
+        ?assertEqual(13, depth()),
+        %% More than ERTS allows: the header and status say the depth in
+        %% force, and the old one still comes back.
+        {ok, _} = flame_agent:start(#{dir => Dir, backtrace_depth => 500}),
+        InForce = depth(),
+        ?assert(InForce < 500),
+        ?assertEqual(InForce, maps:get(backtrace_depth, flame_agent:status())),
+        ok = flame_agent:stop(),
+        ?assertEqual(13, depth()),
+        %% killed, too (the guard puts it back)
+        {ok, Pid} = flame_agent:start(#{dir => Dir, backtrace_depth => 500}),
+        Guard = whereis(flame_agent_guard),
+        Ref = erlang:monitor(process, Guard),
+        exit(Pid, kill),
+        receive {'DOWN', Ref, process, Guard, _} -> ok after 5000 -> error(guard) end,
         ?assertEqual(13, depth())
     after
         erlang:system_flag(backtrace_depth, Old)
@@ -503,3 +523,88 @@ items_shape() ->
         Server ! stop
     end,
     rm_rf(Dir).
+
+exit_shutdown() ->
+    Dir = tmp_dir(),
+    {ok, Pid} = flame_agent:start(#{dir => Dir, select => all}),
+    ?assert(wait_ticks(3)),
+    Ref = erlang:monitor(process, Pid),
+    exit(Pid, shutdown),
+    receive {'DOWN', Ref, process, Pid, Reason} -> ?assertEqual(shutdown, Reason)
+    after 5000 -> error(agent_did_not_stop)
+    end,
+    [File] = files(Dir),
+    ?assertMatch({flame_dump_end, #{reason := shutdown}}, lists:last(read_terms(File))),
+    rm_rf(Dir).
+
+tiny_files() ->
+    Dir = tmp_dir(),
+    {ok, _} = flame_agent:start(#{dir => Dir, select => all, max_file_bytes => 1,
+                                  capture => <<"tiny">>}),
+    ?assert(wait_until(fun() -> maps:get(seq, flame_agent:status()) >= 4 end, 20000)),
+    ok = flame_agent:stop(),
+    Files = files(Dir),
+    ?assert(length(Files) >= 5),
+    [begin
+         Terms = read_terms(F),
+         ?assertMatch({flame_dump, 1, _}, hd(Terms)),
+         ?assertMatch({flame_dump_end, #{ticks := 1}}, lists:last(Terms)),
+         ?assertMatch([[_ | _]], [L || {samples, _, L} <- Terms])
+     end || F <- Files],
+    rm_rf(Dir).
+
+%% A 256 KiB tmpfs fills within a second or two. Mounting needs root: CI
+%% runs as root; elsewhere the test says why it did nothing.
+disk_full() ->
+    Dir = tmp_dir(),
+    case os:cmd("mount -t tmpfs -o size=256k flame_agent_test '" ++ Dir ++ "' 2>&1 && echo mounted") of
+        "mounted\n" ->
+            try disk_full(Dir)
+            after os:cmd("umount '" ++ Dir ++ "'")
+            end;
+        Why ->
+            os:getenv("CI") =:= "true" andalso error({cannot_mount_tmpfs, Why}),
+            io:format(user, "~ndisk_full: not run, cannot mount a tmpfs: ~s", [Why])
+    end,
+    rm_rf(Dir).
+
+disk_full(Dir) ->
+    Old = erlang:system_flag(backtrace_depth, 13),
+    try
+        {ok, Pid} = flame_agent:start(#{dir => Dir, select => all, interval_ms => 2,
+                                        max_file_bytes => 40000}),
+        Ref = erlang:monitor(process, Pid),
+        Reason = receive {'DOWN', Ref, process, Pid, R} -> R
+                 after 30000 -> error(agent_did_not_stop)
+                 end,
+        ?assertMatch({shutdown, {write, enospc, _}}, Reason),
+        ?assert(wait_until(fun() -> whereis(flame_agent_guard) =:= undefined end, 5000)),
+        ?assertEqual(13, depth()),
+        Files = files(Dir),
+        ?assert(Files =/= []),
+        %% Every file reads to its end in whole frames and starts with its header.
+        [?assertMatch([{flame_dump, 1, _} | _], read_terms(F)) || F <- Files],
+        %% Starting on the full disk: an error, and no header-less file left.
+        %% (The agent cut its last partial frame off, freeing a little: fill it.)
+        fill(filename:join(Dir, "filler")),
+        ?assertMatch({error, {write, enospc, _}},
+                     flame_agent:start(#{dir => Dir, capture => <<"again">>})),
+        ?assertEqual(Files, files(Dir)),
+        ?assertEqual(undefined, whereis(flame_agent)),
+        ?assertEqual(13, depth())
+    after
+        erlang:system_flag(backtrace_depth, Old)
+    end.
+
+%% Writes to Path until the file system is full, down to the last byte.
+fill(Path) ->
+    {ok, Fd} = file:open(Path, [raw, binary, write]),
+    fill(Fd, 65536),
+    ok = file:close(Fd).
+
+fill(_Fd, 0) -> ok;
+fill(Fd, Chunk) ->
+    case file:write(Fd, binary:copy(<<0>>, Chunk)) of
+        ok -> fill(Fd, Chunk);
+        {error, enospc} -> fill(Fd, Chunk div 2)
+    end.
