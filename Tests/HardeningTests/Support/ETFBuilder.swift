@@ -1,0 +1,1 @@
+../../FlameConvertTests/Support/ETFBuilder.swift
