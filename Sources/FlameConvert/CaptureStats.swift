@@ -93,7 +93,8 @@ public struct CaptureStats: Sendable {
                     if byText[text] == nil { byText[text] = Stack(frames: names, samples: 0, reductions: 0) }
                 }
                 byText[text]!.samples += 1
-                byText[text]!.reductions += reductions
+                // Saturating: deltas of a hostile dump may each be near Int64.max.
+                byText[text]!.reductions = byText[text]!.reductions.saturatingAdding(reductions)
             }
         }
         stats.processes = deltas.processCount
@@ -103,7 +104,8 @@ public struct CaptureStats: Sendable {
             stats.statuses[status == Symbols.none ? "unknown" : reader.symbols.nameText(status), default: 0] += count
         }
         for report in reader.reports {
-            if let overruns = report.trailer?.overruns { stats.overruns = (stats.overruns ?? 0) + overruns }
+            // Saturating: trailers of a hostile dump may say anything.
+            if let overruns = report.trailer?.overruns { stats.overruns = (stats.overruns ?? 0).saturatingAdding(overruns) }
             stats.files.append(File(path: report.path, seq: report.header.seq, compression: report.compression.rawValue, ticks: report.ticks, truncated: report.truncated, tailError: report.tailError?.description))
         }
         for error in reader.openErrors {

@@ -90,12 +90,10 @@ enum StatsReport {
             for stack in stats.topBySamples {
                 out += "  \(pad(stack.samples, 8))  \(percent(stack.samples, of: stats.samples))  \(stack.frames.joined(separator: ";"))\n"
             }
-            let totalReductions = stats.topByReductions.reduce(Int64(0)) { $0 + $1.reductions }
             out += "\ntop \(stats.topByReductions.count) stacks by reductions delta:\n"
             for stack in stats.topByReductions {
                 out += "  \(pad(Int(stack.reductions), 12))  \(stack.frames.joined(separator: ";"))\n"
             }
-            _ = totalReductions
         }
         return out
     }

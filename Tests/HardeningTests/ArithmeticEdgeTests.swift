@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+/// Real captures with integers moved to the ends of Int64 (and clocks stepped
+/// back), through the flameconv binary under the hardening limits: each gives
+/// a clear result, never a trap.
+@Suite("Arithmetic at the ends of Int64", .serialized)
+struct ArithmeticEdgeTests {
+    static let plain = "plain"
+    static let rotated = "rotated"
+
+    /// Writes the edited files of one capture into `dir` (names as the fixture's) and returns `dir`'s path.
+    static func write(_ files: [CaptureEditor], _ dir: TempDir, name: String) throws -> String {
+        let folder = dir.path(name)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (seq, file) in files.enumerated() {
+            try Data(file.bytes).write(to: URL(fileURLWithPath: "\(folder)/\(name)-\(String(format: "%06d", seq)).flame"))
+        }
+        return folder
+    }
+
+    static func run(_ arguments: [String]) throws -> Flameconv.Run {
+        let run = try Flameconv.run(arguments)
+        print("hardening: flameconv \(arguments.dropLast().joined(separator: " ")): exit \(run.exitCode ?? -1) \(String(format: "%.2f", run.seconds)) s")
+        #expect(run.signal == nil && !run.timedOut, "\(run)")
+        #expect(!run.stderr.contains("Fatal error") && !run.stderr.contains("arithmetic overflow"), "\(run)")
+        return run
+    }
+
+    /// Event lines of flame_prof text.
+    static func events(_ run: Flameconv.Run) -> [Substring] {
+        run.stdoutText.split(separator: "\n").filter { !$0.hasPrefix("\t") }
+    }
+
+    /// The wall time of a file's tick `n`, as dump-format.md defines it (no overflow in these tests).
+    static func wall(_ file: CaptureEditor, tick n: Int) -> Int64 {
+        file.header("started_at") + (file.tickTs(n) - file.header("monotonic_start"))
+    }
+
+    /// `stats --json`, parsed by Foundation: the first capture's object.
+    static func statsJSON(_ path: String) throws -> (text: String, capture: [String: Any]) {
+        let run = try run(["stats", "--json", path])
+        #expect(run.exitCode == 0, "\(run)")
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout))
+        let captures = try #require((object as? [String: Any])?["captures"] as? [[String: Any]])
+        return (run.stdoutText, try #require(captures.first))
+    }
+
+    // MARK: Deltas and sums (F01, F02, F08)
+
+    @Test("a stack's reductions summed past Int64.max saturate in stats")
+    func stackReductionsSumSaturates() throws {
+        var file = try CaptureEditor.capture(Self.plain)[0]
+        // Every process: 0, then Int64.max - 1 (delta Int64.max), then 0 (delta Int64.max - 1) ...
+        for n in 0..<file.ticks.count { file.setItem(tick: n, "reductions", E.int(n % 2 == 0 ? 0 : .max - 1)) }
+        let dir = try TempDir()
+        let path = try Self.write([file], dir, name: "sum")
+        let stats = try Self.run(["stats", path])
+        #expect(stats.exitCode == 0, "\(stats)")
+        let byReductions = stats.stdoutText.components(separatedBy: "stacks by reductions delta:\n").last ?? ""
+        #expect(byReductions.hasPrefix("  9223372036854775807  "), "\(byReductions)")
+        let (_, capture) = try Self.statsJSON(path)
+        let top = try #require((capture["top_by_reductions"] as? [[String: Any]])?.first)
+        #expect((top["reductions_delta"] as? NSNumber)?.int64Value == .max)
+    }
+
+    @Test("the trailers' overruns summed across rotated files saturate (2^62 × 5, Int64.min × 5)",
+          arguments: [(Int64(1) << 62, Int64.max), (Int64.min, Int64.min)])
+    func overrunsSumSaturates(_ each: Int64, _ total: Int64) throws {
+        var files = try CaptureEditor.capture(Self.rotated)
+        try #require(files.count >= 3)
+        for i in files.indices { files[i].setTrailer("overruns", each) }
+        let dir = try TempDir()
+        let path = try Self.write(files, dir, name: "overruns")
+        let stats = try Self.run(["stats", path])
+        #expect(stats.exitCode == 0, "\(stats)")
+        #expect(stats.stdoutText.contains("\noverruns   \(total)\n"), "\(stats.stdoutText)")
+        let (text, _) = try Self.statsJSON(path)
+        #expect(text.contains("\"overruns\": \(total),"))
+    }
+}
