@@ -81,16 +81,18 @@ public struct DeltaCalculator {
         if !state.seen[slot] {
             delta = slot == Self.reductionsSlot ? 1 : 0
         } else {
+            // Saturating: a hostile dump may hold any 64-bit values (Int64.max,
+            // then -1); real counters never get near the ends of the range.
             let before = state.values[slot]
             switch slot {
             case Self.reductionsSlot:
-                let d = now &- before
-                delta = d >= 0 ? d &+ 1 : -d
+                let d = now.saturatingSubtracting(before)
+                delta = d >= 0 ? d.saturatingAdding(1) : d.saturatingNegation
             case Self.minorGCsSlot:
                 // A full sweep resets the counter.
-                delta = now > before ? now &- before : now
+                delta = now > before ? now.saturatingSubtracting(before) : now
             default:
-                delta = now &- before
+                delta = now.saturatingSubtracting(before)
             }
         }
         state.values[slot] = now

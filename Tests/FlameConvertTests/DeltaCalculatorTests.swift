@@ -67,6 +67,23 @@ struct DeltaCalculatorTests {
         #expect(m?["heap_block_size"]?.delta == -30)
     }
 
+    @Test("deltas past the ends of Int64 saturate instead of trapping (Int64.max, then -1)")
+    func saturatingDeltas() throws {
+        var h = DeltaHarness()
+        let nearMin = -Int64.max  // Int64.min + 1
+        _ = try h.feed([SampleSpec(reductions: .max, messageQueueLen: nearMin, memory: .max, minorGCs: nearMin)])
+        let m = try h.feed([SampleSpec(reductions: -1, messageQueueLen: .max, memory: -2, minorGCs: .max)])[0]
+        // -1 - Int64.max is Int64.min exactly; its negation saturates.
+        #expect(deltas(m)["reductions"] == .max)
+        #expect(deltas(m)["message_queue_len"] == .max)
+        #expect(deltas(m)["memory"] == .min)
+        #expect(deltas(m)["minor_gcs"] == .max)
+        _ = try h.feed([SampleSpec(reductions: nearMin)])
+        // Int64.max - (Int64.min + 1) saturates, and so does its + 1.
+        #expect(try h.feed([SampleSpec(reductions: .max)])[0]?["reductions"]?.delta == .max)
+        #expect(try h.feed([SampleSpec(reductions: .max)])[0]?["reductions"]?.delta == 1)
+    }
+
     @Test("state is per process: pids differing only in serial are different processes")
     func perProcess() throws {
         var h = DeltaHarness()

@@ -48,6 +48,23 @@ struct ArithmeticEdgeTests {
 
     // MARK: Deltas and sums (F01, F02, F08)
 
+    @Test("reductions Int64.max then -1: the delta -d of d = Int64.min saturates to Int64.max")
+    func reductionsDeltaAtInt64Min() throws {
+        var file = try CaptureEditor.capture(Self.plain)[0]
+        file.setItem(tick: 0, "reductions", E.int(.max))
+        file.setItem(tick: 1, "reductions", E.int(-1))
+        let dir = try TempDir()
+        let path = try Self.write([file], dir, name: "delta")
+        let convert = try Self.run(["convert", "--quiet", "--dialect", "flame_prof", path])
+        #expect(convert.exitCode == 0, "\(convert)")
+        let tick1 = Self.events(convert).filter { $0.contains("metric_erlang_reductions: -1, ") }
+        // The processes sampled in both ticks (the agent's top 8 change little tick to tick).
+        #expect(!tick1.isEmpty)
+        #expect(tick1.contains { $0.contains("metric_erlang_reductions: -1, 9223372036854775807\t") }, "\(tick1)")
+        let stats = try Self.run(["stats", path])
+        #expect(stats.exitCode == 0, "\(stats)")
+    }
+
     @Test("a stack's reductions summed past Int64.max saturate in stats")
     func stackReductionsSumSaturates() throws {
         var file = try CaptureEditor.capture(Self.plain)[0]
