@@ -22,7 +22,9 @@ public struct SampleFilter: Sendable {
 
     /// True when a tick at `wallMicros` may hold samples to keep.
     public func keeps(tickAt wallMicros: Int64, captureStart: Int64) -> Bool {
-        let seconds = Double(wallMicros - captureStart) / 1_000_000
+        // Saturating: any two wall times of a damaged capture may be 2^64 µs apart;
+        // clamped, the tick is still ~292,000 years before or after the start.
+        let seconds = Double(wallMicros.saturatingSubtracting(captureStart)) / 1_000_000
         if let from, seconds < from { return false }
         if let to, seconds > to { return false }
         return true

@@ -14,9 +14,12 @@ public struct DumpHeader: Sendable {
     public var seq: Int64
     public var agent: String?
 
-    /// Wall-clock microseconds since the epoch of a monotonic timestamp in this file.
+    /// Wall-clock microseconds since the epoch of a monotonic timestamp in this
+    /// file: `started_at + (Ts - monotonic_start)`, exact whenever it fits in
+    /// Int64, else the nearest end of the range (only a damaged header or tick
+    /// gets there; see SaturatingArithmetic.swift).
     public func wallMicros(_ monotonic: Int64) -> Int64 {
-        startedAt &+ (monotonic &- monotonicStart)
+        startedAt.saturatingAdding(monotonic, minus: monotonicStart)
     }
 
     /// Reads a header term; nil when `term` is no `{flame_dump, 1, Meta}` with the

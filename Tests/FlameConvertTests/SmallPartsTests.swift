@@ -25,6 +25,23 @@ struct ParsePidTests {
     }
 }
 
+@Suite("SampleFilter time window")
+struct TimeWindowTests {
+    @Test("seconds from the capture's start; wall times 2^64 µs apart do not trap")
+    func window() {
+        let filter = SampleFilter(from: 1, to: 2)
+        #expect(filter.keeps(tickAt: 1_500_000, captureStart: 0))
+        #expect(!filter.keeps(tickAt: 500_000, captureStart: 0))
+        #expect(!filter.keeps(tickAt: 2_500_000, captureStart: 0))
+        // A tick at the bottom of the range, a start at the top and back: far outside, not a crash.
+        #expect(!filter.keeps(tickAt: .min, captureStart: .max))
+        #expect(!filter.keeps(tickAt: .max, captureStart: .min))
+        #expect(SampleFilter(from: 1e12).keeps(tickAt: .max, captureStart: .min))
+        #expect(SampleFilter(to: -1e12).keeps(tickAt: .min, captureStart: .max))
+        #expect(SampleFilter().keeps(tickAt: .min, captureStart: .max))
+    }
+}
+
 @Suite("CategoryLevel.memoryBucket")
 struct MemoryBucketTests {
     @Test("powers of four from 4 KiB, spelled without digits", arguments: [

@@ -95,4 +95,38 @@ struct ArithmeticEdgeTests {
         let (text, _) = try Self.statsJSON(path)
         #expect(text.contains("\"overruns\": \(total),"))
     }
+
+    // MARK: Wall time (F03, F03b, F04, F05)
+
+    @Test("started_at = Int64.max: every tick's wall time saturates at Int64.max µs; --from/--to still filter")
+    func startedAtInt64Max() throws {
+        var file = try CaptureEditor.capture(Self.plain)[0]
+        file.setHeader("started_at", .max)
+        let dir = try TempDir()
+        let path = try Self.write([file], dir, name: "started")
+        let all = try Self.run(["convert", "--quiet", "--dialect", "flame_prof", path])
+        #expect(all.exitCode == 0, "\(all)")
+        let events = Self.events(all)
+        #expect(events.count == 400)
+        #expect(events.allSatisfy { $0.contains(" [000] 9223372036854.775807: cpu-clock:") }, "\(events.prefix(2))")
+        // The capture starts at Int64.max too: every tick is 0 s into it.
+        let window = try Self.run(["convert", "--quiet", "--dialect", "flame_prof", "--from", "0", "--to", "1", path])
+        #expect(window.exitCode == 0 && Self.events(window).count == 400, "\(window)")
+    }
+
+    @Test("monotonic_start = Int64.min: Ts - monotonic_start is past Int64, the wall time saturates; --to excludes it")
+    func monotonicStartInt64Min() throws {
+        var file = try CaptureEditor.capture(Self.plain)[0]
+        file.setHeader("monotonic_start", .min)
+        let dir = try TempDir()
+        let path = try Self.write([file], dir, name: "monotonic")
+        let all = try Self.run(["convert", "--quiet", "--dialect", "flame_prof", path])
+        #expect(all.exitCode == 0, "\(all)")
+        #expect(Self.events(all).allSatisfy { $0.contains(" 9223372036854.775807: ") })
+        // Every tick is about 292,000 years after started_at.
+        let early = try Self.run(["convert", "--quiet", "--dialect", "flame_prof", "--to", "10", path])
+        #expect(early.exitCode == 0 && Self.events(early).isEmpty, "\(early)")
+        let late = try Self.run(["convert", "--quiet", "--dialect", "flame_prof", "--from", "1e12", path])
+        #expect(late.exitCode == 0 && Self.events(late).count == 400, "\(late)")
+    }
 }
