@@ -251,14 +251,12 @@ extension UnsafeMutablePointer where Pointee == UInt8 {
     /// `SECONDS.MICROS`, six decimals.
     @inline(__always)
     mutating func putTime(_ micros: Int64) {
-        var micros = micros
-        if micros < 0 {
-            put(UInt8(ascii: "-"))
-            micros = -micros
-        }
-        putDecimal(micros / 1_000_000)
+        // From the magnitude: -Int64.min does not fit in Int64.
+        if micros < 0 { put(UInt8(ascii: "-")) }
+        let magnitude = micros.magnitude
+        putDecimal(Int64(magnitude / 1_000_000))
         put(UInt8(ascii: "."))
-        var fraction = micros % 1_000_000
+        var fraction = magnitude % 1_000_000
         var q = self + 6
         self = q
         for _ in 0..<6 {

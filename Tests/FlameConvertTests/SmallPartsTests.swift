@@ -134,6 +134,9 @@ struct EmitterTests {
     func negativeTime() {
         #expect(time(-1) == "-0.000001")
         #expect(time(-1_500_000) == "-1.500000")
+        // Int64.min has no positive counterpart: written from its magnitude.
+        #expect(time(.min) == "-9223372036854.775808")
+        #expect(time(-Int64.max) == "-9223372036854.775807")
     }
 
     @Test("times in the text come from started_at + (Ts - monotonic_start), a negative monotonic_start included")
