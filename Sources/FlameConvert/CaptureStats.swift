@@ -26,6 +26,12 @@ public struct CaptureStats: Sendable {
     /// Wall-clock microseconds of the first and last tick.
     public var firstTick: Int64?
     public var lastTick: Int64?
+    /// From the first tick to the last: negative when the node's clock stepped
+    /// back (between rotated files, say); saturating at the ends of Int64.
+    public var spanMicros: Int64? {
+        guard let firstTick, let lastTick else { return nil }
+        return lastTick.saturatingSubtracting(firstTick)
+    }
     public var ticks = 0
     public var samples = 0
     public var processes = 0

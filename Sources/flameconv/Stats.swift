@@ -65,8 +65,8 @@ enum StatsReport {
             if index > 0 { out += "\n" }
             out += "capture    \(stats.capture)\n"
             out += "node       \(stats.node ?? "?")  (OTP \(stats.otpRelease ?? "?"), \(stats.agent ?? "unknown agent")\(stats.sampleIntervalMs.map { ", every \($0) ms" } ?? ""))\n"
-            if let first = stats.firstTick, let last = stats.lastTick {
-                out += "span       \(UTCTime.format(first)) to \(UTCTime.format(last))  (\(seconds(last - first)) s)\n"
+            if let first = stats.firstTick, let last = stats.lastTick, let span = stats.spanMicros {
+                out += "span       \(UTCTime.format(first)) to \(UTCTime.format(last))  (\(seconds(span)) s)\n"
             } else {
                 out += "span       no ticks\n"
             }
@@ -110,7 +110,7 @@ enum StatsReport {
             fields.append("\"sample_interval_ms\": \(s.sampleIntervalMs.map(String.init) ?? "null")")
             fields.append("\"first_tick_us\": \(s.firstTick.map(String.init) ?? "null")")
             fields.append("\"last_tick_us\": \(s.lastTick.map(String.init) ?? "null")")
-            fields.append("\"span_seconds\": \(s.firstTick.flatMap { f in s.lastTick.map { seconds($0 - f) } } ?? "null")")
+            fields.append("\"span_seconds\": \(s.spanMicros.map(seconds) ?? "null")")
             fields.append("\"ticks\": \(s.ticks)")
             fields.append("\"samples\": \(s.samples)")
             fields.append("\"processes\": \(s.processes)")
@@ -148,10 +148,12 @@ enum StatsReport {
         return out + "\""
     }
 
-    private static func seconds(_ micros: Int64) -> String {
-        let whole = micros / 1_000_000
-        let fraction = String(micros % 1_000_000)
-        return "\(whole).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)"
+    /// Microseconds as seconds with six decimals, sign first (`-0.000005`):
+    /// text for people and a valid JSON number alike.
+    static func seconds(_ micros: Int64) -> String {
+        let magnitude = micros.magnitude  // -Int64.min does not fit in Int64
+        let fraction = String(magnitude % 1_000_000)
+        return "\(micros < 0 ? "-" : "")\(magnitude / 1_000_000).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)"
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {
@@ -170,10 +172,19 @@ enum StatsReport {
 /// Epoch microseconds as `2026-11-25 04:54:04.234871 UTC`, without Foundation.
 enum UTCTime {
     static func format(_ micros: Int64) -> String {
-        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
-        let fraction = micros - seconds * 1_000_000
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
+        // Floor division by the remainder's sign: `micros - 999_999` would overflow near Int64.min.
+        var seconds = micros / 1_000_000
+        var fraction = micros % 1_000_000
+        if fraction < 0 {
+            seconds -= 1
+            fraction += 1_000_000
+        }
+        var days = seconds / 86_400
+        var secondOfDay = seconds % 86_400
+        if secondOfDay < 0 {
+            days -= 1
+            secondOfDay += 86_400
+        }
         // Days since 1970-01-01 to a civil date (proleptic Gregorian).
         let z = days + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097

@@ -129,4 +129,92 @@ struct ArithmeticEdgeTests {
         let late = try Self.run(["convert", "--quiet", "--dialect", "flame_prof", "--from", "1e12", path])
         #expect(late.exitCode == 0 && Self.events(late).count == 400, "\(late)")
     }
+
+    @Test("a tick at wall time Int64.min µs: written as -9223372036854.775808; stats give its UTC date")
+    func wallInt64Min() throws {
+        var file = try CaptureEditor.capture(Self.plain)[0]
+        file.setHeader("started_at", .min)
+        file.setHeader("monotonic_start", file.tickTs(0))
+        let last = file.tickTs(file.ticks.count - 1) - file.tickTs(0)
+        let dir = try TempDir()
+        let path = try Self.write([file], dir, name: "wallmin")
+        let convert = try Self.run(["convert", "--quiet", "--dialect", "flame_prof", path])
+        #expect(convert.exitCode == 0, "\(convert)")
+        #expect(Self.events(convert).first?.contains(" [000] -9223372036854.775808: cpu-clock:") == true, "\(Self.events(convert).prefix(1))")
+        // `date -u -d @-9223372036855` (GNU date, proleptic Gregorian): -290308-12-21 19:59:05; the fraction is .224192.
+        let stats = try Self.run(["stats", path])
+        #expect(stats.exitCode == 0, "\(stats)")
+        #expect(stats.stdoutText.contains("span       -290308-12-21 19:59:05.224192 UTC to "), "\(stats.stdoutText)")
+        #expect(stats.stdoutText.contains("  (0.\(String(format: "%06lld", last)) s)\n"), "\(stats.stdoutText)")
+    }
+
+    @Test("a tick at wall time Int64.max µs: stats give 294247-01-10 04:00:54.775807 UTC")
+    func wallInt64Max() throws {
+        var file = try CaptureEditor.capture(Self.plain)[0]
+        file.setHeader("started_at", .max)
+        let dir = try TempDir()
+        let path = try Self.write([file], dir, name: "wallmax")
+        let stats = try Self.run(["stats", path])
+        #expect(stats.exitCode == 0, "\(stats)")
+        // `date -u -d @9223372036854`: 294247-01-10 04:00:54.
+        #expect(stats.stdoutText.contains("span       294247-01-10 04:00:54.775807 UTC to 294247-01-10 04:00:54.775807 UTC  (0.000000 s)\n"),
+                "\(stats.stdoutText)")
+    }
+
+    // MARK: Spans (F06, F06b, F07)
+
+    @Test("a clock stepped back between rotated files: a negative span, printed and in valid JSON")
+    func rotatedClockStep() throws {
+        var files = try CaptureEditor.capture(Self.rotated)
+        // The last file's clock stepped back: its last tick reads 10.25 s before the first tick of the first file.
+        let first = Self.wall(files[0], tick: 0)
+        let lastFile = files.count - 1
+        let lastTick = files[lastFile].ticks.count - 1
+        let sinceOpen = files[lastFile].tickTs(lastTick) - files[lastFile].header("monotonic_start")
+        files[lastFile].setHeader("started_at", first - 10_250_000 - sinceOpen)
+        let dir = try TempDir()
+        let path = try Self.write(files, dir, name: "clockstep")
+        let stats = try Self.run(["stats", path])
+        #expect(stats.exitCode == 0, "\(stats)")
+        #expect(stats.stdoutText.contains(" UTC  (-10.250000 s)\n"), "\(stats.stdoutText)")
+        let (text, capture) = try Self.statsJSON(path)
+        #expect(text.contains("\"span_seconds\": -10.250000,"))
+        #expect((capture["span_seconds"] as? NSNumber)?.doubleValue == -10.25)
+    }
+
+    @Test("spans of odd sizes: text and JSON numbers read back as the span",
+          arguments: [(Int64(-5), "-0.000005"), (5, "0.000005"), (0, "0.000000"), (-1_000_000, "-1.000000"),
+                      (-1_500_001, "-1.500001"), (-999_999, "-0.999999"), (12_000_001, "12.000001")])
+    func oddSpans(_ span: Int64, _ text: String) throws {
+        var file = try CaptureEditor.capture(Self.plain)[0]
+        let last = file.ticks.count - 1
+        file.setTickTs(last, file.tickTs(0) + span)
+        let dir = try TempDir()
+        let path = try Self.write([file], dir, name: "span")
+        let stats = try Self.run(["stats", path])
+        #expect(stats.stdoutText.contains(" UTC  (\(text) s)\n"), "\(stats.stdoutText)")
+        let (json, capture) = try Self.statsJSON(path)
+        #expect(json.contains("\"span_seconds\": \(text),"))
+        #expect((capture["span_seconds"] as? NSNumber)?.doubleValue == Double(text))
+        let firstTick = (capture["first_tick_us"] as? NSNumber)?.int64Value
+        let lastTick = (capture["last_tick_us"] as? NSNumber)?.int64Value
+        #expect(firstTick == Self.wall(file, tick: 0) && lastTick == Self.wall(file, tick: last))
+    }
+
+    @Test("a span from Int64.min µs to Int64.max µs saturates; every number of the JSON still parses")
+    func widestSpan() throws {
+        var files = try CaptureEditor.capture(Self.rotated)
+        files[0].setHeader("started_at", .min)
+        files[0].setHeader("monotonic_start", files[0].tickTs(0))
+        files[files.count - 1].setHeader("started_at", .max)
+        let dir = try TempDir()
+        let path = try Self.write(files, dir, name: "widest")
+        let (text, capture) = try Self.statsJSON(path)
+        #expect(text.contains("\"first_tick_us\": -9223372036854775808, \"last_tick_us\": 9223372036854775807, \"span_seconds\": 9223372036854.775807,"), "\(text)")
+        // Foundation parses this many digits to within a few ms; the text above is exact.
+        let parsed = (capture["span_seconds"] as? NSNumber)?.doubleValue ?? 0
+        #expect(abs(parsed - 9223372036854.775807) < 0.01, "\(parsed)")
+        let stats = try Self.run(["stats", path])
+        #expect(stats.stdoutText.contains(" UTC  (9223372036854.775807 s)\n"), "\(stats.stdoutText)")
+    }
 }
