@@ -62,10 +62,11 @@ extension ETFReader {
                 }
                 i -= 1
             }
-            guard magnitude <= UInt64(Int64.max) else {
+            // Int64.min's magnitude is one more than Int64.max's: the bound depends on the sign.
+            guard magnitude <= (negative ? Int64.min.magnitude : UInt64(Int64.max)) else {
                 throw error(.unexpectedTag(expected: "an integer within 64 bits"), tag: tag, at: start - 3)
             }
-            return negative ? -Int64(magnitude) : Int64(magnitude)
+            return negative ? Int64(truncatingIfNeeded: 0 &- magnitude) : Int64(magnitude)
         default: throw error(.unexpectedTag(expected: "an integer"), tag: tag, at: position - 1)
         }
     }

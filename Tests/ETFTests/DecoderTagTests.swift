@@ -56,6 +56,18 @@ struct DecoderTagTests {
         #expect(latin1String(CorpusPrinting.print(term)) == "7")
     }
 
+    @Test("ETFReader.readInt64 (the samples fast path) takes exactly the integers the decoder holds in 64 bits, Int64.min included",
+          arguments: TagCases.all.filter { [97, 98, 110].contains($0.tag) })
+    func readInt64MatchesDecoder(_ tagCase: TagCase) throws {
+        let term = try CorpusPrinting.decode(tagCase.bytes).get()
+        let read: Int64? = tagCase.bytes.withUnsafeBytes { raw in
+            var reader = ETFReader(bytes: raw)
+            reader.position = 1
+            return try? reader.readInt64()
+        }
+        #expect(read == term.integerValue(term.root), "\(tagCase.expected)")
+    }
+
     @Test("baseOffset does not change what decodes")
     func baseOffsetIsOnlyForErrors() throws {
         let bytes = ETFBytes.term(ETFBytes.list([ETFBytes.smallInt(1)]))

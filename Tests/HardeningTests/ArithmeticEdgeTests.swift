@@ -217,4 +217,23 @@ struct ArithmeticEdgeTests {
         let stats = try Self.run(["stats", path])
         #expect(stats.stdoutText.contains(" UTC  (9223372036854.775807 s)\n"), "\(stats.stdoutText)")
     }
+
+    // MARK: Integers (F13)
+
+    @Test("a tick Ts of exactly Int64.min is an integer within 64 bits: converted, not a damaged tail")
+    func tickTsInt64Min() throws {
+        var file = try CaptureEditor.capture(Self.plain)[0]
+        file.setTickTs(1, .min)
+        let dir = try TempDir()
+        let path = try Self.write([file], dir, name: "tsmin")
+        let convert = try Self.run(["convert", "--dialect", "flame_prof", path])
+        #expect(convert.exitCode == 0, "\(convert)")
+        #expect(!convert.stderr.contains("64 bits"), "\(convert.stderr)")
+        #expect(Self.events(convert).count == 400)
+        // Its wall time: started_at + (Int64.min - monotonic_start), which fits.
+        let wall = file.header("started_at") + (Int64.min - file.header("monotonic_start"))
+        #expect(convert.stdoutText.contains(" [000] -\(wall.magnitude / 1_000_000).\(String(format: "%06llu", wall.magnitude % 1_000_000)): cpu-clock:"))
+        // Ticks must reach FlameScope in time order: the step back is reported.
+        #expect(convert.stderr.contains("1 ticks were earlier than the tick before them"), "\(convert.stderr)")
+    }
 }
