@@ -69,8 +69,8 @@ public struct CaptureStats: Sendable {
         var tick = Tick()
         var metrics: [MetricValue] = []
         // Stacks as people read them (recursion collapsed), and which key reads as which.
-        var byText: [String: Stack] = [:]
-        var keyText: [FrameText.Key: String] = [:]
+        var tally = StackTally()
+        var keyEntry: [FrameText.Key: Int] = [:]
         var epoch = 0
         var statusCounts: [UInt32: Int] = [:]
         while reader.nextTick(into: &tick) {
@@ -86,21 +86,17 @@ public struct CaptureStats: Sendable {
                     reductions = metrics.first { $0.slot == DeltaCalculator.reductionsSlot }?.delta ?? 0
                 }
                 if epoch != reader.symbols.stackEpoch {
-                    keyText.removeAll()
+                    keyEntry.removeAll()
                     epoch = reader.symbols.stackEpoch
                 }
-                let text: String
-                if let known = keyText[key] {
-                    text = known
+                let entry: Int
+                if let known = keyEntry[key] {
+                    entry = known
                 } else {
-                    let names = FrameText.texts(key, symbols: reader.symbols, dialect: .flameProf).reversed().map(Self.displayName)
-                    text = names.joined(separator: ";")
-                    keyText[key] = text
-                    if byText[text] == nil { byText[text] = Stack(frames: names, samples: 0, reductions: 0) }
+                    entry = tally.entry(for: FrameText.texts(key, symbols: reader.symbols, dialect: .flameProf).reversed().map(Self.displayName))
+                    keyEntry[key] = entry
                 }
-                byText[text]!.samples += 1
-                // Saturating: deltas of a hostile dump may each be near Int64.max.
-                byText[text]!.reductions = byText[text]!.reductions.saturatingAdding(reductions)
+                tally.add(entry, reductions: reductions)
             }
         }
         stats.processes = deltas.processCount
@@ -118,10 +114,8 @@ public struct CaptureStats: Sendable {
             stats.files.append(File(path: error.path, seq: -1, compression: "?", ticks: 0, truncated: true, tailError: error.description))
         }
         // Different raw stacks can read the same once recursion is collapsed: rank what people see.
-        // Ties broken by the other figure, then by text, so the report is stable.
-        let all = byText.values
-        stats.topBySamples = Array(all.sorted { ($0.samples, $0.reductions, $1.frames.joined()) > ($1.samples, $1.reductions, $0.frames.joined()) }.prefix(top))
-        stats.topByReductions = Array(all.sorted { ($0.reductions, $0.samples, $1.frames.joined()) > ($1.reductions, $1.samples, $0.frames.joined()) }.prefix(top))
+        stats.topBySamples = tally.top(top, bySamples: true)
+        stats.topByReductions = tally.top(top, bySamples: false)
         return stats
     }
 }
