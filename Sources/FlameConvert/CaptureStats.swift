@@ -35,6 +35,8 @@ public struct CaptureStats: Sendable {
     public var ticks = 0
     public var samples = 0
     public var processes = 0
+    /// Processes forgotten past `DumpLimits.maxProcesses`; those that came back count twice in `processes`.
+    public var processesForgotten = 0
     /// From the files' trailers; nil when no file has one that says.
     public var overruns: Int64?
     public var metrics: [String] = []
@@ -65,7 +67,7 @@ public struct CaptureStats: Sendable {
         let first = capture.files.first?.header
         var stats = CaptureStats(capture: capture.id, node: first?.node, otpRelease: first?.otpRelease, agent: first?.agent, sampleIntervalMs: first?.sampleIntervalMs)
         let reader = CaptureReader(capture: capture, limits: limits)
-        var deltas = DeltaCalculator()
+        var deltas = DeltaCalculator(processLimit: limits.maxProcesses)
         var tick = Tick()
         var metrics: [MetricValue] = []
         // Stacks as people read them (recursion collapsed), and which key reads as which.
@@ -100,6 +102,7 @@ public struct CaptureStats: Sendable {
             }
         }
         stats.processes = deltas.processCount
+        stats.processesForgotten = deltas.forgottenProcesses
         stats.metrics = deltas.metricNames
         stats.skippedSamples = reader.skippedSamples.merging(deltas.skippedSamples, uniquingKeysWith: +)
         for (status, count) in statusCounts {

@@ -24,6 +24,10 @@ public struct ConvertSummary: Sendable {
     public var openErrors: [DumpError] = []
     public var ticksOutOfOrder = 0
     public var metricsDropped = 0
+    /// `garbage_collection_info` entries past the most metric names kept.
+    public var metricEntriesDropped = 0
+    /// Processes forgotten to stay within `DumpLimits.maxProcesses`.
+    public var processesForgotten = 0
     /// Portable dialect: a last timestamp on a whole second was moved 1 µs later.
     public var nudgedLastTimestamp = false
 }
@@ -35,7 +39,7 @@ public struct ConvertSummary: Sendable {
 public final class ConvertJob {
     private final class Stream {
         let reader: CaptureReader
-        var deltas = DeltaCalculator()
+        var deltas: DeltaCalculator
         var state = PerfScriptEmitter.CaptureState()
         var current = Tick()
         var hasCurrent = false
@@ -44,6 +48,7 @@ public final class ConvertJob {
 
         init(_ capture: CaptureFiles, limits: DumpLimits) {
             reader = CaptureReader(capture: capture, limits: limits)
+            deltas = DeltaCalculator(processLimit: limits.maxProcesses)
             captureStart = capture.files.first?.header.startedAt ?? 0
             hasCurrent = reader.nextTick(into: &current)
         }
@@ -113,6 +118,8 @@ public final class ConvertJob {
             summary.files += stream.reader.reports
             summary.openErrors += stream.reader.openErrors
             summary.metricsDropped += stream.state.metricsDropped
+            summary.metricEntriesDropped += stream.deltas.metricEntriesDropped
+            summary.processesForgotten += stream.deltas.forgottenProcesses
             for (reason, count) in stream.reader.skippedSamples { summary.skippedSamples[reason, default: 0] += count }
             for (reason, count) in stream.deltas.skippedSamples { summary.skippedSamples[reason, default: 0] += count }
         }

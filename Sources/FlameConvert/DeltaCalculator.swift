@@ -8,29 +8,38 @@ import FlameDump
 /// node's order, then minor_gcs. A process's first sample has delta 1 for
 /// reductions and 0 for the rest; so does a metric the process did not report
 /// before. Samples lacking what the perf output needs are skipped and counted,
-/// and do not move their process's state.
+/// and do not move their process's state. At most `processLimit` processes are
+/// remembered (see `ProcessStates`): one forgotten and seen again starts over
+/// with first-sample deltas.
 public struct DeltaCalculator {
     /// Metric names by slot: the four fixed ones, `minor_gcs`, then
     /// `garbage_collection_info` names as they are first seen.
     public private(set) var metricNames: [String] = ["reductions", "message_queue_len", "memory", "total_heap_size", "minor_gcs"]
     public private(set) var skippedSamples: [String: Int] = [:]
+    /// `garbage_collection_info` entries left out: their names came after the
+    /// first `maxMetrics` metrics.
+    public private(set) var metricEntriesDropped = 0
+
+    /// Most metric names kept (a real node reports about 16).
+    public static let maxMetrics = ProcessStates.maxSlots
 
     static let reductionsSlot = 0
     static let minorGCsSlot = 4
 
-    private struct ProcessState {
-        var values: [Int64] = []
-        var seen: [Bool] = []
+    private var states: ProcessStates
+    /// The slot of each `garbage_collection_info` name, by name id (-1: none):
+    /// an index, not a hash, per entry per sample.
+    private var gcSlotByName: [Int32] = []
+
+    public init(processLimit: Int = DumpLimits.default.maxProcesses) {
+        states = ProcessStates(limit: processLimit, stride: 5)
     }
 
-    private var processIndex: [UInt64: Int] = [:]
-    private var processes: [ProcessState] = []
-    private var gcSlots: [UInt32: Int] = [:]
-
-    public init() {}
-
-    /// The number of distinct processes seen so far.
-    public var processCount: Int { processes.count }
+    /// Processes taken in so far: the distinct ones, except that a process
+    /// forgotten and seen again counts again.
+    public var processCount: Int { states.admitted }
+    /// Processes forgotten to stay within the limit.
+    public var forgottenProcesses: Int { states.forgotten }
 
     /// Computes `sample`'s metrics into `out` (replacing it). False when the
     /// sample lacks an item the output needs; it is then counted and skipped.
@@ -41,49 +50,46 @@ public struct DeltaCalculator {
             skippedSamples["missing \(Self.firstName(missing))", default: 0] += 1
             return false
         }
-        let key = UInt64(sample.pidNumber) << 32 | UInt64(sample.pidSerial)
-        let index: Int
-        if let known = processIndex[key] {
-            index = known
-        } else {
-            index = processes.count
-            processIndex[key] = index
-            processes.append(ProcessState())
-        }
-        var state = processes[index]
-        processes[index] = ProcessState()  // keep `state` uniquely referenced while it changes
-        record(0, sample.reductions, &state, &out)
-        record(1, sample.messageQueueLen, &state, &out)
-        record(2, sample.memory, &state, &out)
-        record(3, sample.totalHeapSize, &state, &out)
+        // Slots first: widening the arena may forget processes, rows included.
+        for entry in gcInfo where gcSlot(entry.name) == nil { addGCSlot(entry.name, symbols) }
+        let row = states.row(for: UInt64(sample.pidNumber) << 32 | UInt64(sample.pidSerial))
+        record(0, sample.reductions, row, &out)
+        record(1, sample.messageQueueLen, row, &out)
+        record(2, sample.memory, row, &out)
+        record(3, sample.totalHeapSize, row, &out)
         for entry in gcInfo {
-            record(gcSlot(entry.name, symbols), entry.value, &state, &out)
+            guard let slot = gcSlot(entry.name) else {
+                metricEntriesDropped += 1
+                continue
+            }
+            record(slot, entry.value, row, &out)
         }
-        record(Self.minorGCsSlot, sample.minorGCs, &state, &out)
-        processes[index] = state
+        record(Self.minorGCsSlot, sample.minorGCs, row, &out)
         return true
     }
 
-    private mutating func gcSlot(_ name: UInt32, _ symbols: Symbols) -> Int {
-        if let slot = gcSlots[name] { return slot }
-        let slot = metricNames.count
-        metricNames.append(symbols.nameText(name))
-        gcSlots[name] = slot
-        return slot
+    @inline(__always)
+    private func gcSlot(_ name: UInt32) -> Int? {
+        let index = Int(name)
+        guard index < gcSlotByName.count, gcSlotByName[index] >= 0 else { return nil }
+        return Int(gcSlotByName[index])
     }
 
-    private func record(_ slot: Int, _ now: Int64, _ state: inout ProcessState, _ out: inout [MetricValue]) {
-        if state.values.count <= slot {
-            state.values.append(contentsOf: repeatElement(0, count: slot + 1 - state.values.count))
-            state.seen.append(contentsOf: repeatElement(false, count: slot + 1 - state.seen.count))
-        }
+    /// A slot for a new `garbage_collection_info` name, unless all are taken.
+    private mutating func addGCSlot(_ name: UInt32, _ symbols: Symbols) {
+        guard metricNames.count < Self.maxMetrics, name != Symbols.none else { return }
+        let index = Int(name)
+        if index >= gcSlotByName.count { gcSlotByName.append(contentsOf: repeatElement(-1, count: index + 1 - gcSlotByName.count)) }
+        gcSlotByName[index] = Int32(metricNames.count)
+        metricNames.append(symbols.nameText(name))
+        states.widen(to: metricNames.count)
+    }
+
+    private mutating func record(_ slot: Int, _ now: Int64, _ row: Int, _ out: inout [MetricValue]) {
         let delta: Int64
-        if !state.seen[slot] {
-            delta = slot == Self.reductionsSlot ? 1 : 0
-        } else {
+        if let before = states.exchange(row: row, slot: slot, with: now) {
             // Saturating: a hostile dump may hold any 64-bit values (Int64.max,
             // then -1); real counters never get near the ends of the range.
-            let before = state.values[slot]
             switch slot {
             case Self.reductionsSlot:
                 let d = now.saturatingSubtracting(before)
@@ -94,9 +100,9 @@ public struct DeltaCalculator {
             default:
                 delta = now.saturatingSubtracting(before)
             }
+        } else {
+            delta = slot == Self.reductionsSlot ? 1 : 0
         }
-        state.values[slot] = now
-        state.seen[slot] = true
         out.append(MetricValue(slot: slot, value: now, delta: delta))
     }
 

@@ -152,6 +152,12 @@ struct Convert: ParsableCommand {
         if summary.metricsDropped > 0 {
             Diagnostics.warning("\(summary.metricsDropped) metrics not present in the first sample were left out, so every event line carries the same metrics")
         }
+        if summary.processesForgotten > 0 {
+            Diagnostics.warning("forgot \(summary.processesForgotten) processes not seen lately, to remember at most \(limits.maxProcesses) (--max-processes); any that came back started over with first-sample deltas")
+        }
+        if summary.metricEntriesDropped > 0 {
+            Diagnostics.warning("left out \(summary.metricEntriesDropped) garbage_collection_info entries whose names came after the first \(DeltaCalculator.maxMetrics) metrics")
+        }
         if summary.events == 1 {
             Diagnostics.warning("only one sample was written: FlameScope cannot draw a flame graph from a single sample")
         }

@@ -16,17 +16,22 @@ struct LimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Most subterms in one term (each costs 24 bytes while decoded).", valueName: "count"))
     var maxTermNodes: Int = ETFLimits.default.maxNodes
 
+    @Option(help: ArgumentHelp("Most processes whose last sample is remembered for deltas (about 170 bytes each); past it the least recently seen are forgotten and start over if they come back.", valueName: "count"))
+    var maxProcesses: Int = DumpLimits.default.maxProcesses
+
     func validate() throws {
-        for (name, value) in [("--max-frame-bytes", maxFrameBytes), ("--max-term-bytes", maxTermBytes), ("--max-depth", maxDepth), ("--max-term-nodes", maxTermNodes)] where value < 1 {
+        for (name, value) in [("--max-frame-bytes", maxFrameBytes), ("--max-term-bytes", maxTermBytes), ("--max-depth", maxDepth), ("--max-term-nodes", maxTermNodes), ("--max-processes", maxProcesses)] where value < 1 {
             throw ValidationError("\(name) must be at least 1, not \(value).")
         }
+        if maxProcesses > Int(Int32.max) { throw ValidationError("--max-processes cannot exceed \(Int32.max).") }
         if maxFrameBytes > Int(UInt32.max) || maxTermBytes > Int(UInt32.max) {
             throw ValidationError("--max-frame-bytes and --max-term-bytes cannot exceed \(UInt32.max) (a frame length is 32 bits).")
         }
     }
 
     var dumpLimits: DumpLimits {
-        DumpLimits(maxFrameBytes: maxFrameBytes, term: ETFLimits(maxDecompressedBytes: maxTermBytes, maxDepth: maxDepth, maxNodes: maxTermNodes))
+        DumpLimits(maxFrameBytes: maxFrameBytes, term: ETFLimits(maxDecompressedBytes: maxTermBytes, maxDepth: maxDepth, maxNodes: maxTermNodes),
+                   maxProcesses: maxProcesses)
     }
 }
 

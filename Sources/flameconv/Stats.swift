@@ -72,7 +72,7 @@ enum StatsReport {
             }
             out += "ticks      \(stats.ticks)\n"
             out += "samples    \(stats.samples)\n"
-            out += "processes  \(stats.processes)\n"
+            out += "processes  \(stats.processes)\(stats.processesForgotten > 0 ? " (\(stats.processesForgotten) forgotten past --max-processes; any that came back counted again)" : "")\n"
             out += "overruns   \(stats.overruns.map(String.init) ?? "unknown (no trailer says)")\n"
             let cut = stats.files.filter(\.truncated).count
             out += "files      \(stats.files.count)\(cut > 0 ? ", \(cut) cut short (no trailer)" : ", all closed cleanly")\n"
@@ -114,6 +114,7 @@ enum StatsReport {
             fields.append("\"ticks\": \(s.ticks)")
             fields.append("\"samples\": \(s.samples)")
             fields.append("\"processes\": \(s.processes)")
+            fields.append("\"processes_forgotten\": \(s.processesForgotten)")
             fields.append("\"overruns\": \(s.overruns.map(String.init) ?? "null")")
             fields.append("\"metrics\": [\(s.metrics.map(quote).joined(separator: ", "))]")
             fields.append("\"statuses\": {\(s.statuses.sorted { $0.key < $1.key }.map { "\(quote($0.key)): \($0.value)" }.joined(separator: ", "))}")

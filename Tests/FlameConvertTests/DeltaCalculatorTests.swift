@@ -172,4 +172,73 @@ struct DeltaCalculatorTests {
         #expect(lines.allSatisfy { $0.contains("\tmetric_erlang_memory: ") })
         #expect(lines[2].contains("metric_erlang_memory: 15, 3"))
     }
+
+    @Test("past the process limit the least recently seen half is forgotten; one that comes back starts over")
+    func forgetsLeastRecentlySeen() throws {
+        var h = DeltaHarness(deltas: DeltaCalculator(processLimit: 4))
+        for number in UInt32(1)...4 { _ = try h.feed([SampleSpec(pid: (number, 0), reductions: 100, memory: 50)]) }
+        #expect(try h.feed([SampleSpec(pid: (1, 0), reductions: 110, memory: 50)])[0]?["reductions"]?.delta == 11)
+        // A fifth process: 2 and 3 were seen least recently, and go.
+        #expect(try h.feed([SampleSpec(pid: (5, 0), reductions: 100, memory: 50)])[0]?["reductions"]?.delta == 1)
+        #expect(h.deltas.forgottenProcesses == 2)
+        let back = try h.feed([SampleSpec(pid: (2, 0), reductions: 150, memory: 70)])[0]
+        #expect(deltas(back)["reductions"] == 1)
+        #expect(deltas(back)["memory"] == 0)
+        // 4 and 1 are remembered.
+        #expect(try h.feed([SampleSpec(pid: (4, 0), reductions: 120)])[0]?["reductions"]?.delta == 21)
+        #expect(try h.feed([SampleSpec(pid: (1, 0), reductions: 130)])[0]?["reductions"]?.delta == 21)
+        #expect(h.deltas.processCount == 6)
+    }
+
+    @Test("200,000 distinct pids keep at most the limit, in one flat arena")
+    func boundedProcessStates() {
+        var states = ProcessStates(limit: 1000, stride: 16)
+        for pid in UInt64(0)..<200_000 {
+            let row = states.row(for: pid)
+            _ = states.exchange(row: row, slot: 15, with: Int64(pid))
+            if states.count > 1000 { Issue.record("\(states.count) processes kept"); break }
+        }
+        #expect(states.admitted == 200_000)
+        #expect(states.forgotten == 200_000 - states.count)
+        // The most recent ones are kept, with their values.
+        let last = states.row(for: 199_999)
+        #expect(states.exchange(row: last, slot: 15, with: 0) == 199_999)
+        #expect(states.admitted == 200_000)
+        // With many metrics a process costs more: fewer are kept, whatever the limit.
+        #expect(ProcessStates(limit: 10_000_000, stride: 64).capacity == ProcessStates.valueBytesLimit / (64 * 8))
+        #expect(ProcessStates(limit: 1_000_000, stride: 16).capacity == 1_000_000)
+    }
+
+    @Test("widening for a new metric keeps every process's values, and the new slot starts empty")
+    func widening() {
+        var states = ProcessStates(limit: 100, stride: 2)
+        for pid in UInt64(0)..<10 {
+            let row = states.row(for: pid)
+            _ = states.exchange(row: row, slot: 0, with: Int64(pid) * 10)
+            _ = states.exchange(row: row, slot: 1, with: Int64(pid) * 10 + 1)
+        }
+        states.widen(to: 5)
+        for pid in UInt64(0)..<10 {
+            let row = states.row(for: pid)
+            #expect(states.exchange(row: row, slot: 0, with: 0) == Int64(pid) * 10)
+            #expect(states.exchange(row: row, slot: 1, with: 0) == Int64(pid) * 10 + 1)
+            #expect(states.exchange(row: row, slot: 4, with: 7) == nil)
+        }
+    }
+
+    @Test("garbage_collection_info names past the first 64 metrics are left out and counted")
+    func tooManyMetricNames() throws {
+        var h = DeltaHarness()
+        let names = (0..<70).map { ("gc_name_\($0)", Int64($0)) }
+        let first = try h.feed([SampleSpec(reductions: 10, gcInfo: names)])[0]
+        #expect(h.deltas.metricNames.count == DeltaCalculator.maxMetrics)
+        #expect(first?.count == DeltaCalculator.maxMetrics)
+        #expect(first?["gc_name_58"]?.value == 58)
+        #expect(first?["gc_name_59"] == nil)
+        #expect(h.deltas.metricEntriesDropped == 11)
+        let second = try h.feed([SampleSpec(reductions: 20, gcInfo: names.map { ($0.0, $0.1 + 5) })])[0]
+        #expect(second?["gc_name_58"]?.delta == 5)
+        #expect(second?["minor_gcs"] != nil)
+        #expect(h.deltas.metricEntriesDropped == 22)
+    }
 }

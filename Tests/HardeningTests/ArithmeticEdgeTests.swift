@@ -284,4 +284,44 @@ struct ArithmeticEdgeTests {
         // Sorting with texts joined in the comparator made stats ~1.7x convert here (4.5x on 40,000 stacks); now ~1x.
         #expect(stats < 1.3 * convert, "stats \(stats) s, convert \(convert) s")
     }
+
+    // MARK: Memory per process (F20)
+
+    /// The plain capture, then `ticks` copies of its first tick whose samples are
+    /// all new processes, then that first tick again (its processes long forgotten
+    /// under a small --max-processes).
+    static func manyProcesses(ticks: Int) throws -> [UInt8] {
+        var file = try CaptureEditor.capture(Self.plain)[0]
+        let perTick = file.sampleCount(tick: 0)
+        file.appendCopies(of: 0, count: ticks, step: 20_000) { file, tick in
+            for sample in 0..<perTick {
+                let n = UInt32(tick * perTick + sample)
+                file.setPid(tick: tick, sample: sample, number: 1000 + n % 30_000, serial: 100 + n / 30_000)
+            }
+        }
+        file.appendCopies(of: 0, count: 1, step: 20_000)
+        return file.bytes
+    }
+
+    @Test("past --max-processes the least recently seen processes are forgotten, counted in the summary and in stats; one that comes back starts over")
+    func forgetsProcesses() throws {
+        let dir = try TempDir()
+        let path = try dir.write("many.flame", try Self.manyProcesses(ticks: 500))
+        let limited = try Self.run(["convert", "--dialect", "flame_prof", "--max-processes", "500", path])
+        #expect(limited.exitCode == 0, "\(limited)")
+        // 8 + 4,000 + 8 processes taken in; a sweep of 250 at the 501st and every 250 after: 15 sweeps.
+        #expect(limited.stderr.contains("warning: forgot 3750 processes not seen lately, to remember at most 500 (--max-processes); any that came back started over with first-sample deltas"),
+                "\(limited.stderr)")
+        let lastTick = Self.events(limited).suffix(8)
+        #expect(lastTick.count == 8 && lastTick.allSatisfy { $0.contains("\tmetric_erlang_reductions: ") && $0.contains(", 1\tmetric_erlang_message_queue_len: ") },
+                "\(lastTick)")
+        // Remembered, the same processes' deltas are against their samples 500 ticks earlier.
+        let unlimited = try Self.run(["convert", "--dialect", "flame_prof", path])
+        #expect(unlimited.exitCode == 0 && !unlimited.stderr.contains("forgot"), "\(unlimited)")
+        #expect(!Self.events(unlimited).suffix(8).allSatisfy { $0.contains(", 1\tmetric_erlang_message_queue_len: ") })
+        let stats = try Self.run(["stats", "--max-processes", "500", path])
+        #expect(stats.stdoutText.contains("\nprocesses  4016 (3750 forgotten past --max-processes; any that came back counted again)\n"), "\(stats.stdoutText)")
+        let (json, _) = try Self.statsJSON(path)
+        #expect(json.contains("\"processes\": 4008, \"processes_forgotten\": 0,"))
+    }
 }
