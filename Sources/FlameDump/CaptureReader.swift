@@ -33,6 +33,7 @@ public final class CaptureReader {
     public init(capture: CaptureFiles, limits: DumpLimits = .default) {
         self.capture = capture
         self.limits = limits
+        parser.stackGuessLimit = limits.maxProcesses
     }
 
     /// Reads the next tick into `tick`; false when every file is done.

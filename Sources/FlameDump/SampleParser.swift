@@ -66,6 +66,12 @@ public struct SampleParser {
     /// every stack is new, and real captures, whose stacks repeat, never get here.
     public var stackCacheLimit = 16 << 20
 
+    /// Positions in a samples list whose stack is remembered (16 bytes each):
+    /// a tick may list millions of processes, and those past this many are
+    /// parsed without a guess.
+    public var stackGuessLimit = DumpLimits.default.maxProcesses
+    var stackGuessCount: Int { stackGuesses.count }
+
     /// Reads the samples list (the reader stands at the list, after `Ts`) into `tick`.
     public mutating func parseSamples(_ reader: inout ETFReader, into tick: inout Tick, symbols: inout Symbols) throws(ETFError) {
         if rawStacks.byteCount + symbols.stackFrameCount * 4 > stackCacheLimit {
@@ -358,7 +364,7 @@ public struct SampleParser {
     private mutating func rememberStack(_ raw: UInt32) {
         if sampleIndex < stackGuesses.count {
             stackGuesses[sampleIndex] = (samplePid, raw)
-        } else if sampleIndex == stackGuesses.count {
+        } else if sampleIndex == stackGuesses.count, sampleIndex < stackGuessLimit {
             stackGuesses.append((samplePid, raw))
         }
     }
