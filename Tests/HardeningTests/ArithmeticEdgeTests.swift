@@ -266,10 +266,11 @@ struct ArithmeticEdgeTests {
         return file.bytes
     }
 
-    @Test("stats on 2,500 distinct 100-frame stacks costs about what convert costs (the ranking does not rebuild texts per comparison)")
+    @Test("stats on 2,000 distinct 100-frame stacks costs about what convert costs (the ranking does not rebuild texts per comparison)",
+          .disabled(if: Flameconv.underASan, "AddressSanitizer changes what costs what"))
     func distinctStacksRankQuickly() throws {
         let dir = try TempDir()
-        let path = try dir.write("distinct.flame", try Self.distinctStacks(2_500, depth: 100))
+        let path = try dir.write("distinct.flame", try Self.distinctStacks(2_000, depth: 100))
         // The quickest of three runs each, taken in turn, and time to spare: this
         // compares costs on a machine that may be busy with other work.
         var convert = Double.infinity, stats = Double.infinity
