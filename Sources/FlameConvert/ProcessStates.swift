@@ -3,7 +3,8 @@
 ///
 /// Values live in one flat arena, `stride` slots a process, with one bit a
 /// slot saying whether it holds a value: a process costs 8 bytes a metric and
-/// about 40 more, where two small arrays of its own cost twice that. At most
+/// about 40 more (about 170 with 16 metrics), with no allocation of its own.
+/// At most
 /// `capacity` processes are kept. When a new one would pass it, the least
 /// recently seen half is forgotten, so a sweep comes once per `capacity / 2`
 /// new processes. A forgotten process that comes back starts over, as on its

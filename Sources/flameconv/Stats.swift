@@ -151,7 +151,7 @@ enum StatsReport {
 
     /// Microseconds as seconds with six decimals, sign first (`-0.000005`):
     /// text for people and a valid JSON number alike.
-    static func seconds(_ micros: Int64) -> String {
+    private static func seconds(_ micros: Int64) -> String {
         let magnitude = micros.magnitude  // -Int64.min does not fit in Int64
         let fraction = String(magnitude % 1_000_000)
         return "\(micros < 0 ? "-" : "")\(magnitude / 1_000_000).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)"
