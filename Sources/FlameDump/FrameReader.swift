@@ -41,6 +41,13 @@ public final class FrameReader {
     /// Stream offset just past the last frame returned.
     public var offset: Int { headOffset }
 
+    /// Up to `count` of the stream's first bytes while none has been consumed yet
+    /// (to describe a file that is no dump), else nil.
+    public func leadingBytes(_ count: Int) -> [UInt8]? {
+        guard headOffset == 0 else { return nil }
+        return Array(buffer[head..<(head + min(count, available))])
+    }
+
     /// The next frame, or nil at a clean end of the stream. Throws at a
     /// truncated or corrupt tail, naming the frame's offset.
     public func next() throws(DumpError) -> Frame? {
