@@ -6,6 +6,9 @@ public enum Compression: String, Sendable {
     static func sniff(_ head: [UInt8]) -> Compression {
         if head.starts(with: [0x1F, 0x8B]) { return .gzip }
         if head.starts(with: [0x28, 0xB5, 0x2F, 0xFD]) { return .zstd }
+        // A skippable frame (magic 0x184D2A50 to 0x184D2A5F, little-endian) may
+        // open a zstd file: zstd's decoder passes over it.
+        if head.count == 4, head[0] & 0xF0 == 0x50, head[1] == 0x2A, head[2] == 0x4D, head[3] == 0x18 { return .zstd }
         return .none
     }
 }
