@@ -27,7 +27,7 @@ struct Convert: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Dump files or directories.", valueName: "file-or-dir"))
+    @Argument(help: ArgumentHelp("Dump files or directories; - is standard input.", valueName: "file-or-dir"))
     var inputs: [String]
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write here instead of standard output; gzip when it ends in .gz. The file appears only when complete.", valueName: "out"))
@@ -85,7 +85,7 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         PartialOutputs.installSignalHandlers()
-        let scan = try limits.scan(inputs, doing: "convert")
+        let scan = try limits.scan(InputWalk.expand(inputs), doing: "convert")
         let filter = SampleFilter(from: from, to: to, pids: try pids(), statuses: Set((status ?? "").split(separator: ",").map { trimmed($0) }))
         let options = ConvertOptions(dialect: dialect, categoriser: Categoriser(levels: try levels()), filter: filter, limits: limits.dumpLimits)
         let job = ConvertJob(captures: scan.captures, options: options)
