@@ -38,7 +38,7 @@ public enum CaptureCatalog {
     public struct Scan {
         public var captures: [CaptureFiles]
         public var problems: [DumpError]
-        /// Files passed over on purpose, for warnings.
+        /// Files passed over on purpose and odd seq numbers, for warnings.
         public var warnings: [String]
     }
 
@@ -48,7 +48,7 @@ public enum CaptureCatalog {
 
     public static func scan(_ walk: InputWalk.Result, limits: DumpLimits = .default) -> Scan {
         var problems = walk.problems
-        let warnings = walk.skipped
+        var warnings = walk.skipped
         var entries: [CaptureFile] = []
         var seen: Set<FileIdentity> = []
         for input in walk.files {
@@ -70,8 +70,34 @@ public enum CaptureCatalog {
             byID[entry.header.capture ?? entry.path, default: []].append(entry)
         }
         let captures = byID.keys.sorted().map { id in
-            CaptureFiles(id: id, files: byID[id]!.sorted { ($0.header.seq, $0.path) < ($1.header.seq, $1.path) })
+            let files = byID[id]!.sorted { ($0.header.seq, $0.path) < ($1.header.seq, $1.path) }
+            return CaptureFiles(id: id, files: SeqCheck.distinct(files, capture: id, warnings: &warnings))
         }
         return Scan(captures: captures, problems: problems, warnings: warnings)
+    }
+}
+
+/// A capture's files in `seq` order should be 0, 1, 2 … (or start later, when the
+/// agent's `max_files` removed the oldest): one file per seq, no gaps.
+enum SeqCheck {
+    /// `files` (sorted by seq, then path) with one file per seq: of two files with
+    /// the same seq, the first in path order is read and the other skipped.
+    /// Warns about those and about missing seq numbers.
+    static func distinct(_ files: [CaptureFile], capture: String, warnings: inout [String]) -> [CaptureFile] {
+        var kept: [CaptureFile] = []
+        for file in files {
+            if let last = kept.last {
+                if file.header.seq == last.header.seq {
+                    warnings.append("capture \(capture): \(last.path) and \(file.path) both hold seq \(file.header.seq): read \(last.path) (first in path order), skipped \(file.path)")
+                    continue
+                }
+                if file.header.seq > last.header.seq &+ 1 {
+                    let missing = file.header.seq == last.header.seq + 2 ? "seq \(last.header.seq + 1) is" : "seq \(last.header.seq + 1) to \(file.header.seq - 1) are"
+                    warnings.append("capture \(capture): \(missing) missing between \(last.path) and \(file.path): deltas are taken across the gap")
+                }
+            }
+            kept.append(file)
+        }
+        return kept
     }
 }
