@@ -54,6 +54,9 @@ struct Convert: ParsableCommand {
     @Flag(help: "No progress line and no summary on standard error.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Most captures read at once: captures whose ticks overlap in time are merged together, each holding an open file and its buffers.", valueName: "count"))
+    var maxOpenCaptures = ConvertOptions.defaultMaxOpenCaptures
+
     @OptionGroup(title: "Limits")
     var limits: LimitOptions
 
@@ -62,6 +65,7 @@ struct Convert: ParsableCommand {
         _ = try pids()
         if let from, let to, from > to { throw ValidationError("--from (\(from)) is after --to (\(to)).") }
         if let from, from < 0 { throw ValidationError("--from must not be negative.") }
+        if maxOpenCaptures < 1 { throw ValidationError("--max-open-captures must be at least 1, not \(maxOpenCaptures).") }
     }
 
     private func levels() throws -> [CategoryLevel] {
@@ -83,11 +87,19 @@ struct Convert: ParsableCommand {
         })
     }
 
+    /// Descriptors kept for standard streams, the output, directories and the libraries.
+    private static let descriptorsBesideCaptures = 64
+
     func run() throws {
         PartialOutputs.installSignalHandlers()
+        // Room for the captures a merge may hold open, beside the output and a few more;
+        // where `ulimit -n` allows less, fewer are opened, and a stop says why.
+        let descriptors = DescriptorLimit.raise(toAtLeast: maxOpenCaptures + Self.descriptorsBesideCaptures)
+        let openable = min(maxOpenCaptures, max(1, descriptors - Self.descriptorsBesideCaptures))
         let scan = try limits.scan(InputWalk.expand(inputs), doing: "convert")
         let filter = SampleFilter(from: from, to: to, pids: try pids(), statuses: Set((status ?? "").split(separator: ",").map { trimmed($0) }))
-        let options = ConvertOptions(dialect: dialect, categoriser: Categoriser(levels: try levels()), filter: filter, limits: limits.dumpLimits)
+        let options = ConvertOptions(dialect: dialect, categoriser: Categoriser(levels: try levels()), filter: filter, limits: limits.dumpLimits,
+                                     maxOpenCaptures: openable)
         let job = ConvertJob(captures: scan.captures, options: options)
 
         let out: OutputFile
@@ -112,17 +124,34 @@ struct Convert: ParsableCommand {
             throw ExitCode(1)
         }
         progress.finish()
+        if let reason = summary.stoppedEarly {
+            out.abandon()
+            Diagnostics.error(reason + (openable < maxOpenCaptures ? " (the open file limit, ulimit -n \(descriptors), allows \(openable))" : ""))
+            Diagnostics.error(output.map { "stopped: \($0) was not written" } ?? "stopped: standard output is incomplete")
+            throw ExitCode(1)
+        }
+        if case .failure(let error) = Self.commit(out) {
+            Diagnostics.error(error.description)
+            throw ExitCode(1)
+        }
         let damaged = report(summary, captures: scan.captures.count)
         if !scan.problems.isEmpty || !summary.openErrors.isEmpty { throw ExitCode(1) }
         if damaged { throw ExitCode(2) }
     }
 
-    /// Runs the job into `out` and commits it.
+    /// Runs the job into `out`; the caller commits or abandons it.
     private static func write(_ job: ConvertJob, to out: OutputFile, progress: Progress) -> Result<ConvertSummary, OutputError> {
         do throws(OutputError) {
-            let summary = try job.run(drain: { (bytes: [UInt8]) throws(OutputError) in try out.write(bytes) }, progress: progress.ticks)
+            return .success(try job.run(drain: { (bytes: [UInt8]) throws(OutputError) in try out.write(bytes) }, progress: progress.ticks))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private static func commit(_ out: OutputFile) -> Result<Void, OutputError> {
+        do throws(OutputError) {
             try out.commit()
-            return .success(summary)
+            return .success(())
         } catch {
             return .failure(error)
         }
