@@ -58,13 +58,17 @@ public final class OutputFile {
             let directory = slash.map { String(path[..<$0]) } ?? "."
             let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
             let temporary = "\(directory.isEmpty ? "/" : directory)/.\(name).partial-\(getpid())"
+            // Known to the signal handlers before it exists: a signal right after
+            // the file appears still removes it.
+            PartialOutputs.register(temporary)
             let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             if fd < 0 {
-                throw .failed(path: path, message: "cannot create \(temporary): \(String(cString: strerror(errno)))")
+                let message = String(cString: strerror(errno))
+                PartialOutputs.unregister(temporary)
+                throw .failed(path: path, message: "cannot create \(temporary): \(message)")
             }
             self.fd = fd
             temporaryPath = temporary
-            PartialOutputs.register(temporary)
         }
         ownsDescriptor = true
         if gzip ?? path.hasSuffix(".gz") { try startDeflate(path) }

@@ -41,10 +41,10 @@ public final class CaptureReader {
         while true {
             if current == nil {
                 guard fileIndex < capture.files.count else { return false }
-                let path = capture.files[fileIndex].path
+                let file = capture.files[fileIndex]
                 fileIndex += 1
                 do throws(DumpError) {
-                    current = try DumpFileReader(path: path, limits: limits)
+                    current = try Self.open(file, limits: limits)
                     currentHeader = current!.header
                 } catch {
                     openErrors.append(error)
@@ -58,6 +58,22 @@ public final class CaptureReader {
                 trailer: file.trailer, tailError: file.tailError, unknownTerms: file.unknownTerms, systemTerms: file.systemTerms))
             current = nil
         }
+    }
+
+    /// A regular file is opened again, and must still be the file the catalogue
+    /// read; a stream goes on from where the catalogue stopped, after its header.
+    private static func open(_ file: CaptureFile, limits: DumpLimits) throws(DumpError) -> DumpFileReader {
+        if let stream = file.stream {
+            guard let reader = stream.take() else {
+                throw DumpError(path: file.path, offset: 0, reason: .io("already read: a pipe or device can be read only once"))
+            }
+            return reader
+        }
+        let input = try FileInput(path: file.path, regularFileOnly: true)
+        guard input.identity == file.identity else {
+            throw DumpError(path: file.path, offset: 0, reason: .io("replaced by another file since its header was read"))
+        }
+        return try DumpFileReader(input: input, limits: limits)
     }
 
     /// Samples skipped for their shape, by reason.

@@ -14,6 +14,10 @@ public final class DumpFileReader {
     public private(set) var systemTerms = 0
     public private(set) var ticks = 0
     public var compression: Compression { frames.source.compression }
+    /// The file this reader reads, as the kernel knows it.
+    public var identity: FileIdentity { frames.source.input.identity }
+    /// False for a pipe, FIFO or device: it cannot be opened and read again.
+    public var isRegularFile: Bool { frames.source.input.isRegularFile }
     public var container: FrameReader.Container? { frames.container }
 
     private let frames: FrameReader
@@ -24,16 +28,21 @@ public final class DumpFileReader {
 
     /// Opens `path` and reads its header. Throws when the file cannot be read or
     /// does not start with a valid header.
-    public init(path: String, limits: DumpLimits = .default) throws(DumpError) {
-        self.path = path
+    public convenience init(path: String, limits: DumpLimits = .default) throws(DumpError) {
+        try self.init(input: FileInput(path: path), limits: limits)
+    }
+
+    /// Reads the header from `input`, which has not been read yet.
+    public init(input: FileInput, limits: DumpLimits = .default) throws(DumpError) {
+        self.path = input.path
         self.limits = limits
-        frames = FrameReader(source: try ByteSource(path: path), limits: limits)
+        frames = FrameReader(source: try ByteSource(input: input), limits: limits)
         decoder = TermDecoder(limits: limits.term)
         let firstFrame: FrameReader.Frame?
         do throws(DumpError) {
             firstFrame = try frames.next()
         } catch {
-            throw Self.explainFirstFrame(error)
+            throw Self.explainFirstFrame(error, head: frames.leadingBytes(8) ?? [])
         }
         guard let first = firstFrame else {
             throw DumpError(path: path, offset: 0, reason: .empty)
@@ -50,23 +59,18 @@ public final class DumpFileReader {
     }
 
     /// A first frame that cannot be a frame usually means the file is no dump at
-    /// all (a PNG, a log): say so, rather than suggest raising a limit.
-    private static func explainFirstFrame(_ error: DumpError) -> DumpError {
+    /// all (a PNG, a log): say so, rather than suggest raising a limit. `head` is
+    /// what the frame reader holds of the start: the file is not opened again.
+    private static func explainFirstFrame(_ error: DumpError, head: [UInt8]) -> DumpError {
         guard error.offset == 0 else { return error }
         switch error.reason {
         case .frameTooLarge, .emptyFrame:
-            var head = ""
-            if let source = try? ByteSource(path: error.path) {
-                let probe = UnsafeMutableRawBufferPointer.allocate(byteCount: 8, alignment: 1)
-                defer { probe.deallocate() }
-                let count = (try? source.read(into: probe)) ?? 0
-                head = probe[..<count].map { byte in
-                    let hex = String(byte, radix: 16, uppercase: true)
-                    return hex.count == 1 ? "0" + hex : hex
-                }.joined(separator: " ")
-            }
+            let hex = head.map { byte in
+                let digits = String(byte, radix: 16, uppercase: true)
+                return digits.count == 1 ? "0" + digits : digits
+            }.joined(separator: " ")
             return DumpError(path: error.path, offset: 0, reason: .notADump(
-                "it starts with bytes \(head), neither a frame length nor an external term (131): \(error.reasonText)"))
+                "it starts with bytes \(hex), neither a frame length nor an external term (131): \(error.reasonText)"))
         default:
             return error
         }

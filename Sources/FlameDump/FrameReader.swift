@@ -5,7 +5,9 @@ import ETF
 /// The container is told by the first byte: 131 starts a plain concatenation of
 /// terms, anything else a 4-byte big-endian length prefix. Frames are served
 /// from one reused buffer that grows only to the largest frame, so memory stays
-/// bounded whatever the file's size.
+/// bounded whatever the file's size. The buffer starts small and doubles up to
+/// `chunkSize` as the file turns out to be longer, so the many small files of
+/// a merge cost little and a long file is still read in large chunks.
 public final class FrameReader {
     public enum Container: String, Sendable {
         case framed, concatenated
@@ -23,6 +25,8 @@ public final class FrameReader {
     public private(set) var container: Container?
 
     private var buffer: UnsafeMutableRawBufferPointer
+    /// The buffer size that long files are read with; it starts smaller.
+    private let chunkSize: Int
     private var head = 0  // first unconsumed byte
     private var tail = 0  // one past the last valid byte
     private var headOffset = 0  // stream offset of `head`
@@ -31,8 +35,11 @@ public final class FrameReader {
     public init(source: ByteSource, limits: DumpLimits = .default, chunkSize: Int = 1 << 20) {
         self.source = source
         self.limits = limits
-        self.buffer = .allocate(byteCount: chunkSize, alignment: 16)
+        self.chunkSize = chunkSize
+        self.buffer = .allocate(byteCount: min(chunkSize, Self.initialBufferSize), alignment: 16)
     }
+
+    static let initialBufferSize = 64 << 10
 
     deinit { buffer.deallocate() }
 
@@ -40,6 +47,13 @@ public final class FrameReader {
 
     /// Stream offset just past the last frame returned.
     public var offset: Int { headOffset }
+
+    /// Up to `count` of the stream's first bytes while none has been consumed yet
+    /// (to describe a file that is no dump), else nil.
+    public func leadingBytes(_ count: Int) -> [UInt8]? {
+        guard headOffset == 0 else { return nil }
+        return Array(buffer[head..<(head + min(count, available))])
+    }
 
     /// The next frame, or nil at a clean end of the stream. Throws at a
     /// truncated or corrupt tail, naming the frame's offset.
@@ -129,10 +143,12 @@ public final class FrameReader {
     private func fill(atLeast count: Int) throws(DumpError) {
         if available >= count || endOfInput { return }
         if head + count > buffer.count {
-            // Move the unconsumed bytes to the front, growing only for a larger frame.
+            // Move the unconsumed bytes to the front, growing for a larger frame,
+            // or (doubling, up to chunkSize) because the file goes on.
             let pending = available
-            if count > buffer.count {
-                let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 16)
+            let wanted = max(count, min(chunkSize, buffer.count * 2))
+            if wanted > buffer.count {
+                let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: wanted, alignment: 16)
                 larger.baseAddress!.copyMemory(from: buffer.baseAddress! + head, byteCount: pending)
                 buffer.deallocate()
                 buffer = larger

@@ -13,7 +13,9 @@ final class GzipStream {
     /// handed out first, the error on the next read.
     private var pendingError: DumpError?
 
-    init(input: FileInput, chunkSize: Int = 256 << 10) throws(DumpError) {
+    /// 64 KiB of compressed input at a time: enough for zlib's speed, and small
+    /// because every capture open in a merge holds one.
+    init(input: FileInput, chunkSize: Int = 64 << 10) throws(DumpError) {
         self.input = input
         inputBuffer = .allocate(byteCount: chunkSize, alignment: 16)
         // 16 + 15: a gzip wrapper around a 32 KiB window.

@@ -14,9 +14,15 @@ struct Convert: ParsableCommand {
             files are read in seq order, so deltas continue across rotated files. Several \
             captures given together are merged in time order.
 
+            A file reached twice (named twice, or through a link) is read once. Links met \
+            while walking are followed; a link to a directory only one level (its files, \
+            not its subdirectories). - reads standard input (once, as a stream, like a \
+            FIFO or /dev/stdin); -o - writes standard output. An output that is one of \
+            the inputs is refused.
+
             A truncated or corrupt file tail is reported (file, byte offset, reason) and \
             everything before it is converted; the exit status is then 2. Unreadable \
-            inputs give exit status 1.
+            inputs give exit status 1; when nothing could be read, no output is written.
 
             Examples:
               flameconv convert /tmp/flame -o capture.perf.gz
@@ -27,10 +33,10 @@ struct Convert: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Dump files or directories.", valueName: "file-or-dir"))
+    @Argument(help: ArgumentHelp("Dump files or directories; - is standard input.", valueName: "file-or-dir"))
     var inputs: [String]
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write here instead of standard output; gzip when it ends in .gz. The file appears only when complete.", valueName: "out"))
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write here instead of standard output (- is standard output); gzip when it ends in .gz. The file appears only when complete.", valueName: "out"))
     var output: String?
 
     @Option(help: "portable (read correctly by FlameScope, its fork, stackcollapse-perf.pl, speedscope and the Firefox Profiler) or flame_prof (flame_prof's exact text).")
@@ -54,12 +60,20 @@ struct Convert: ParsableCommand {
     @Flag(help: "No progress line and no summary on standard error.")
     var quiet = false
 
+    @Option(help: ArgumentHelp("Most captures read at once: captures whose ticks overlap in time are merged together, each holding an open file and its buffers.", valueName: "count"))
+    var maxOpenCaptures = ConvertOptions.defaultMaxOpenCaptures
+
     @OptionGroup(title: "Limits")
     var limits: LimitOptions
 
     func validate() throws {
         _ = try levels()
         _ = try pids()
+        if output == "" { throw ValidationError("-o needs a file name (or - for standard output).") }
+        for (name, value) in [("--from", from), ("--to", to)] {
+            if let value, !value.isFinite { throw ValidationError("\(name) must be a number of seconds, not \(value).") }
+        }
+        if maxOpenCaptures < 1 { throw ValidationError("--max-open-captures must be at least 1, not \(maxOpenCaptures).") }
         if let from, let to, from > to { throw ValidationError("--from (\(from)) is after --to (\(to)).") }
         if let from, from < 0 { throw ValidationError("--from must not be negative.") }
     }
@@ -83,16 +97,32 @@ struct Convert: ParsableCommand {
         })
     }
 
+    /// Descriptors kept for standard streams, the output, directories and the libraries.
+    private static let descriptorsBesideCaptures = 64
+
+    /// The file to write, or nil for standard output.
+    private var outputPath: String? { output == "-" ? nil : output }
+
     func run() throws {
         PartialOutputs.installSignalHandlers()
-        let scan = try limits.scan(inputs, doing: "convert")
+        let walk = InputWalk.expand(inputs)
+        if let input = OutputClash.input(sameAs: outputPath, among: walk.files) {
+            Diagnostics.error("\(outputPath ?? "standard output") is the input \(input): writing it would replace the dump being read; choose another output")
+            throw ExitCode(64)
+        }
+        // Room for the captures a merge may hold open, beside the output and a few more;
+        // where `ulimit -n` allows less, fewer are opened, and a stop says why.
+        let descriptors = DescriptorLimit.raise(toAtLeast: maxOpenCaptures + Self.descriptorsBesideCaptures)
+        let openable = min(maxOpenCaptures, max(1, descriptors - Self.descriptorsBesideCaptures))
+        let scan = try limits.scan(walk, doing: "convert")
         let filter = SampleFilter(from: from, to: to, pids: try pids(), statuses: Set((status ?? "").split(separator: ",").map { trimmed($0) }))
-        let options = ConvertOptions(dialect: dialect, categoriser: Categoriser(levels: try levels()), filter: filter, limits: limits.dumpLimits)
+        let options = ConvertOptions(dialect: dialect, categoriser: Categoriser(levels: try levels()), filter: filter, limits: limits.dumpLimits,
+                                     maxOpenCaptures: openable)
         let job = ConvertJob(captures: scan.captures, options: options)
 
         let out: OutputFile
         do {
-            out = try output.map { try OutputFile(path: $0) } ?? OutputFile()
+            out = try outputPath.map { try OutputFile(path: $0) } ?? OutputFile()
         } catch {
             Diagnostics.error("\(error)")
             throw ExitCode(1)
@@ -112,30 +142,53 @@ struct Convert: ParsableCommand {
             throw ExitCode(1)
         }
         progress.finish()
-        let damaged = report(summary, captures: scan.captures.count)
-        if !scan.problems.isEmpty || !summary.openErrors.isEmpty { throw ExitCode(1) }
+        if let reason = summary.stoppedEarly {
+            out.abandon()
+            Diagnostics.error(reason + (openable < maxOpenCaptures ? " (the open file limit, ulimit -n \(descriptors), allows \(openable))" : ""))
+            Diagnostics.error(outputPath.map { "stopped: \($0) was not written" } ?? "stopped: standard output is incomplete")
+            throw ExitCode(1)
+        }
+        let damaged = summary.files.contains { $0.tailError != nil }
+        let failed = !scan.problems.isEmpty || !summary.openErrors.isEmpty
+        if summary.ticks == 0 && (failed || damaged) {
+            // Every input that held anything failed: an empty output would only hide that.
+            out.abandon()
+            report(summary, captures: scan.captures.count, wrote: false)
+            throw ExitCode(failed ? 1 : 2)
+        }
+        if case .failure(let error) = Self.commit(out) {
+            Diagnostics.error(error.description)
+            throw ExitCode(1)
+        }
+        report(summary, captures: scan.captures.count, wrote: true)
+        if failed { throw ExitCode(1) }
         if damaged { throw ExitCode(2) }
     }
 
-    /// Runs the job into `out` and commits it.
+    /// Runs the job into `out`; the caller commits or abandons it.
     private static func write(_ job: ConvertJob, to out: OutputFile, progress: Progress) -> Result<ConvertSummary, OutputError> {
         do throws(OutputError) {
-            let summary = try job.run(drain: { (bytes: [UInt8]) throws(OutputError) in try out.write(bytes) }, progress: progress.ticks)
-            try out.commit()
-            return .success(summary)
+            return .success(try job.run(drain: { (bytes: [UInt8]) throws(OutputError) in try out.write(bytes) }, progress: progress.ticks))
         } catch {
             return .failure(error)
         }
     }
 
-    /// Tells the user what was converted and what was not; true when a file had a bad tail.
-    private func report(_ summary: ConvertSummary, captures: Int) -> Bool {
-        var damaged = false
+    private static func commit(_ out: OutputFile) -> Result<Void, OutputError> {
+        do throws(OutputError) {
+            try out.commit()
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Tells the user what was converted and what was not.
+    private func report(_ summary: ConvertSummary, captures: Int, wrote: Bool) {
         for error in summary.openErrors { Diagnostics.error(error.description) }
         for file in summary.files {
             if let tail = file.tailError {
                 Diagnostics.warning("\(tail.description); converted the \(file.ticks) ticks before it")
-                damaged = true
             } else if file.truncated {
                 Diagnostics.warning("\(file.path): no trailer: the file was cut short (converted all \(file.ticks) ticks in it)")
             }
@@ -161,11 +214,12 @@ struct Convert: ParsableCommand {
         if summary.events == 1 {
             Diagnostics.warning("only one sample was written: FlameScope cannot draw a flame graph from a single sample")
         }
-        if !quiet {
-            let where_ = output ?? "standard output"
+        let where_ = outputPath ?? "standard output"
+        if !wrote {
+            Diagnostics.error("no tick could be read from any input: \(where_) was not written")
+        } else if !quiet {
             Diagnostics.note("flameconv: wrote \(summary.events) samples from \(summary.ticks) ticks of \(captures) capture\(captures == 1 ? "" : "s") (\(summary.files.count) files) to \(where_)")
         }
-        return damaged
     }
 }
 

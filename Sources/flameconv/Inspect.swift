@@ -23,7 +23,7 @@ struct Inspect: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Files to print.", valueName: "file"))
+    @Argument(help: ArgumentHelp("Files to print; - is standard input.", valueName: "file"))
     var files: [String]
 
     @Option(help: "How atom characters 128-255 are written: latin1 (as OTP 25's io:format writes them under erl -noshell) or utf8.")
@@ -66,7 +66,8 @@ struct Inspect: ParsableCommand {
     }
 
     private func inspect(_ path: String, _ output: OutputFile, _ buffer: inout [UInt8]) throws {
-        let reader = FrameReader(source: try ByteSource(path: path), limits: limits.dumpLimits)
+        let input = path == "-" ? try FileInput(standardInputNamed: InputWalk.standardInputName) : try FileInput(path: path)
+        let reader = FrameReader(source: try ByteSource(input: input), limits: limits.dumpLimits)
         var decoder = TermDecoder(limits: limits.dumpLimits.term)
         var printer = TermPrinter(encoding: encoding, localNode: localNode)
         var term = Term()
@@ -79,7 +80,7 @@ struct Inspect: ParsableCommand {
             do throws(ETFError) {
                 try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term)
             } catch {
-                throw DumpError(path: path, offset: error.offset, reason: .term(error))
+                throw DumpError(path: input.path, offset: error.offset, reason: .term(error))
             }
             if first, let node = DumpHeader.nodeName(in: term) { printer.localNode = node }
             first = false

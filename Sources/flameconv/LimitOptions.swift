@@ -36,11 +36,13 @@ struct LimitOptions: ParsableArguments {
 }
 
 extension LimitOptions {
-    /// The captures among `inputs`, after reporting the inputs that are no dump.
-    /// Exits with status 1 when there is nothing to work on.
-    func scan(_ inputs: [String], doing work: String) throws -> CaptureCatalog.Scan {
-        let scan = CaptureCatalog.scan(inputs, limits: dumpLimits)
+    /// The captures among the walked inputs, after reporting the inputs that are
+    /// no dump and warning of files passed over. Exits with status 1 when there is
+    /// nothing to work on.
+    func scan(_ walk: InputWalk.Result, doing work: String) throws -> CaptureCatalog.Scan {
+        let scan = CaptureCatalog.scan(walk, limits: dumpLimits)
         for problem in scan.problems { Diagnostics.error(problem.description) }
+        for warning in scan.warnings { Diagnostics.warning(warning) }
         guard !scan.captures.isEmpty else {
             Diagnostics.error("no dump files to \(work)")
             throw ExitCode(1)

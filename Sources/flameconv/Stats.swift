@@ -17,7 +17,7 @@ struct Stats: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Dump files or directories.", valueName: "file-or-dir"))
+    @Argument(help: ArgumentHelp("Dump files or directories; - is standard input.", valueName: "file-or-dir"))
     var inputs: [String]
 
     @Flag(help: "Print JSON for scripts.")
@@ -45,7 +45,7 @@ struct Stats: ParsableCommand {
 
     func run() throws {
         PartialOutputs.installSignalHandlers()
-        let scan = try limits.scan(inputs, doing: "summarise")
+        let scan = try limits.scan(InputWalk.expand(inputs), doing: "summarise")
         let all = scan.captures.map { CaptureStats.collect($0, limits: limits.dumpLimits, top: top) }
         let text = json ? StatsReport.json(all) : StatsReport.text(all)
         if case .failure(let error) = Self.write(text), case .failed = error {

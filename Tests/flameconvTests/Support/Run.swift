@@ -49,6 +49,9 @@ struct RunResult {
     var err: String { String(decoding: stderr, as: UTF8.self) }
 }
 
+/// The first real-time signal number; the classic signals lie below it.
+private let firstRealTimeSignal: Int32 = 32
+
 /// Starts `argv` with stdout and stderr into files of `scratch`; returns its pid.
 func spawn(_ argv: [String], in scratch: ScratchDir, name: String, stdin: String = "/dev/null") -> pid_t {
     var actions = posix_spawn_file_actions_t()
@@ -58,7 +61,7 @@ func spawn(_ argv: [String], in scratch: ScratchDir, name: String, stdin: String
     posix_spawn_file_actions_addopen(&actions, 1, "\(scratch.path)/\(name).stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_addopen(&actions, 2, "\(scratch.path)/\(name).stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     // The test runner's threads may block or ignore signals; a child must start as
-    // from a shell: nothing blocked, SIGTERM/SIGINT/SIGPIPE/SIGHUP at their defaults.
+    // from a shell: nothing blocked, every signal at its default.
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -67,7 +70,7 @@ func spawn(_ argv: [String], in scratch: ScratchDir, name: String, stdin: String
     posix_spawnattr_setsigmask(&attributes, &none)
     var defaults = sigset_t()
     sigemptyset(&defaults)
-    for sig in [SIGTERM, SIGINT, SIGPIPE, SIGHUP] { sigaddset(&defaults, sig) }
+    for sig in 1..<firstRealTimeSignal where sig != SIGKILL && sig != SIGSTOP { sigaddset(&defaults, sig) }
     posix_spawnattr_setsigdefault(&attributes, &defaults)
     posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
