@@ -163,8 +163,13 @@ public struct TermPrinter: Sendable {
             out.append(contentsOf: Array("#Ref<".utf8))
             let local = appendNodePrefix(term, node: index + 1, &out)
             var words = term.referenceWords(index)
-            // A local reference always has three words on the node; missing ones are zero.
-            if local && words.count < 3 { words.append(contentsOf: repeatElement(0, count: 3 - words.count)) }
+            // The node pads a reference to its three words only when it takes the
+            // reference as its own: same name AND its current creation. That
+            // creation is known only for nonode@nohost (0); with a named node's
+            // name a short reference reads as another incarnation's, printed as it is.
+            if local && words.count < 3 && node.aux == 0 && localNodeUTF8.elementsEqual("nonode@nohost".utf8) {
+                words.append(contentsOf: repeatElement(0, count: 3 - words.count))
+            }
             for (i, word) in words.reversed().enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ".")) }
                 DecimalFormatting.append(Int64(word), to: &out)
