@@ -9,7 +9,10 @@ scripts/install-deps.sh
 
 echo "== Swift tests"
 swift build --build-tests
-swift test --skip-build 2>&1 | tee /tmp/flameconv-swift-test.log
+# One test at a time: many tests wait on a child process (flameconv, erl), and
+# in parallel they hold the few pool threads of a 2-core machine while the
+# others' time limits run out.
+swift test --skip-build --no-parallel 2>&1 | tee /tmp/flameconv-swift-test.log
 grep -qE "Test run with [0-9]+ tests? .*passed|passed after" /tmp/flameconv-swift-test.log
 
 echo "== flame_agent EUnit tests"
@@ -22,7 +25,7 @@ echo "== Swift tests under AddressSanitizer"
 # LeakSanitizer is off: the test runner and the Swift runtime keep metadata
 # until exit, which it reports as leaks. HardeningTests notice ASan and run
 # flameconv without ulimit -v (ASan reserves terabytes of shadow memory).
-ASAN_OPTIONS=detect_leaks=0 swift test --sanitize=address --scratch-path .build-asan 2>&1 | tee /tmp/flameconv-asan-test.log
+ASAN_OPTIONS=detect_leaks=0 swift test --no-parallel --sanitize=address --scratch-path .build-asan 2>&1 | tee /tmp/flameconv-asan-test.log
 grep -qE "Test run with [0-9]+ tests? .*passed|passed after" /tmp/flameconv-asan-test.log
 
 echo "== Fuzz smoke (libFuzzer + ASan, 60 s a target)"
