@@ -59,7 +59,8 @@ public final class FrameReader {
     /// truncated or corrupt tail, naming the frame's offset.
     public func next() throws(DumpError) -> Frame? {
         if container == nil {
-            try fill(atLeast: 1)
+            // One byte tells the container; eight show the start of a file that is no dump.
+            try fill(atLeast: 8)
             if available == 0 {
                 throw DumpError(path: path, offset: 0, reason: .empty)
             }

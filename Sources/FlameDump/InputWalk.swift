@@ -46,7 +46,11 @@ public enum InputWalk {
 
     private struct Walk {
         var result = Result()
+        /// Directories walked through, subdirectories included.
         var seenDirectories: Set<FileIdentity> = []
+        /// Directories whose files were taken through a link; walked in full
+        /// still when they are met in a tree that was named.
+        var listedDirectories: Set<FileIdentity> = []
         var seenFiles: Set<FileIdentity> = []
         var sawStandardInput = false
 
@@ -78,7 +82,11 @@ public enum InputWalk {
         /// Lists `path`; with `throughLink` (reached by a link met while walking)
         /// only its files are taken.
         mutating func directory(_ path: String, _ identity: FileIdentity, throughLink: Bool) {
-            guard seenDirectories.insert(identity).inserted else { return }
+            if throughLink {
+                guard !seenDirectories.contains(identity), listedDirectories.insert(identity).inserted else { return }
+            } else {
+                guard seenDirectories.insert(identity).inserted else { return }
+            }
             guard let names = list(path) else { return }
             let base = path.hasSuffix("/") ? String(path.dropLast()) : path
             var subdirectoriesLeft = 0

@@ -107,7 +107,7 @@ struct Convert: ParsableCommand {
         PartialOutputs.installSignalHandlers()
         let walk = InputWalk.expand(inputs)
         if let input = OutputClash.input(sameAs: outputPath, among: walk.files) {
-            Diagnostics.error("\(outputPath ?? "standard output") is the input \(input): writing it would replace the dump being read; choose another output")
+            Diagnostics.error("\(outputPath ?? "standard output") is also an input (\(input), the same file): writing it would overwrite what is being read; choose another output")
             throw ExitCode(64)
         }
         // Room for the captures a merge may hold open, beside the output and a few more;
