@@ -39,7 +39,7 @@ public final class DumpFileReader {
             throw DumpError(path: path, offset: 0, reason: .empty)
         }
         do throws(ETFError) {
-            try decoder.decode(first.bytes, baseOffset: first.offset, into: &term)
+            try decoder.decode(first.bytes, baseOffset: first.offset, into: &term, heldByCaller: frames.bufferBytes)
         } catch {
             throw DumpError(path: path, offset: error.offset, reason: .term(error))
         }
@@ -47,6 +47,7 @@ public final class DumpFileReader {
         case .success(let header): self.header = header
         case .failure(let problem): throw DumpError(path: path, offset: first.offset, reason: .notADump(problem.description))
         }
+        decoder.recycle(&term)
     }
 
     /// A first frame that cannot be a frame usually means the file is no dump at
@@ -100,8 +101,9 @@ public final class DumpFileReader {
 
     /// True when the frame was a tick.
     private func readFrame(_ frame: FrameReader.Frame, _ tick: inout Tick, _ parser: inout SampleParser, _ symbols: inout Symbols) throws(ETFError) -> Bool {
+        let held = frames.bufferBytes
         if CompressedTerm.isCompressed(frame.bytes) {
-            var inner = try CompressedTerm.inflate(frame.bytes, baseOffset: frame.offset, limits: limits.term)
+            let inner = try CompressedTerm.inflate(frame.bytes, baseOffset: frame.offset, limits: limits.term, heldByCaller: held)
             var result: Bool?
             var failure: ETFError?
             inner.withUnsafeBytes { raw in
@@ -116,16 +118,14 @@ public final class DumpFileReader {
             }
             if let failure { throw failure }
             if let result { return result }
-            // Not a tick: let the decoder inflate the frame itself (its tree shares the
-            // inflated bytes), so a large term is held once, not three times.
-            inner = []
-            try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term)
+            // Not a tick: decode the bytes already inflated (the tree shares them).
+            try decoder.decode(inflated: inner, compressedAt: frame.offset + 1, into: &term, heldByCaller: held)
             classifyOther()
             return false
         }
         if let result = try readTick(frame.bytes, bodyStart: 1, offset: frame.offset, &tick, &parser, &symbols) { return result }
         // Not a tick: decode the whole term, straight from the frame's bytes.
-        try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term)
+        try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term, heldByCaller: held)
         classifyOther()
         return false
     }
@@ -159,6 +159,7 @@ public final class DumpFileReader {
         } else {
             unknownTerms += 1
         }
+        decoder.recycle(&term)
     }
 
     /// Consumes `{samples,` when the term starts so; otherwise leaves the reader alone.

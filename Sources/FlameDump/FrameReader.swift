@@ -23,6 +23,7 @@ public final class FrameReader {
     public private(set) var container: Container?
 
     private var buffer: UnsafeMutableRawBufferPointer
+    private let chunkSize: Int
     private var head = 0  // first unconsumed byte
     private var tail = 0  // one past the last valid byte
     private var headOffset = 0  // stream offset of `head`
@@ -31,6 +32,7 @@ public final class FrameReader {
     public init(source: ByteSource, limits: DumpLimits = .default, chunkSize: Int = 1 << 20) {
         self.source = source
         self.limits = limits
+        self.chunkSize = chunkSize
         self.buffer = .allocate(byteCount: chunkSize, alignment: 16)
     }
 
@@ -38,12 +40,21 @@ public final class FrameReader {
 
     public var path: String { source.path }
 
+    /// The bytes the reader holds: what a frame costs on top of decoding it,
+    /// for the memory budget (`ETFLimits.maxTermMemory`).
+    public var bufferBytes: Int { buffer.count }
+
+    /// A buffer grown past this for a large frame goes back to the chunk size
+    /// once that frame is done, so one large frame does not keep its memory.
+    static let keptBufferBytes = 16 << 20
+
     /// Stream offset just past the last frame returned.
     public var offset: Int { headOffset }
 
     /// The next frame, or nil at a clean end of the stream. Throws at a
     /// truncated or corrupt tail, naming the frame's offset.
     public func next() throws(DumpError) -> Frame? {
+        if buffer.count > Self.keptBufferBytes, available <= chunkSize { shrinkBuffer() }
         if container == nil {
             try fill(atLeast: 1)
             if available == 0 {
@@ -118,6 +129,15 @@ public final class FrameReader {
                 try fill(atLeast: want)
             }
         }
+    }
+
+    private func shrinkBuffer() {
+        let smaller = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        smaller.baseAddress!.copyMemory(from: buffer.baseAddress! + head, byteCount: available)
+        buffer.deallocate()
+        buffer = smaller
+        tail = available
+        head = 0
     }
 
     private func consume(_ count: Int) {

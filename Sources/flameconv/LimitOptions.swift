@@ -16,8 +16,18 @@ struct LimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Most subterms in one term (each costs 24 bytes while decoded).", valueName: "count"))
     var maxTermNodes: Int = ETFLimits.default.maxNodes
 
+    @Option(help: ArgumentHelp(
+        "Most memory reading one term may hold at once, in bytes: its frame, its (inflated) bytes and its decoded subterms together.",
+        valueName: "bytes"))
+    var maxTermMemory: Int = ETFLimits.default.maxTermMemory
+
+    @Option(help: ArgumentHelp("Most bytes of big integers in one term (printing them takes time growing faster than their size).", valueName: "bytes"))
+    var maxBignumBytes: Int = ETFLimits.default.maxBignumBytes
+
     func validate() throws {
-        for (name, value) in [("--max-frame-bytes", maxFrameBytes), ("--max-term-bytes", maxTermBytes), ("--max-depth", maxDepth), ("--max-term-nodes", maxTermNodes)] where value < 1 {
+        let values = [("--max-frame-bytes", maxFrameBytes), ("--max-term-bytes", maxTermBytes), ("--max-depth", maxDepth), ("--max-term-nodes", maxTermNodes),
+                      ("--max-term-memory", maxTermMemory), ("--max-bignum-bytes", maxBignumBytes)]
+        for (name, value) in values where value < 1 {
             throw ValidationError("\(name) must be at least 1, not \(value).")
         }
         if maxFrameBytes > Int(UInt32.max) || maxTermBytes > Int(UInt32.max) {
@@ -26,7 +36,9 @@ struct LimitOptions: ParsableArguments {
     }
 
     var dumpLimits: DumpLimits {
-        DumpLimits(maxFrameBytes: maxFrameBytes, term: ETFLimits(maxDecompressedBytes: maxTermBytes, maxDepth: maxDepth, maxNodes: maxTermNodes))
+        DumpLimits(maxFrameBytes: maxFrameBytes, term: ETFLimits(
+            maxDecompressedBytes: maxTermBytes, maxDepth: maxDepth, maxNodes: maxTermNodes,
+            maxTermMemory: maxTermMemory, maxBignumBytes: maxBignumBytes))
     }
 }
 
