@@ -154,6 +154,11 @@ enum TagReader {
     /// end where its last free variable did.
     static func closeFun(_ index: Int, tagOffset: Int, expectedEnd: Int, _ reader: inout ETFReader, _ out: inout NodeWriter) throws(ETFError) {
         out[index].end = UInt32(out.count)
+        try checkFunEnd(tagOffset: tagOffset, expectedEnd: expectedEnd, reader)
+    }
+
+    /// Throws unless the fun whose tag is at `tagOffset` ends where its size said.
+    static func checkFunEnd(tagOffset: Int, expectedEnd: Int, _ reader: ETFReader) throws(ETFError) {
         if reader.position != expectedEnd {
             let declared = UInt32(truncatingIfNeeded: expectedEnd - tagOffset - 1)
             throw reader.error(.badFunSize(declared: declared, actual: reader.position - tagOffset - 1), tag: ETFTag.newFun, at: tagOffset)

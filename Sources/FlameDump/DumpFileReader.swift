@@ -2,8 +2,8 @@ import ETF
 
 /// Reads one dump file: its header, then tick after tick, then its trailer.
 ///
-/// Samples terms take the fast path (`SampleParser`); the rare other terms are
-/// decoded as trees. A bad frame ends the file: what came before it stands, and
+/// Samples terms take the fast path (`SampleParser`); of the rare other terms,
+/// the trailer is decoded as a tree, the rest only checked (`TermValidator`). A bad frame ends the file: what came before it stands, and
 /// the problem is kept in `tailError` for the caller to report.
 public final class DumpFileReader {
     public let path: String
@@ -18,6 +18,7 @@ public final class DumpFileReader {
 
     private let frames: FrameReader
     private var decoder: TermDecoder
+    private var validator: TermValidator
     private var term = Term()
     private let limits: DumpLimits
     private var finished = false
@@ -29,6 +30,7 @@ public final class DumpFileReader {
         self.limits = limits
         frames = FrameReader(source: try ByteSource(path: path), limits: limits)
         decoder = TermDecoder(limits: limits.term)
+        validator = TermValidator(limits: limits.term)
         let firstFrame: FrameReader.Frame?
         do throws(DumpError) {
             firstFrame = try frames.next()
@@ -118,16 +120,49 @@ public final class DumpFileReader {
             }
             if let failure { throw failure }
             if let result { return result }
-            // Not a tick: decode the bytes already inflated (the tree shares them).
+            let kind = inner.withUnsafeBytes { Self.kind(of: $0, bodyStart: 0) }
+            if kind != .trailer, try validator.validate(inflated: inner, compressedAt: frame.offset + 1, heldByCaller: held) == .valid {
+                count(kind)
+                return false
+            }
+            // Decode the bytes already inflated (the tree shares them).
             try decoder.decode(inflated: inner, compressedAt: frame.offset + 1, into: &term, heldByCaller: held)
             classifyOther()
             return false
         }
         if let result = try readTick(frame.bytes, bodyStart: 1, offset: frame.offset, &tick, &parser, &symbols) { return result }
-        // Not a tick: decode the whole term, straight from the frame's bytes.
+        let kind = Self.kind(of: frame.bytes, bodyStart: 1)
+        if kind != .trailer, try validator.validate(frame.bytes, baseOffset: frame.offset, heldByCaller: held) == .valid {
+            count(kind)
+            return false
+        }
         try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term, heldByCaller: held)
         classifyOther()
         return false
+    }
+
+    /// What a term that is not a tick says it is, from its first bytes.
+    private enum OtherKind {
+        case trailer, system, unknown
+    }
+
+    /// Only a trailer is read; the spec has readers skip system terms and terms
+    /// of unknown kinds. Those are checked (`TermValidator`: the same faults as
+    /// decoding finds) but not built, so they cost neither a node arena nor a
+    /// sort of their maps' keys; only a map whose key hashes repeat is decoded,
+    /// to tell a duplicate key from a collision.
+    private static func kind(of bytes: UnsafeRawBufferPointer, bodyStart: Int) -> OtherKind {
+        var reader = ETFReader(bytes: bytes)
+        reader.position = bodyStart
+        guard let arity = try? reader.readTupleArity(), let atom = try? reader.readAtom() else { return .unknown }
+        let name = reader.slice(atom.start, atom.count)
+        if arity == 2, name.elementsEqual("flame_dump_end".utf8) { return .trailer }
+        if arity == 3, name.elementsEqual("system".utf8) { return .system }
+        return .unknown
+    }
+
+    private func count(_ kind: OtherKind) {
+        if kind == .system { systemTerms += 1 } else { unknownTerms += 1 }
     }
 
     /// Reads a tick (true), or nil when the term is something else.
@@ -151,6 +186,7 @@ public final class DumpFileReader {
     }
 
     /// Counts the decoded non-tick term in `term`: trailer, system, or unknown.
+    /// (A trailer, or a term whose map keys may repeat, is decoded.)
     private func classifyOther() {
         if let trailer = DumpTrailer.parse(term) {
             self.trailer = trailer
