@@ -6,13 +6,19 @@ public enum CompressedTerm {
         bytes.count >= 2 && bytes[0] == ETFTag.version && bytes[1] == ETFTag.compressed
     }
 
-    /// The uncompressed term bytes, *without* a version byte.
-    public static func inflate(_ bytes: UnsafeRawBufferPointer, baseOffset: Int, limits: ETFLimits) throws(ETFError) -> [UInt8] {
+    /// The uncompressed term bytes, *without* a version byte. `heldByCaller`
+    /// (the frame, say) and the output buffer must fit in `limits.maxTermMemory`.
+    public static func inflate(_ bytes: UnsafeRawBufferPointer, baseOffset: Int, limits: ETFLimits, heldByCaller: Int = 0) throws(ETFError) -> [UInt8] {
         var reader = ETFReader(bytes: bytes, baseOffset: baseOffset)
         reader.position = 2
         let declared = try reader.readUInt32(tag: ETFTag.compressed)
         guard Int(declared) <= limits.maxDecompressedBytes else {
             throw reader.error(.decompressedTooLarge(declared: declared, limit: limits.maxDecompressedBytes), tag: ETFTag.compressed, at: 1)
+        }
+        let capacity = BoundedInflate.outputCapacity(compressedBytes: reader.remaining, declaredSize: Int(declared))
+        let budget = MemoryBudget(limit: limits.maxTermMemory, held: heldByCaller)
+        guard capacity <= budget.available else {
+            throw reader.error(budget.exceeded(adding: capacity, "\(capacity) bytes to inflate the term into"), tag: ETFTag.compressed, at: 1)
         }
         let inflated: BoundedInflate.Result
         do throws(BoundedInflate.Failure) {

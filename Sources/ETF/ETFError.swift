@@ -28,6 +28,12 @@ public struct ETFError: Error, Sendable, Equatable, CustomStringConvertible {
         case tooDeep(limit: Int)
         case tooManyNodes(limit: Int)
         case trailingBytes(Int)
+        /// An integer longer than `ETFLimits.erlangMaxBignumBytes`, which `binary_to_term` refuses.
+        case bignumTooLong(bytes: UInt32)
+        case tooManyBignumBytes(limit: Int)
+        /// Holding what reading the term needs at this point (`needed` bytes in
+        /// all, `purpose` the allocation that would pass it) is over `limit`.
+        case overMemoryBudget(limit: Int, needed: Int, purpose: String)
     }
 
     public var offset: Int
@@ -89,6 +95,12 @@ public struct ETFError: Error, Sendable, Equatable, CustomStringConvertible {
             return "term has more than \(limit) subterms (raise it with --max-term-nodes)"
         case .trailingBytes(let count):
             return "\(count) bytes follow the term inside its frame"
+        case .bignumTooLong(let bytes):
+            return "integer has \(bytes) bytes, more than Erlang's limit of \(ETFLimits.erlangMaxBignumBytes) (binary_to_term refuses it)"
+        case .tooManyBignumBytes(let limit):
+            return "term holds more than \(limit) bytes of big integers, which take long to print (raise it with --max-bignum-bytes)"
+        case .overMemoryBudget(let limit, let needed, let purpose):
+            return "reading this term needs \(needed) bytes at once (\(purpose)), over the memory budget of \(limit) (raise it with --max-term-memory)"
         }
     }
 

@@ -16,7 +16,12 @@ struct OpenContainer {
 /// decoder makes its own on its next decode).
 final class ContainerStack {
     private var base: UnsafeMutablePointer<OpenContainer>
-    private var capacity: Int
+    /// Entries it holds without growing; the decoder grows it (through its
+    /// memory budget) before pushing past this.
+    private(set) var capacity: Int
+
+    static var entryBytes: Int { MemoryLayout<OpenContainer>.stride }
+    var bytes: Int { capacity * Self.entryBytes }
 
     init() {
         capacity = 64
@@ -31,15 +36,15 @@ final class ContainerStack {
         @inline(__always) set { base[index] = newValue }
     }
 
-    /// Stores `entry` at `depth` (the current depth), growing as needed.
+    /// Stores `entry` at `depth` (the current depth), which must be below `capacity`.
     @inline(__always)
     func push(_ entry: OpenContainer, at depth: Int) {
-        if depth == capacity { grow() }
         (base + depth).initialize(to: entry)
     }
 
+    /// Doubles the capacity.
     @inline(never)
-    private func grow() {
+    func grow() {
         let larger = UnsafeMutablePointer<OpenContainer>.allocate(capacity: capacity * 2)
         larger.moveInitialize(from: base, count: capacity)
         base.deallocate()

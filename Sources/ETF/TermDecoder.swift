@@ -17,39 +17,80 @@ public struct TermDecoder {
 
     /// Decodes the term in `bytes` (starting with the version byte 131) into `term`,
     /// replacing its contents. `baseOffset` is added to offsets in errors. All of
-    /// `bytes` must be the one term.
-    public mutating func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int = 0, into term: inout Term) throws(ETFError) {
+    /// `bytes` must be the one term. `heldByCaller` is what the caller holds for
+    /// this term (its frame buffer), counted in `limits.maxTermMemory` with what
+    /// decoding holds.
+    public mutating func decode(_ bytes: UnsafeRawBufferPointer, baseOffset: Int = 0, into term: inout Term, heldByCaller: Int = 0) throws(ETFError) {
         var reader = ETFReader(bytes: bytes, baseOffset: baseOffset)
         let version = try reader.readUInt8(tag: nil)
         guard version == ETFTag.version else {
             throw reader.error(.badVersion(version), tag: nil, at: 0)
         }
+        let retained = releaseLargeStorage(&term)
         if reader.remaining > 0, reader.byte(at: reader.position) == ETFTag.compressed {
-            let tagPosition = reader.position
-            let storage = try CompressedTerm.inflate(bytes, baseOffset: baseOffset, limits: limits)
-            term.bytes = storage  // shared, not copied: map key ordering reads payloads through it
-            do throws(ETFError) {
-                try Self.withBytes(storage) { (inner) throws(ETFError) in
-                    var innerReader = ETFReader(bytes: inner, baseOffset: 0)
-                    try decodeBody(&innerReader, into: &term)
-                }
-            } catch {
-                // Name the compressed term's place in the input, and where inside the inflated bytes it failed.
-                var wrapped = error
-                wrapped.inflatedOffset = error.offset
-                wrapped.offset = baseOffset + tagPosition
-                throw wrapped
-            }
+            let inflated = try CompressedTerm.inflate(bytes, baseOffset: baseOffset, limits: limits, heldByCaller: heldByCaller + retained)
+            try decode(inflated: inflated, compressedAt: baseOffset + reader.position, into: &term, heldByCaller: heldByCaller)
             return
         }
         // Payload offsets must point into `term.bytes`, so read from the term's own copy.
+        var budget = MemoryBudget(limit: limits.maxTermMemory, held: heldByCaller + retained)
+        guard budget.charge(bytes.count) else {
+            throw reader.error(budget.exceeded(adding: bytes.count, "a \(bytes.count)-byte copy of the term"), tag: nil, at: 0)
+        }
         let storage = Array(bytes)
         term.bytes = storage
         try Self.withBytes(storage) { (copy) throws(ETFError) in
             var copyReader = ETFReader(bytes: copy, baseOffset: baseOffset)
             copyReader.position = 1
-            try decodeBody(&copyReader, into: &term)
+            try decodeBody(&copyReader, into: &term, budget: budget)
         }
+    }
+
+    /// Decodes a compressed term that `CompressedTerm.inflate` has inflated
+    /// (`inflated` has no version byte; the term keeps it, without a copy).
+    /// `tagOffset` is where its tag 80 stands in the input: errors name that
+    /// place, and where inside the inflated bytes they are.
+    public mutating func decode(inflated: [UInt8], compressedAt tagOffset: Int, into term: inout Term, heldByCaller: Int = 0) throws(ETFError) {
+        let retained = releaseLargeStorage(&term)
+        let budget = MemoryBudget(limit: limits.maxTermMemory, held: heldByCaller + retained + inflated.capacity)
+        term.bytes = inflated  // shared, not copied: map key ordering reads payloads through it
+        do throws(ETFError) {
+            try Self.withBytes(inflated) { (inner) throws(ETFError) in
+                var innerReader = ETFReader(bytes: inner, baseOffset: 0)
+                try decodeBody(&innerReader, into: &term, budget: budget)
+            }
+        } catch {
+            var wrapped = error
+            wrapped.inflatedOffset = error.offset
+            wrapped.offset = tagOffset
+            throw wrapped
+        }
+    }
+
+    /// Node arenas, key orders and stacks are kept from one term to the next up
+    /// to these sizes (24, 4, 8 and 32 MiB); larger ones are freed, so one
+    /// large term does not keep its memory while the next is read.
+    static let keptNodes = 1 << 20
+    static let keptKeys = 1 << 20
+    static let keptStackEntries = 1 << 20
+
+    /// Call when done with `term`: frees its bytes, and what it and the decoder
+    /// hold above the sizes kept for the next term, so a large term's memory is
+    /// not held while the next frame is read.
+    public mutating func recycle(_ term: inout Term) {
+        _ = releaseLargeStorage(&term)
+    }
+
+    /// Frees the previous term's bytes, and storage above the sizes kept; returns
+    /// the bytes still held, which the next decode counts in its budget.
+    private mutating func releaseLargeStorage(_ term: inout Term) -> Int {
+        term.bytes = []
+        if term.nodes.capacity > Self.keptNodes { term.nodes = [] }
+        if term.mapKeyOrder.capacity > Self.keptKeys { term.mapKeyOrder = [] }
+        if keyScratch.capacity > Self.keptKeys { keyScratch = [] }
+        if stack.capacity > Self.keptStackEntries || !isKnownUniquelyReferenced(&stack) { stack = ContainerStack() }
+        return term.nodes.capacity * MemoryLayout<TermNode>.stride + term.mapKeyOrder.capacity * MemoryLayout<UInt32>.stride
+            + keyScratch.capacity * MemoryLayout<Int>.stride + stack.bytes
     }
 
     /// `Array.withUnsafeBytes` rethrows untyped errors; this keeps them typed.
@@ -75,6 +116,7 @@ public struct TermDecoder {
 
     /// What the loop keeps between pauses.
     private struct LoopState {
+        var budget: MemoryBudget
         /// Nodes decoded so far: the index the next node takes.
         var nodes = 0
         /// Open containers.
@@ -84,26 +126,22 @@ public struct TermDecoder {
         var remaining = 0
         /// Resume by completing a child (the map just ordered) rather than reading a tag.
         var resumeClosing = false
+        /// Bytes of big integers so far.
+        var bignumBytes = 0
     }
 
-    /// The most nodes one tag adds: a fun's own node, its module atom, two integers,
-    /// and its creator pid with the pid's node atom.
-    private static let nodesPerTag = 6
+    private static let nodesPerTag = TagReader.nodesPerTag
 
-    private mutating func decodeBody(_ reader: inout ETFReader, into term: inout Term) throws(ETFError) {
+    private mutating func decodeBody(_ reader: inout ETFReader, into term: inout Term, budget: MemoryBudget) throws(ETFError) {
         term.mapKeyOrder.removeAll(keepingCapacity: true)
-        if !isKnownUniquelyReferenced(&stack) { stack = ContainerStack() }
         // The arena is written through a pointer, not appended to: `term.nodes` holds
         // initialized slots (the previous term's nodes, then placeholders added as
         // needed) that the loop overwrites, and is cut to the nodes decoded at the end.
-        var state = LoopState()
+        var state = LoopState(budget: budget)
         defer { term.nodes.removeLast(term.nodes.count - state.nodes) }
         while true {
-            let free = term.nodes.count - state.nodes
-            if free <= Self.nodesPerTag {
-                // Small steps, so the slots are still in cache when the loop writes them.
-                let more = max(4096, min(term.nodes.count / 8, 1 << 16))
-                term.nodes.append(contentsOf: repeatElement(TermNode(kind: .emptyList, end: 0), count: more))
+            if term.nodes.count - state.nodes <= Self.nodesPerTag {
+                try addSlots(&term.nodes, &state, reader)
             }
             let stack = self.stack
             let pause = term.nodes.withUnsafeMutableBufferPointer { buffer -> Pause in
@@ -122,13 +160,36 @@ public struct TermDecoder {
             case .needRoom:
                 continue
             case .orderMap(let node, let tagOffset):
-                try orderMapKeys(node, tagOffset: tagOffset, &reader, &term)
+                try orderMapKeys(node, tagOffset: tagOffset, &reader, &term, &state.budget)
                 state.resumeClosing = true
             case .failed(let error):
                 throw error
             }
         }
     }
+
+    /// Makes room in the arena for the loop to go on. The arena never needs more
+    /// nodes than `maxNodes`, nor than the bytes left (every node takes at least
+    /// one), so a term of moderate size gets its arena in one allocation; a large
+    /// one doubles, within the memory budget, up to that bound.
+    private func addSlots(_ nodes: inout [TermNode], _ state: inout LoopState, _ reader: ETFReader) throws(ETFError) {
+        let needed = state.nodes + Self.nodesPerTag + 1
+        if nodes.capacity < needed {
+            let bound = min(limits.maxNodes, state.nodes + reader.remaining) + 2 * Self.nodesPerTag + 1
+            let stride = MemoryLayout<TermNode>.stride
+            let preferred = bound * stride <= Self.arenaReservedAtOnce ? bound : min(bound, max(needed, 2 * nodes.capacity))
+            if let reason = state.budget.reserve(&nodes, minimum: needed, preferred: preferred, purpose: { "a node arena of \($0) subterms" }) {
+                throw reader.error(reason, tag: nil)
+            }
+        }
+        // Small steps, so the slots are still in cache when the loop writes them.
+        let step = max(4096, min(nodes.count / 8, 1 << 16))
+        let target = min(nodes.capacity, nodes.count + step)
+        nodes.append(contentsOf: repeatElement(TermNode(kind: .emptyList, end: 0), count: target - nodes.count))
+    }
+
+    /// Arenas up to this size are allocated whole at the first node.
+    static let arenaReservedAtOnce = 16 << 20
 
     /// Decodes tags into the slots at `nodes` until the term is complete, a map
     /// closes, fewer than `nodesPerTag` slots are left, or the input is bad.
@@ -145,6 +206,7 @@ public struct TermDecoder {
         let lastSlot = slots - Self.nodesPerTag
         let maxNodes = limits.maxNodes
         let maxDepth = limits.maxDepth
+        let maxBignumBytes = limits.maxBignumBytes
         var closing = state.resumeClosing
         state.resumeClosing = false
 
@@ -157,130 +219,16 @@ public struct TermDecoder {
                 let tagPosition = reader.position
                 let tag = try reader.readUInt8(tag: nil)
                 let index = out.count
-                var opened = 0  // children a container just opened expects
-                var openedEnd = -1
-
-                switch tag {
-                case ETFTag.atom:
-                    // Latin-1 atoms, what OTP 25 writes by default: the commonest tag, inlined.
-                    let length = Int(try reader.readUInt16(tag: tag))
-                    let start = try reader.skipBytes(length, tag: tag)
-                    if length > 255 {
-                        throw reader.error(.atomTooLong(characters: length), tag: tag, at: tagPosition)
-                    }
-                    out.append(TermNode(kind: .atom, count: UInt32(length), end: UInt32(index + 1), value: TermNode.payload(start: start, length: length)))
-                case ETFTag.smallAtom, ETFTag.atomUTF8, ETFTag.smallAtomUTF8:
-                    try appendAtom(tag: tag, &reader, &out)
-                case ETFTag.smallTuple, ETFTag.largeTuple:
-                    let arity = tag == ETFTag.smallTuple ? UInt32(try reader.readUInt8(tag: tag)) : try reader.readUInt32(tag: tag)
-                    try reader.requireClaim(UInt64(arity), minimumBytesEach: 1, field: "tuple arity", tag: tag)
-                    out.append(TermNode(kind: .tuple, count: arity, end: UInt32(index + 1)))
-                    opened = Int(arity)
-                case ETFTag.smallInteger, ETFTag.integer, ETFTag.smallBig, ETFTag.largeBig:
-                    try appendInteger(tag: tag, &reader, &out)
-                case ETFTag.newFloat:
-                    let bits = try reader.readUInt64(tag: tag)
-                    guard Double(bitPattern: bits).isFinite else {
-                        throw reader.error(.nonFiniteFloat, tag: tag, at: tagPosition)
-                    }
-                    out.append(TermNode(kind: .float, end: UInt32(index + 1), value: bits))
-                case ETFTag.float:
-                    let start = try reader.skipBytes(31, tag: tag)
-                    guard let value = Self.parseFloatString(reader.slice(start, 31)) else {
-                        throw reader.error(.badFloatString, tag: tag, at: tagPosition)
-                    }
-                    out.append(TermNode(kind: .float, end: UInt32(index + 1), value: value.bitPattern))
-                case ETFTag.nil:
-                    out.append(TermNode(kind: .emptyList, end: UInt32(index + 1)))
-                case ETFTag.string:
-                    let length = Int(try reader.readUInt16(tag: tag))
-                    let start = try reader.skipBytes(length, tag: tag)
-                    if length == 0 {
-                        out.append(TermNode(kind: .emptyList, end: UInt32(index + 1)))
-                    } else {
-                        out.append(TermNode(kind: .byteList, count: UInt32(length), end: UInt32(index + 1), value: TermNode.payload(start: start, length: length)))
-                    }
-                case ETFTag.list:
-                    let length = try reader.readUInt32(tag: tag)
-                    // Each element takes at least one byte (so does the tail, found missing when read).
-                    try reader.requireClaim(UInt64(length), minimumBytesEach: 1, field: "list length", tag: tag)
-                    if length == 0 {
-                        // binary_to_term reads a zero-length list as its tail alone.
-                        continue
-                    }
-                    out.append(TermNode(kind: .list, count: length, end: UInt32(index + 1)))
-                    opened = Int(length) + 1
-                case ETFTag.binary:
-                    let length = try reader.readUInt32(tag: tag)
-                    try reader.requireClaim(UInt64(length), minimumBytesEach: 1, field: "binary length", tag: tag)
-                    let start = try reader.skipBytes(Int(length), tag: tag)
-                    out.append(TermNode(kind: .binary, end: UInt32(index + 1), value: TermNode.payload(start: start, length: Int(length))))
-                case ETFTag.bitBinary:
-                    let length = try reader.readUInt32(tag: tag)
-                    let bits = try reader.readUInt8(tag: tag)
-                    try reader.requireClaim(UInt64(length), minimumBytesEach: 1, field: "bitstring length", tag: tag)
-                    let start = try reader.skipBytes(Int(length), tag: tag)
-                    if length == 0 ? bits != 0 : (bits == 0 || bits > 8) {
-                        throw reader.error(.badBitCount(bits), tag: tag, at: tagPosition)
-                    }
-                    let kind: TermKind = (bits == 8 || length == 0) ? .binary : .bitstring
-                    out.append(TermNode(kind: kind, flags: kind == .bitstring ? bits : 0, end: UInt32(index + 1), value: TermNode.payload(start: start, length: Int(length))))
-                case ETFTag.map:
-                    let pairs = try reader.readUInt32(tag: tag)
-                    try reader.requireClaim(UInt64(pairs), minimumBytesEach: 2, field: "map size", tag: tag)
-                    out.append(TermNode(kind: .map, count: pairs, end: UInt32(index + 1)))
-                    opened = Int(pairs) * 2
-                case ETFTag.newPid, ETFTag.pid:
-                    try appendPid(tag: tag, &reader, &out)
-                case ETFTag.port, ETFTag.newPort, ETFTag.v4Port:
-                    out.append(TermNode(kind: .port, end: 0))
-                    try appendNodeAtom(owner: tag, &reader, &out)
-                    let id = tag == ETFTag.v4Port ? try reader.readUInt64(tag: tag) : UInt64(try reader.readUInt32(tag: tag))
-                    let creation = tag == ETFTag.port ? UInt32(try reader.readUInt8(tag: tag)) : try reader.readUInt32(tag: tag)
-                    out[index].value = id
-                    out[index].aux = creation
-                    out[index].end = UInt32(out.count)
-                case ETFTag.reference, ETFTag.newReference, ETFTag.newerReference:
-                    try appendReference(tag: tag, tagPosition: tagPosition, &reader, &out)
-                case ETFTag.export:
-                    out.append(TermNode(kind: .export, end: 0))
-                    try appendAtomChild(owner: tag, &reader, &out)
-                    try appendAtomChild(owner: tag, &reader, &out)
-                    let arityPosition = reader.position
-                    try appendSmallIntegerChild(owner: tag, &reader, &out)
-                    let arityNode = out[out.count - 1]
-                    let arity = Int64(bitPattern: arityNode.value)
-                    guard arityNode.kind == .integer, (0...255).contains(arity) else {
-                        throw reader.error(.unexpectedTag(expected: "an arity from 0 to 255"), tag: tag, at: arityPosition)
-                    }
-                    out[index].end = UInt32(out.count)
-                case ETFTag.newFun:
-                    let sizeFieldStart = reader.position
-                    let size = try reader.readUInt32(tag: tag)
-                    let arity = try reader.readUInt8(tag: tag)
-                    _ = try reader.skipBytes(16, tag: tag)  // uniq: an MD5 that printing does not use
-                    let funIndex = try reader.readUInt32(tag: tag)
-                    let free = try reader.readUInt32(tag: tag)
-                    try reader.requireClaim(UInt64(free), minimumBytesEach: 1, field: "fun free-variable count", tag: tag)
-                    out.append(TermNode(kind: .localFun, count: free, aux: UInt32(arity), end: 0, value: UInt64(funIndex)))
-                    try appendAtomChild(owner: tag, &reader, &out)
-                    try appendSmallIntegerChild(owner: tag, &reader, &out)
-                    try appendSmallIntegerChild(owner: tag, &reader, &out)
-                    try appendPidChild(owner: tag, &reader, &out)
-                    opened = Int(free)
-                    openedEnd = sizeFieldStart + Int(size)
-                case ETFTag.compressed:
-                    throw reader.error(.compressedNotAtTop, tag: tag, at: tagPosition)
-                default:
-                    if let why = ETFTag.unsupportedReason(tag) {
-                        throw reader.error(.unsupportedTag(why), tag: tag, at: tagPosition)
-                    }
-                    throw reader.error(.unknownTag, tag: tag, at: tagPosition)
-                }
+                let (opened, openedEnd) = try TagReader.read(tag, at: tagPosition, &reader, &out,
+                                                             bignumBytes: &state.bignumBytes, maxBignumBytes: maxBignumBytes)
+                if opened < 0 { continue }  // a zero-length list: its tail, read next, is the term
 
                 if opened > 0 {
                     if depth >= maxDepth {
                         throw reader.error(.tooDeep(limit: maxDepth), tag: tag, at: tagPosition)
+                    }
+                    if depth == stack.capacity {
+                        try growStack(stack, &state.budget, reader, tag: tag, at: tagPosition)
                     }
                     if depth > 0 { stack[depth - 1].remaining = remaining }
                     stack.push(OpenContainer(node: index, remaining: opened, tagOffset: tagPosition, expectedEnd: openedEnd), at: depth)
@@ -290,7 +238,7 @@ public struct TermDecoder {
                 }
                 if tag == ETFTag.newFun {
                     // A fun with no free variables is complete at once.
-                    try closeFun(index, tagOffset: tagPosition, expectedEnd: openedEnd, &reader, &out)
+                    try TagReader.closeFun(index, tagOffset: tagPosition, expectedEnd: openedEnd, &reader, &out)
                 }
             }
             closing = false
@@ -306,7 +254,7 @@ public struct TermDecoder {
                     out[top.node].end = UInt32(out.count)
                     return .orderMap(node: top.node, tagOffset: top.tagOffset)
                 case .localFun:
-                    try closeFun(top.node, tagOffset: top.tagOffset, expectedEnd: top.expectedEnd, &reader, &out)
+                    try TagReader.closeFun(top.node, tagOffset: top.tagOffset, expectedEnd: top.expectedEnd, &reader, &out)
                 default:
                     out[top.node].end = UInt32(out.count)
                 }
@@ -315,20 +263,27 @@ public struct TermDecoder {
         }
     }
 
-    /// Finishes a fun whose free variables are all decoded: its declared size must
-    /// end where its last free variable did.
-    private func closeFun(_ index: Int, tagOffset: Int, expectedEnd: Int, _ reader: inout ETFReader, _ out: inout NodeWriter) throws(ETFError) {
-        out[index].end = UInt32(out.count)
-        if reader.position != expectedEnd {
-            let declared = UInt32(truncatingIfNeeded: expectedEnd - tagOffset - 1)
-            throw reader.error(.badFunSize(declared: declared, actual: reader.position - tagOffset - 1), tag: ETFTag.newFun, at: tagOffset)
+    @inline(never)
+    private func growStack(_ stack: ContainerStack, _ budget: inout MemoryBudget, _ reader: ETFReader, tag: UInt8, at position: Int) throws(ETFError) {
+        let bytes = stack.bytes
+        guard budget.charge(2 * bytes) else {
+            throw reader.error(budget.exceeded(adding: 2 * bytes, "a stack of \(2 * stack.capacity) open containers"), tag: tag, at: position)
         }
+        stack.grow()
+        budget.release(bytes)
     }
 
     /// Sorts a map's keys in term order, records the order, and rejects duplicates.
     /// Inner maps closed earlier, so comparing keys never sorts again.
-    private mutating func orderMapKeys(_ index: Int, tagOffset: Int, _ reader: inout ETFReader, _ term: inout Term) throws(ETFError) {
+    private mutating func orderMapKeys(_ index: Int, tagOffset: Int, _ reader: inout ETFReader, _ term: inout Term,
+                                       _ budget: inout MemoryBudget) throws(ETFError) {
         keyScratch.removeAll(keepingCapacity: true)
+        let pairs = Int(term.nodes[index].count)
+        if let reason = budget.reserve(&keyScratch, minimum: pairs, preferred: pairs, purpose: { "\($0) map keys to sort" })
+            ?? budget.reserve(&term.mapKeyOrder, minimum: term.mapKeyOrder.count + pairs, preferred: 2 * term.mapKeyOrder.capacity,
+                              purpose: { "the key order of \($0) map keys" }) {
+            throw reader.error(reason, tag: ETFTag.map, at: tagOffset)
+        }
         var child = index + 1
         let end = Int(term.nodes[index].end)
         while child < end {

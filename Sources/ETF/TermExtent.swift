@@ -40,8 +40,9 @@ public enum TermExtent {
             throw reader.error(.decompressedTooLarge(declared: declared, limit: limits.maxDecompressedBytes), tag: ETFTag.compressed, at: 1)
         }
         do throws(BoundedInflate.Failure) {
-            let inflated = try BoundedInflate.inflate(reader.slice(reader.position, reader.remaining), declaredSize: Int(declared))
-            return .complete(reader.position + inflated.consumed)
+            // Only the length is wanted: nothing inflated is kept.
+            let consumed = try BoundedInflate.measure(reader.slice(reader.position, reader.remaining), declaredSize: Int(declared))
+            return .complete(reader.position + consumed)
         } catch {
             switch error {
             case .sizeMismatch(let actual):

@@ -2,8 +2,8 @@ import ETF
 
 /// Reads one dump file: its header, then tick after tick, then its trailer.
 ///
-/// Samples terms take the fast path (`SampleParser`); the rare other terms are
-/// decoded as trees. A bad frame ends the file: what came before it stands, and
+/// Samples terms take the fast path (`SampleParser`); of the rare other terms,
+/// the trailer is decoded as a tree, the rest only checked (`TermValidator`). A bad frame ends the file: what came before it stands, and
 /// the problem is kept in `tailError` for the caller to report.
 public final class DumpFileReader {
     public let path: String
@@ -22,6 +22,7 @@ public final class DumpFileReader {
 
     private let frames: FrameReader
     private var decoder: TermDecoder
+    private var validator: TermValidator
     private var term = Term()
     private let limits: DumpLimits
     private var finished = false
@@ -38,6 +39,7 @@ public final class DumpFileReader {
         self.limits = limits
         frames = FrameReader(source: try ByteSource(input: input), limits: limits)
         decoder = TermDecoder(limits: limits.term)
+        validator = TermValidator(limits: limits.term)
         let firstFrame: FrameReader.Frame?
         do throws(DumpError) {
             firstFrame = try frames.next()
@@ -48,7 +50,7 @@ public final class DumpFileReader {
             throw DumpError(path: path, offset: 0, reason: .empty)
         }
         do throws(ETFError) {
-            try decoder.decode(first.bytes, baseOffset: first.offset, into: &term)
+            try decoder.decode(first.bytes, baseOffset: first.offset, into: &term, heldByCaller: frames.bufferBytes)
         } catch {
             throw DumpError(path: path, offset: error.offset, reason: .term(error))
         }
@@ -56,6 +58,7 @@ public final class DumpFileReader {
         case .success(let header): self.header = header
         case .failure(let problem): throw DumpError(path: path, offset: first.offset, reason: .notADump(problem.description))
         }
+        decoder.recycle(&term)
     }
 
     /// A first frame that cannot be a frame usually means the file is no dump at
@@ -104,8 +107,9 @@ public final class DumpFileReader {
 
     /// True when the frame was a tick.
     private func readFrame(_ frame: FrameReader.Frame, _ tick: inout Tick, _ parser: inout SampleParser, _ symbols: inout Symbols) throws(ETFError) -> Bool {
+        let held = frames.bufferBytes
         if CompressedTerm.isCompressed(frame.bytes) {
-            var inner = try CompressedTerm.inflate(frame.bytes, baseOffset: frame.offset, limits: limits.term)
+            let inner = try CompressedTerm.inflate(frame.bytes, baseOffset: frame.offset, limits: limits.term, heldByCaller: held)
             var result: Bool?
             var failure: ETFError?
             inner.withUnsafeBytes { raw in
@@ -120,18 +124,49 @@ public final class DumpFileReader {
             }
             if let failure { throw failure }
             if let result { return result }
-            // Not a tick: let the decoder inflate the frame itself (its tree shares the
-            // inflated bytes), so a large term is held once, not three times.
-            inner = []
-            try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term)
+            let kind = inner.withUnsafeBytes { Self.kind(of: $0, bodyStart: 0) }
+            if kind != .trailer, try validator.validate(inflated: inner, compressedAt: frame.offset + 1, heldByCaller: held) == .valid {
+                count(kind)
+                return false
+            }
+            // Decode the bytes already inflated (the tree shares them).
+            try decoder.decode(inflated: inner, compressedAt: frame.offset + 1, into: &term, heldByCaller: held)
             classifyOther()
             return false
         }
         if let result = try readTick(frame.bytes, bodyStart: 1, offset: frame.offset, &tick, &parser, &symbols) { return result }
-        // Not a tick: decode the whole term, straight from the frame's bytes.
-        try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term)
+        let kind = Self.kind(of: frame.bytes, bodyStart: 1)
+        if kind != .trailer, try validator.validate(frame.bytes, baseOffset: frame.offset, heldByCaller: held) == .valid {
+            count(kind)
+            return false
+        }
+        try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term, heldByCaller: held)
         classifyOther()
         return false
+    }
+
+    /// What a term that is not a tick says it is, from its first bytes.
+    private enum OtherKind {
+        case trailer, system, unknown
+    }
+
+    /// Only a trailer is read; the spec has readers skip system terms and terms
+    /// of unknown kinds. Those are checked (`TermValidator`: the same faults as
+    /// decoding finds) but not built, so they cost neither a node arena nor a
+    /// sort of their maps' keys; only a map whose key hashes repeat is decoded,
+    /// to tell a duplicate key from a collision.
+    private static func kind(of bytes: UnsafeRawBufferPointer, bodyStart: Int) -> OtherKind {
+        var reader = ETFReader(bytes: bytes)
+        reader.position = bodyStart
+        guard let arity = try? reader.readTupleArity(), let atom = try? reader.readAtom() else { return .unknown }
+        let name = reader.slice(atom.start, atom.count)
+        if arity == 2, name.elementsEqual("flame_dump_end".utf8) { return .trailer }
+        if arity == 3, name.elementsEqual("system".utf8) { return .system }
+        return .unknown
+    }
+
+    private func count(_ kind: OtherKind) {
+        if kind == .system { systemTerms += 1 } else { unknownTerms += 1 }
     }
 
     /// Reads a tick (true), or nil when the term is something else.
@@ -155,6 +190,7 @@ public final class DumpFileReader {
     }
 
     /// Counts the decoded non-tick term in `term`: trailer, system, or unknown.
+    /// (A trailer, or a term whose map keys may repeat, is decoded.)
     private func classifyOther() {
         if let trailer = DumpTrailer.parse(term) {
             self.trailer = trailer
@@ -163,6 +199,7 @@ public final class DumpFileReader {
         } else {
             unknownTerms += 1
         }
+        decoder.recycle(&term)
     }
 
     /// Consumes `{samples,` when the term starts so; otherwise leaves the reader alone.

@@ -45,6 +45,14 @@ public final class FrameReader {
 
     public var path: String { source.path }
 
+    /// The bytes the reader holds: what a frame costs on top of decoding it,
+    /// for the memory budget (`ETFLimits.maxTermMemory`).
+    public var bufferBytes: Int { buffer.count }
+
+    /// A buffer grown past this for a large frame goes back to the chunk size
+    /// once that frame is done, so one large frame does not keep its memory.
+    static let keptBufferBytes = 16 << 20
+
     /// Stream offset just past the last frame returned.
     public var offset: Int { headOffset }
 
@@ -58,6 +66,7 @@ public final class FrameReader {
     /// The next frame, or nil at a clean end of the stream. Throws at a
     /// truncated or corrupt tail, naming the frame's offset.
     public func next() throws(DumpError) -> Frame? {
+        if buffer.count > Self.keptBufferBytes, available <= chunkSize { shrinkBuffer() }
         if container == nil {
             // One byte tells the container; eight show the start of a file that is no dump.
             try fill(atLeast: 8)
@@ -133,6 +142,15 @@ public final class FrameReader {
                 try fill(atLeast: want)
             }
         }
+    }
+
+    private func shrinkBuffer() {
+        let smaller = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        smaller.baseAddress!.copyMemory(from: buffer.baseAddress! + head, byteCount: available)
+        buffer.deallocate()
+        buffer = smaller
+        tail = available
+        head = 0
     }
 
     private func consume(_ count: Int) {

@@ -78,7 +78,7 @@ struct Inspect: ParsableCommand {
         }
         while let frame = try reader.next() {
             do throws(ETFError) {
-                try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term)
+                try decoder.decode(frame.bytes, baseOffset: frame.offset, into: &term, heldByCaller: reader.bufferBytes)
             } catch {
                 throw DumpError(path: input.path, offset: error.offset, reason: .term(error))
             }
@@ -88,6 +88,7 @@ struct Inspect: ParsableCommand {
                 buffer.append(contentsOf: Array("\(frame.offset): ".utf8))
             }
             try printer.print(term, into: &buffer, flush: flush)
+            decoder.recycle(&term)
             buffer.append(0x0A)
             if buffer.count >= 1 << 20 { try flush(&buffer) }
         }

@@ -19,8 +19,18 @@ struct LimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Most processes whose last sample is remembered for deltas (about 170 bytes each); past it the least recently seen are forgotten and start over if they come back.", valueName: "count"))
     var maxProcesses: Int = DumpLimits.default.maxProcesses
 
+    @Option(help: ArgumentHelp(
+        "Most memory reading one term may hold at once, in bytes: its frame, its (inflated) bytes and its decoded subterms together.",
+        valueName: "bytes"))
+    var maxTermMemory: Int = ETFLimits.default.maxTermMemory
+
+    @Option(help: ArgumentHelp("Most bytes of big integers in one term (printing them takes time growing faster than their size).", valueName: "bytes"))
+    var maxBignumBytes: Int = ETFLimits.default.maxBignumBytes
+
     func validate() throws {
-        for (name, value) in [("--max-frame-bytes", maxFrameBytes), ("--max-term-bytes", maxTermBytes), ("--max-depth", maxDepth), ("--max-term-nodes", maxTermNodes), ("--max-processes", maxProcesses)] where value < 1 {
+        let values = [("--max-frame-bytes", maxFrameBytes), ("--max-term-bytes", maxTermBytes), ("--max-depth", maxDepth), ("--max-term-nodes", maxTermNodes),
+                      ("--max-term-memory", maxTermMemory), ("--max-bignum-bytes", maxBignumBytes), ("--max-processes", maxProcesses)]
+        for (name, value) in values where value < 1 {
             throw ValidationError("\(name) must be at least 1, not \(value).")
         }
         if maxProcesses > Int(Int32.max) { throw ValidationError("--max-processes cannot exceed \(Int32.max).") }
@@ -30,7 +40,9 @@ struct LimitOptions: ParsableArguments {
     }
 
     var dumpLimits: DumpLimits {
-        DumpLimits(maxFrameBytes: maxFrameBytes, term: ETFLimits(maxDecompressedBytes: maxTermBytes, maxDepth: maxDepth, maxNodes: maxTermNodes),
+        DumpLimits(maxFrameBytes: maxFrameBytes, term: ETFLimits(
+            maxDecompressedBytes: maxTermBytes, maxDepth: maxDepth, maxNodes: maxTermNodes,
+            maxTermMemory: maxTermMemory, maxBignumBytes: maxBignumBytes),
                    maxProcesses: maxProcesses)
     }
 }

@@ -1,4 +1,4 @@
-import ETF
+@testable import ETF
 import Testing
 
 /// Nesting depth and node count: hostile shapes must decode and print without
@@ -96,5 +96,101 @@ struct DecoderLimitTests {
         // Linear work is well under a second even in a debug build; copying the
         // arena once per map (quadratic) took minutes.
         #expect(elapsed < .seconds(10), "decoding took \(elapsed)")
+    }
+
+    @Test("an integer longer than the BEAM accepts is refused, whatever the limits")
+    func bignumOverErlangLimit() throws {
+        let limit = ETFLimits.erlangMaxBignumBytes
+        #expect(limit == 4_194_296)  // binary_to_term refuses 4,194,297 bytes (OTP 25), with or without high zeros
+        let lifted = ETFLimits(maxBignumBytes: .max)
+        let atLimit = B.term(B.largeBig(negative: false, [UInt8](repeating: 0xFF, count: limit)))
+        let term = try CorpusPrinting.decode(atLimit, limits: lifted).get()
+        #expect(term.nodes[0].kind == .bigInteger)
+        let over = B.term(B.largeBig(negative: false, [UInt8](repeating: 0xFF, count: limit) + [0]))
+        #expect(DecoderErrorTests.decodeError(over, limits: lifted)
+            == ETFError(offset: 1, tag: ETFTag.largeBig, reason: .bignumTooLong(bytes: UInt32(limit + 1))))
+    }
+
+    @Test("maxBignumBytes bounds the big-integer bytes of a whole term")
+    func bignumBytesPerTerm() throws {
+        #expect(ETFLimits.default.maxBignumBytes == 4 << 20)
+        // {Big, Big}: 100 bytes each (1 + 2 for the tuple, 6 + 100 per LARGE_BIG_EXT).
+        let big = B.largeBig(negative: true, [UInt8](repeating: 7, count: 100))
+        let pair = B.term(B.tuple(big, big))
+        _ = try CorpusPrinting.decode(pair, limits: ETFLimits(maxBignumBytes: 200)).get()
+        #expect(DecoderErrorTests.decodeError(pair, limits: ETFLimits(maxBignumBytes: 199))
+            == ETFError(offset: 3 + 106, tag: ETFTag.largeBig, reason: .tooManyBignumBytes(limit: 199)))
+        // Integers that fit 64 bits, however they are sent, cost nothing.
+        let small = B.term(B.list([B.smallBig(negative: false, [1, 2, 3, 4, 5, 6, 7, 0x7F]), B.largeBig(negative: true, [5, 0, 0])]))
+        _ = try CorpusPrinting.decode(small, limits: ETFLimits(maxBignumBytes: 1)).get()
+    }
+
+    @Test("the memory budget counts the caller's frame, the term's bytes and its arena together")
+    func memoryBudget() throws {
+        // [0,0,...,0] of 100,000 small integers: 200,006 bytes, 100,001 nodes (2.4 MB of arena).
+        let count = 100_000
+        let list = [131, 108] + B.u32(count) + Array([[UInt8]](repeating: B.smallInt(0), count: count).joined()) + [106]
+        _ = try CorpusPrinting.decode(list, limits: ETFLimits(maxTermMemory: 4 << 20)).get()
+        let error = try #require(DecoderErrorTests.decodeError(list, limits: ETFLimits(maxTermMemory: 1 << 20)))
+        guard case .overMemoryBudget(let limit, let needed, let purpose) = error.reason else {
+            Issue.record("\(error)")
+            return
+        }
+        #expect(limit == 1 << 20 && needed > limit && purpose.contains("node arena"), "\(error)")
+        #expect(error.description.contains("raise it with --max-term-memory"))
+        // What the caller holds counts first: no room left even for the copy of the bytes.
+        var decoder = TermDecoder(limits: ETFLimits(maxTermMemory: 1 << 20))
+        var term = Term()
+        let held = try #require(Self.decode(list, &decoder, &term, heldByCaller: 1 << 20))
+        #expect(held.offset == 0 && Self.overBudget(held, limit: 1 << 20, purpose: "a \(list.count)-byte copy of the term"), "\(held)")
+    }
+
+    /// Whether `error` is the memory budget's, for `limit`, and over it by what `purpose` names.
+    /// (What the decoder itself keeps between terms, its small stack, counts too.)
+    static func overBudget(_ error: ETFError, limit: Int, purpose: String) -> Bool {
+        guard case .overMemoryBudget(let l, let needed, let p) = error.reason else { return false }
+        return l == limit && needed > limit && p == purpose
+    }
+
+    /// Decodes with a decoder and term of the caller's; the error, if any.
+    static func decode(_ bytes: [UInt8], _ decoder: inout TermDecoder, _ term: inout Term, heldByCaller: Int = 0) -> ETFError? {
+        var failure: ETFError?
+        bytes.withUnsafeBytes { raw in
+            do throws(ETFError) {
+                try decoder.decode(raw, into: &term, heldByCaller: heldByCaller)
+            } catch {
+                failure = error
+            }
+        }
+        return failure
+    }
+
+    @Test("a compressed term is refused before inflating when its buffer would not fit the budget")
+    func memoryBudgetCompressed() throws {
+        // 2 MiB of zeros in a binary; the output buffer is the declared size plus one byte.
+        let zeros = B.binary([UInt8](repeating: 0, count: 2 << 20))
+        let compressed = B.compressedTerm(zeros, level: 9)
+        _ = try CorpusPrinting.decode(compressed, limits: ETFLimits(maxTermMemory: 3 << 20)).get()
+        let error = try #require(DecoderErrorTests.decodeError(compressed, limits: ETFLimits(maxTermMemory: 2 << 20)))
+        #expect(error.offset == 1 && error.tag == ETFTag.compressed, "\(error)")
+        #expect(Self.overBudget(error, limit: 2 << 20, purpose: "\(zeros.count + 1) bytes to inflate the term into"), "\(error)")
+        // A bomb's buffer is bounded by deflate's largest ratio, not by what it declares.
+        #expect(BoundedInflate.outputCapacity(compressedBytes: 100, declaredSize: 200 << 20) == 100 * 1032 + (64 << 10))
+    }
+
+    @Test("a large term's storage is freed when it is recycled, a small one's kept for the next")
+    func recycling() throws {
+        var decoder = TermDecoder()
+        var term = Term()
+        let big = B.term(B.list([[UInt8]](repeating: B.smallInt(1), count: 2_000_000)))
+        #expect(Self.decode(big, &decoder, &term) == nil)
+        #expect(term.nodes.capacity > TermDecoder.keptNodes)
+        decoder.recycle(&term)
+        #expect(term.nodes.capacity == 0 && term.bytes.isEmpty)
+        let small = B.term(B.tuple(B.smallInt(1), B.atom("a")))
+        #expect(Self.decode(small, &decoder, &term) == nil)
+        let kept = term.nodes.capacity
+        decoder.recycle(&term)
+        #expect(term.nodes.capacity == kept && term.bytes.isEmpty)
     }
 }
