@@ -24,21 +24,14 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from test_flameconv_output import find_flameconv, capture_names, blocks, CAPTURES, REPO  # noqa: E402
+# flameconv is that module's fixture: imported, pytest finds it here by name.
+from test_flameconv_output import flameconv, capture_names, blocks, CAPTURES, REPO  # noqa: E402,F401
 
 DUMP_CHECK = os.path.join(REPO, "Tests", "erlang", "dump_check.escript")
 ORACLE = os.path.join(HERE, "flame_prof_ref.escript")
 FILE_LINE = re.compile(r"^(?P<path>\S+): \d+ bytes \S+ capture=(?P<capture>\S+) seq=(?P<seq>\d+) "
                        r"node='?(?P<node>[^' ]+)'? otp=(?P<otp>\S+) .* ticks=(?P<ticks>\d+) samples=(?P<samples>\d+) "
                        r".* trailer_overruns=(?P<overruns>\S+)$")
-
-
-@pytest.fixture(scope="module")
-def flameconv():
-    p = find_flameconv()
-    if p is None:
-        pytest.skip("no flameconv binary and no swift to build one")
-    return p
 
 
 @pytest.fixture(scope="module")
