@@ -585,6 +585,8 @@ header_meta(St) ->
     Sys = erlang:system_time(microsecond),
     #{node => node(),
       otp_release => list_to_binary(erlang:system_info(otp_release)),
+      %% bytes per word: heap and binary sizes are counted in words
+      word_size => erlang:system_info(wordsize),
       started_at => Sys,
       monotonic_start => Mono,
       sample_interval_ms => St#st.interval,

@@ -23,6 +23,7 @@
                                     capture := binary(),            % shared by the files of one capture
                                     seq := non_neg_integer(),       % place of the file in its capture
                                     agent := binary(),
+                                    word_size => pos_integer(),      % bytes per word (optional; 8 assumed)
                                     atom() => term()}}.
 
 %% One sampling tick; Ts is monotonic_time(microsecond).

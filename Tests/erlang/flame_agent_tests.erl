@@ -219,6 +219,7 @@ trailer_after_stop() ->
                    when N =:= node(), Meta),
     ?assertEqual(list_to_binary(erlang:system_info(otp_release)),
                  maps:get(otp_release, Meta)),
+    ?assertEqual(erlang:system_info(wordsize), maps:get(word_size, Meta)),
     {flame_dump_end, Stats} = lists:last(Terms),
     Samples = [L || {samples, _, L} <- Terms],
     ?assertEqual(length(Samples), maps:get(ticks, Stats)),
