@@ -1,10 +1,11 @@
 %% flame_agent: a tiny sampling agent for a live Erlang node.
 %%
 %% It samples erlang:process_info/2 of chosen processes on a fixed tick and
-%% writes the raw results as framed External Term Format (see
-%% shared spec dump-format.md, version 1). Everything else (deltas,
-%% categories, output formats) is done offline by the converter, so the work
-%% done on the production node stays small and bounded.
+%% writes the raw results as framed External Term Format (dump format
+%% version 1, described in docs/dump-format.md of the flameconv repository).
+%% Everything else (deltas, categories, output formats) is done offline by
+%% the converter, so the work done on the production node stays small and
+%% bounded.
 %%
 %% One module, no dependencies, OTP 21+. Load it with c/1, -pa, or
 %% code:load_binary/3 and call flame_agent:start(#{dir => "/tmp/flame"}).

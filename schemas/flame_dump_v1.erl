@@ -1,4 +1,4 @@
-%% The terms of flame dump format version 1 (../shared/spec/dump-format.md), as
+%% The terms of flame dump format version 1 (docs/dump-format.md), as
 %% Erlang types. A file is a sequence of frames (4-byte big-endian length, then
 %% term_to_binary of one term) or of plain concatenated terms, optionally
 %% gzip- or zstd-compressed as a whole:

@@ -105,7 +105,7 @@ other with `agent/flame_agent.erl`:
 All files are `<capture>-<seq 6 digits>.flame`: 4-byte big-endian length +
 `term_to_binary` per frame, header `{flame_dump, 1, Meta}` first, then
 `{samples, Ts, [{Pid, Items}]}` per tick and `{system, Ts, Info}` once a second,
-trailer `{flame_dump_end, Stats}` last (see /work/shared/spec/dump-format.md).
+trailer `{flame_dump_end, Stats}` last (see docs/dump-format.md).
 Header and trailer carry a few extra keys (`agent_pid`, `select`, `items`,
 `reason`, `capture_ticks` …) that readers ignore.
 

@@ -2,9 +2,9 @@
 %% -*- erlang -*-
 %%! -noshell
 %%
-%% dump_check: an independent reader of flame dump files (dump-format.md v1),
-%% written against the spec, not against flame_agent's code. It decodes with
-%% binary_to_term only and checks:
+%% dump_check: an independent reader of flame dump files (docs/dump-format.md,
+%% version 1), written against that description, not against flame_agent's
+%% code. It decodes with binary_to_term only and checks:
 %%   - framing (4-byte length + one external term), or concatenated terms;
 %%     gzip-compressed files (detected from the bytes)
 %%   - header first with every spec key and type; trailer last, once

@@ -3,8 +3,8 @@
 %%! +A0 -noinput
 %%
 %% flame_prof_ref: an independent reference implementation of the
-%% `flame_prof` dialect of /work/shared/spec/perf-output.md, reading dumps
-%% of /work/shared/spec/dump-format.md with binary_to_term only. It is a
+%% `flame_prof` dialect of docs/perf-output.md, reading dumps of
+%% docs/dump-format.md with binary_to_term only. It is a
 %% test oracle for the Swift converter: small, obvious, and slow-ish on
 %% purpose, never sharing code with the converter.
 %%

@@ -2,7 +2,7 @@
 /// writes on a busy node, with `processes` processes sampled every tick.
 ///
 /// Every term has exactly the shape of the real captures in Fixtures/captures
-/// (see /work/shared/spec/dump-format.md): a header `{flame_dump, 1, Meta}`,
+/// (see docs/dump-format.md): a header `{flame_dump, 1, Meta}`,
 /// then per tick `{samples, Ts, [{Pid, Items}]}` where `Items` is the 14-item
 /// list `erlang:process_info/2` returns, a `{system, Ts, Info}` once a
 /// simulated second, and a trailer `{flame_dump_end, Stats}`. The bytes are

@@ -1,4 +1,4 @@
-"""Flags every reader pitfall of /work/shared/spec/perf-output.md in a perf
+"""Flags every reader pitfall of docs/perf-output.md in a perf
 text, plus the ones found while mirroring the readers (see the modules
 next to this one for the reasons).
 

@@ -2,9 +2,9 @@
 %% -*- erlang -*-
 %%
 %% Writes the tiny hand-made dumps the reference tools are tested with
-%% (dump-format.md version 1), all holding the same three ticks so that
+%% (docs/dump-format.md, version 1), all holding the same three ticks so that
 %% every container variant must give the same text: basic.expected.perf,
-%% written by hand from perf-output.md's rules, is the answer for all.
+%% written by hand from docs/perf-output.md's rules, is the answer for all.
 %%
 %%   escript make_testdata.escript OUTDIR
 %%
