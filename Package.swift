@@ -1,19 +1,27 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// The stages, each a module that knows only what it must:
+//   FlameModel   samples, symbols, metrics, deltas, categories, filters (no ETF, no output format)
+//   FlameDump    reading: inputs, decompression, frames, the dump reader, the sample parser (ETF)
+//   FlameFormats the outputs, one folder each (perf, stats, …)
+//   FlameRun     the one-pass driver, output files, signals
+//   flameconv    the command-line tool
 let package = Package(
     name: "flameconv",
     products: [
         .executable(name: "flameconv", targets: ["flameconv"]),
         .library(name: "ETF", targets: ["ETF"]),
+        .library(name: "FlameModel", targets: ["FlameModel"]),
         .library(name: "FlameDump", targets: ["FlameDump"]),
-        .library(name: "FlameConvert", targets: ["FlameConvert"]),
+        .library(name: "FlameFormats", targets: ["FlameFormats"]),
+        .library(name: "FlameRun", targets: ["FlameRun"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
     targets: [
-        // System libraries, found through pkg-config; see scripts/setup.sh for the Debian packages.
+        // System libraries, found through pkg-config; see scripts/install-deps.sh for the Debian packages.
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
@@ -23,22 +31,26 @@ let package = Package(
 
         // External Term Format: bounded reader, term arena, decoder, Erlang-syntax printer.
         .target(name: "ETF", dependencies: ["CZlib"]),
-        // Byte sources (plain, gzip, zstd), framing, the dump reader and typed samples.
-        .target(name: "FlameDump", dependencies: ["ETF", "CZlib", "CZstd"]),
-        // Deltas, categories, filters and output emitters.
-        .target(name: "FlameConvert", dependencies: ["FlameDump", "CZlib"]),
+        // Samples, symbols, metrics, deltas, category levels and filters.
+        .target(name: "FlameModel"),
+        // Byte sources (plain, gzip, zstd), framing, the dump reader and the sample parser.
+        .target(name: "FlameDump", dependencies: ["ETF", "FlameModel", "CZlib", "CZstd"]),
+        // Output formats: one folder per output.
+        .target(name: "FlameFormats", dependencies: ["FlameModel", "FlameDump"]),
+        // The one-pass driver, output files and signal cleanup.
+        .target(name: "FlameRun", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "CZlib"]),
         .executableTarget(
             name: "flameconv",
             dependencies: [
-                "ETF", "FlameDump", "FlameConvert",
+                "ETF", "FlameModel", "FlameDump", "FlameFormats", "FlameRun",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "ETFTests", dependencies: ["ETF"]),
-        .testTarget(name: "FlameDumpTests", dependencies: ["FlameDump", "ETF"]),
-        .testTarget(name: "FlameConvertTests", dependencies: ["FlameConvert", "FlameDump"]),
-        .testTarget(name: "flameconvTests", dependencies: ["FlameDump"]),
-        .testTarget(name: "HardeningTests", dependencies: ["FlameDump", "FlameConvert", "ETF"]),
+        .testTarget(name: "FlameDumpTests", dependencies: ["FlameDump", "FlameModel", "ETF"]),
+        .testTarget(name: "FlameFormatsTests", dependencies: ["FlameFormats", "FlameRun", "FlameModel", "FlameDump"]),
+        .testTarget(name: "flameconvTests", dependencies: ["FlameDump", "FlameModel"]),
+        .testTarget(name: "HardeningTests", dependencies: ["FlameDump", "FlameModel", "FlameFormats", "FlameRun", "ETF"]),
     ],
     swiftLanguageModes: [.v6]
 )

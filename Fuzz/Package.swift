@@ -11,14 +11,16 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd"),
         .target(name: "ETF", dependencies: ["CZlib"]),
-        .target(name: "FlameDump", dependencies: ["ETF", "CZlib", "CZstd"]),
-        .target(name: "FlameConvert", dependencies: ["FlameDump", "CZlib"]),
+        .target(name: "FlameModel"),
+        .target(name: "FlameDump", dependencies: ["ETF", "FlameModel", "CZlib", "CZstd"]),
+        .target(name: "FlameFormats", dependencies: ["FlameModel", "FlameDump"]),
+        .target(name: "FlameRun", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "CZlib"]),
         // libFuzzer supplies main(); the Swift file only defines LLVMFuzzerTestOneInput.
         .executableTarget(
             name: "FuzzETFDecode", dependencies: ["ETF"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .executableTarget(
-            name: "FuzzDumpConvert", dependencies: ["ETF", "FlameDump", "FlameConvert"],
+            name: "FuzzDumpConvert", dependencies: ["ETF", "FlameModel", "FlameDump", "FlameFormats", "FlameRun"],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ],
     swiftLanguageModes: [.v6]

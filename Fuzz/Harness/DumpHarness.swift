@@ -1,5 +1,7 @@
 import ETF
-import FlameConvert
+import FlameFormats
+import FlameModel
+import FlameRun
 import FlameDump
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +21,7 @@ enum DumpHarness {
         let fd = mkstemp(&template)
         precondition(fd >= 0, "mkstemp failed")
         close(fd)
-        return String(cString: template)
+        return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }()
 
     static func run(_ bytes: UnsafeRawBufferPointer) {

@@ -1,6 +1,8 @@
 import ArgumentParser
 import ETF
-import FlameConvert
+import FlameFormats
+import FlameRun
+import FlameModel
 import FlameDump
 
 struct Inspect: ParsableCommand {

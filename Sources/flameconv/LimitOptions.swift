@@ -1,6 +1,7 @@
 import ArgumentParser
 import ETF
 import FlameDump
+import FlameModel
 
 /// Bounds on what one input may cost; the defaults handle any real capture.
 struct LimitOptions: ParsableArguments {

@@ -1,4 +1,5 @@
 import FlameDump
+import FlameModel
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,7 @@
 import ArgumentParser
-import FlameConvert
+import FlameFormats
+import FlameRun
+import FlameModel
 import FlameDump
 
 struct Stats: ParsableCommand {

@@ -32,7 +32,7 @@ struct ArithmeticEdgeTests {
         run.stdoutText.split(separator: "\n").filter { !$0.hasPrefix("\t") }
     }
 
-    /// The wall time of a file's tick `n`, as dump-format.md defines it (no overflow in these tests).
+    /// The wall time of a file's tick `n`, as docs/dump-format.md defines it (no overflow in these tests).
     static func wall(_ file: CaptureEditor, tick n: Int) -> Int64 {
         file.header("started_at") + (file.tickTs(n) - file.header("monotonic_start"))
     }

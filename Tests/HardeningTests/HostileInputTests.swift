@@ -116,7 +116,7 @@ struct HostileInputTests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script] + arguments
         let out = dir.path("python.out")
-        FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
         process.standardOutput = FileHandle(forWritingAtPath: out)
         try process.run()
         process.waitUntilExit()

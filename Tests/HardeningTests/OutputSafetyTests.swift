@@ -14,7 +14,7 @@ struct OutputSafetyTests {
         let frames = framesOf(bytes)
         let ticks = Array(bytes[frames[1].start..<frames.last!.start])
         let path = dir.path("big.flame")
-        FileManager.default.createFile(atPath: path, contents: Data(bytes[..<frames[1].start]))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes[..<frames[1].start]))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
         let data = Data(ticks)

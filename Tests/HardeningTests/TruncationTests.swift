@@ -1,5 +1,7 @@
 import ETF
-import FlameConvert
+import FlameFormats
+import FlameRun
+import FlameModel
 import FlameDump
 import Foundation
 import Testing

@@ -1,1 +1,1 @@
-../../FlameConvertTests/Support/ETFBuilder.swift
+../../FlameFormatsTests/Support/ETFBuilder.swift

@@ -83,7 +83,7 @@ enum Flameconv {
     }
 
     static func spawn(_ argv: [String], actions: inout posix_spawn_file_actions_t) throws -> pid_t {
-        var cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        let cArgs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { for arg in cArgs { free(arg) } }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -1,7 +1,0 @@
-/// One metric of one sample, ready to write: which metric, its value, its delta.
-public struct MetricValue: Sendable, Equatable {
-    /// Index into `DeltaCalculator.metricNames`.
-    public var slot: Int
-    public var value: Int64
-    public var delta: Int64
-}

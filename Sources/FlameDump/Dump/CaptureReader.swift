@@ -1,0 +1,82 @@
+import FlameModel
+/// Reads the ticks of one capture, file after file in `seq` order, as one stream.
+///
+/// One `Symbols` table and one `SampleParser` serve the whole capture, so ids
+/// stay the same across files and later stages can keep per-process state.
+public final class CaptureReader {
+    /// What happened to one file, for reports.
+    public struct FileReport: Sendable {
+        public var path: String
+        public var header: DumpHeader
+        public var compression: Compression
+        public var ticks: Int
+        public var trailer: DumpTrailer?
+        public var tailError: DumpError?
+        public var unknownTerms: Int
+        public var systemTerms: Int
+        /// A file without a trailer was cut short (the node died, or the agent is still writing).
+        public var truncated: Bool { trailer == nil }
+    }
+
+    public let capture: CaptureFiles
+    public let limits: DumpLimits
+    public var symbols = Symbols()
+    public private(set) var parser = SampleParser()
+    public private(set) var reports: [FileReport] = []
+    /// Files that could not be opened after the catalogue read them.
+    public private(set) var openErrors: [DumpError] = []
+    /// The header of the file being read.
+    public private(set) var currentHeader: DumpHeader?
+
+    private var fileIndex = 0
+    private var current: DumpFileReader?
+
+    public init(capture: CaptureFiles, limits: DumpLimits = .default) {
+        self.capture = capture
+        self.limits = limits
+        parser.stackGuessLimit = limits.maxProcesses
+    }
+
+    /// Reads the next tick into `tick`; false when every file is done.
+    public func nextTick(into tick: inout Tick) -> Bool {
+        while true {
+            if current == nil {
+                guard fileIndex < capture.files.count else { return false }
+                let file = capture.files[fileIndex]
+                fileIndex += 1
+                do throws(DumpError) {
+                    current = try Self.open(file, limits: limits)
+                    currentHeader = current!.header
+                } catch {
+                    openErrors.append(error)
+                    continue
+                }
+            }
+            if current!.nextTick(into: &tick, parser: &parser, symbols: &symbols) { return true }
+            let file = current!
+            reports.append(FileReport(
+                path: file.path, header: file.header, compression: file.compression, ticks: file.ticks,
+                trailer: file.trailer, tailError: file.tailError, unknownTerms: file.unknownTerms, systemTerms: file.systemTerms))
+            current = nil
+        }
+    }
+
+    /// A regular file is opened again, and must still be the file the catalogue
+    /// read; a stream goes on from where the catalogue stopped, after its header.
+    private static func open(_ file: CaptureFile, limits: DumpLimits) throws(DumpError) -> DumpFileReader {
+        if let stream = file.stream {
+            guard let reader = stream.take() else {
+                throw DumpError(path: file.path, offset: 0, reason: .io("already read: a pipe or device can be read only once"))
+            }
+            return reader
+        }
+        let input = try FileInput(path: file.path, regularFileOnly: true)
+        guard input.identity == file.identity else {
+            throw DumpError(path: file.path, offset: 0, reason: .io("replaced by another file since its header was read"))
+        }
+        return try DumpFileReader(input: input, limits: limits)
+    }
+
+    /// Samples skipped for their shape, by reason.
+    public var skippedSamples: [String: Int] { parser.skipped }
+}

@@ -1,0 +1,115 @@
+/// The last value of each metric of each process, for `DeltaCalculator`, in
+/// bounded memory.
+///
+/// Values live in one flat arena, `stride` slots a process, with one bit a
+/// slot saying whether it holds a value: a process costs 8 bytes a metric and
+/// about 40 more (about 170 with 16 metrics), with no allocation of its own.
+/// At most
+/// `capacity` processes are kept. When a new one would pass it, the least
+/// recently seen half is forgotten, so a sweep comes once per `capacity / 2`
+/// new processes. A forgotten process that comes back starts over, as on its
+/// first sample. Real captures (hundreds to tens of thousands of processes)
+/// never get there.
+public struct ProcessStates {
+    /// Slots a process can hold: the "holds a value" bits are one UInt64.
+    static let maxSlots = 64
+    /// Most processes remembered unless a run asks otherwise: real nodes have
+    /// thousands; a hostile dump may name millions.
+    public static let defaultLimit = 1_000_000
+    /// Bytes of values kept at most; fewer processes than `limit` are kept when
+    /// a node reports unusually many metrics (a real one has about 16).
+    static let valueBytesLimit = 160 << 20
+
+    /// Most processes to keep, as asked.
+    let limit: Int
+    /// Slots per process: every metric slot seen so far.
+    private(set) var stride: Int
+    /// Processes taken in: distinct ones, a forgotten one that came back again.
+    private(set) var admitted = 0
+    private(set) var forgotten = 0
+
+    private var rows: [UInt64: Int32] = [:]
+    private var pids: [UInt64] = []
+    /// Per row, `clock` when its process was last seen: distinct for every row.
+    private var lastSeen: [UInt64] = []
+    private var holds: [UInt64] = []
+    private var values: [Int64] = []
+    private var clock: UInt64 = 0
+
+    init(limit: Int, stride: Int) {
+        self.limit = max(1, min(limit, Int(Int32.max)))
+        self.stride = max(1, stride)
+    }
+
+    var count: Int { pids.count }
+
+    var capacity: Int { max(1, min(limit, Self.valueBytesLimit / (8 * stride))) }
+
+    /// The row of the process with key `pid`, made on first sight (after a
+    /// sweep when full).
+    mutating func row(for pid: UInt64) -> Int {
+        clock &+= 1
+        if let known = rows[pid] {
+            lastSeen[Int(known)] = clock
+            return Int(known)
+        }
+        if pids.count >= capacity { forgetLeastRecentHalf() }
+        let row = pids.count
+        rows[pid] = Int32(row)
+        pids.append(pid)
+        lastSeen.append(clock)
+        holds.append(0)
+        values.append(contentsOf: repeatElement(0, count: stride))
+        admitted += 1
+        return row
+    }
+
+    /// Puts `value` in `slot` of `row`; returns the value it replaces, or nil
+    /// when the slot held none.
+    mutating func exchange(row: Int, slot: Int, with value: Int64) -> Int64? {
+        let index = row * stride + slot
+        let before = values[index]
+        values[index] = value
+        let bit = UInt64(1) << UInt64(slot)
+        let held = holds[row] & bit != 0
+        holds[row] |= bit
+        return held ? before : nil
+    }
+
+    /// Makes room for slots `0..<slots` (at most `maxSlots`) in every row.
+    mutating func widen(to slots: Int) {
+        precondition(slots <= Self.maxSlots)
+        guard slots > stride else { return }
+        var wider = [Int64](repeating: 0, count: pids.count * slots)
+        for row in 0..<pids.count {
+            for slot in 0..<stride { wider[row * slots + slot] = values[row * stride + slot] }
+        }
+        values = wider
+        stride = slots
+        while pids.count > capacity { forgetLeastRecentHalf() }
+    }
+
+    /// Forgets the processes seen least recently: half of them (all of one).
+    private mutating func forgetLeastRecentHalf() {
+        let dropping = max(1, pids.count / 2)
+        // Clocks are distinct, so this cut keeps exactly count - dropping rows.
+        let cut = dropping < pids.count ? lastSeen.sorted()[dropping] : UInt64.max
+        var kept = 0
+        for row in 0..<pids.count where lastSeen[row] >= cut {
+            if kept != row {
+                pids[kept] = pids[row]
+                lastSeen[kept] = lastSeen[row]
+                holds[kept] = holds[row]
+                for slot in 0..<stride { values[kept * stride + slot] = values[row * stride + slot] }
+            }
+            kept += 1
+        }
+        forgotten += pids.count - kept
+        pids.removeLast(pids.count - kept)
+        lastSeen.removeLast(lastSeen.count - kept)
+        holds.removeLast(holds.count - kept)
+        values.removeLast(values.count - kept * stride)
+        rows.removeAll(keepingCapacity: true)
+        for row in 0..<kept { rows[pids[row]] = Int32(row) }
+    }
+}

@@ -1,0 +1,197 @@
+@testable import FlameFormats
+@testable import FlameRun
+@testable import FlameModel
+import FlameDump
+import Testing
+
+@Suite("SampleFilter.parsePid")
+struct ParsePidTests {
+    @Test("accepted forms", arguments: [
+        ("<0.85.0>", 85, 0), ("0.85.0", 85, 0), ("85", 85, 0), ("<0.85.3>", 85, 3), ("0.0.0", 0, 0),
+        ("0.32767.8191", 32767, 8191), ("<85>", 85, 0), ("0.4294967295.4294967295", 4_294_967_295, 4_294_967_295),
+    ] as [(String, UInt32, UInt32)])
+    func accepted(text: String, number: UInt32, serial: UInt32) {
+        #expect(SampleFilter.parsePid(text) == SampleFilter.pidKey(number: number, serial: serial))
+    }
+
+    @Test("rejected forms", arguments: [
+        "", "<>", "abc", "0.85", "1.85.0", "<0.85.0", "0.85.0>", "0..0", "-1", "0.85.0.1", " 85", "0.85.x", "4294967296", "0.-1.0", "<0.85.0>>",
+    ])
+    func rejected(text: String) {
+        #expect(SampleFilter.parsePid(text) == nil)
+    }
+
+    @Test("the key keeps number and serial apart")
+    func keys() {
+        #expect(SampleFilter.pidKey(number: 1, serial: 0) != SampleFilter.pidKey(number: 0, serial: 1))
+    }
+}
+
+@Suite("SampleFilter time window")
+struct TimeWindowTests {
+    @Test("seconds from the capture's start; wall times 2^64 µs apart do not trap")
+    func window() {
+        let filter = SampleFilter(from: 1, to: 2)
+        #expect(filter.keeps(tickAt: 1_500_000, captureStart: 0))
+        #expect(!filter.keeps(tickAt: 500_000, captureStart: 0))
+        #expect(!filter.keeps(tickAt: 2_500_000, captureStart: 0))
+        // A tick at the bottom of the range, a start at the top and back: far outside, not a crash.
+        #expect(!filter.keeps(tickAt: .min, captureStart: .max))
+        #expect(!filter.keeps(tickAt: .max, captureStart: .min))
+        #expect(SampleFilter(from: 1e12).keeps(tickAt: .max, captureStart: .min))
+        #expect(SampleFilter(to: -1e12).keeps(tickAt: .min, captureStart: .max))
+        #expect(SampleFilter().keeps(tickAt: .min, captureStart: .max))
+    }
+}
+
+@Suite("CategoryLevel.memoryBucket")
+struct MemoryBucketTests {
+    @Test("powers of four from 4 KiB, spelled without digits", arguments: [
+        (Int64(-5), "mem_lt_four_KiB"), (0, "mem_lt_four_KiB"), (4095, "mem_lt_four_KiB"), (4096, "mem_lt_sixteen_KiB"),
+        (16383, "mem_lt_sixteen_KiB"), (16384, "mem_lt_sixty_four_KiB"), (65536, "mem_lt_two_hundred_fifty_six_KiB"),
+        (262_143, "mem_lt_two_hundred_fifty_six_KiB"), (262_144, "mem_lt_one_MiB"), (1_048_575, "mem_lt_one_MiB"),
+        (1_048_576, "mem_lt_four_MiB"), (268_435_455, "mem_lt_two_hundred_fifty_six_MiB"), (268_435_456, "mem_lt_one_GiB"),
+        (1 << 30, "mem_lt_four_GiB"), ((1 << 34) - 1, "mem_lt_sixteen_GiB"), ((1 << 36) - 1, "mem_lt_sixty_four_GiB"),
+        (1 << 36, "mem_ge_sixty_four_GiB"), (Int64.max, "mem_ge_sixty_four_GiB"),
+    ] as [(Int64, String)])
+    func buckets(bytes: Int64, name: String) {
+        #expect(CategoryLevel.memoryBucket(bytes) == name)
+    }
+
+    @Test("each power of two lands in the bucket whose bound is the next power of four above it")
+    func monotone() {
+        let sizes: [String: Int64] = ["four": 4, "sixteen": 16, "sixty_four": 64, "two_hundred_fifty_six": 256, "one": 1]
+        let units: [String: Int64] = ["KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30]
+        var last: Int64 = 0
+        for shift in 0..<36 {
+            let name = CategoryLevel.memoryBucket(Int64(1) << shift)
+            #expect(name.hasPrefix("mem_lt_"))
+            #expect(!name.contains { $0.isNumber }, "\(name): FlameScope cuts a category at a digit")
+            let parts = name.dropFirst(7).split(separator: "_")
+            let bound = sizes[parts.dropLast().joined(separator: "_")]! * units[String(parts.last!)]!
+            #expect(bound > 1 << shift, "\(name) for 2^\(shift)")
+            #expect(bound == 4096 || bound / 4 <= 1 << shift, "\(name) for 2^\(shift): a smaller bucket fits")
+            #expect(bound >= last)
+            last = bound
+        }
+    }
+
+    @Test("memory as a category level")
+    func asCategory() throws {
+        var parser = TickParser()
+        let tick = try parser.tick([SampleSpec(memory: 5000)])
+        #expect(String(decoding: CategoryLevel.memory.category(for: tick.samples[0], symbols: parser.symbols), as: UTF8.self) == "mem_lt_sixteen_KiB")
+    }
+}
+
+@Suite("Category levels")
+struct CategoryLevelTests {
+    @Test("status, registered_name, initial_call (proc_lib's first) as names; unknowns named")
+    func levels() throws {
+        var parser = TickParser()
+        let tick = try parser.tick([
+            SampleSpec(status: "garbage_collecting", registeredName: E.atom("flame_deep")),
+            SampleSpec(pid: (86, 0), initialCall: E.mfa("erlang", "apply", 2), dictionary: []).without("status"),
+        ])
+        func name(_ level: CategoryLevel, _ i: Int) -> String {
+            String(decoding: level.category(for: tick.samples[i], symbols: parser.symbols), as: UTF8.self)
+        }
+        #expect(name(.status, 0) == "garbage_collecting")
+        #expect(name(.status, 1) == "unknown")
+        #expect(name(.registeredName, 0) == "flame_deep")
+        #expect(name(.registeredName, 1) == "unregistered")
+        #expect(name(.initialCall, 0) == "m:init/1")
+        #expect(name(.initialCall, 1) == "erlang:apply/2")
+    }
+
+    @Test("later levels are root pseudo frames, the second level outermost")
+    func grouping() {
+        let text = convertTicks([(0, [SampleSpec(registeredName: E.atom("srv"))])], dialect: .flameProf,
+                                categoriser: Categoriser(levels: [.status, .registeredName, .memory]))
+        #expect(text.hasPrefix("running\t0.85.0 "))
+        #expect(text.hasSuffix("\tffffffff (m:init/1) (m.erl)\n\tffffffff mem_lt_four_KiB (category)\n\tffffffff srv (category)\n\n"))
+        let byName = convertTicks([(0, [SampleSpec(registeredName: E.atom("srv"))])], dialect: .portable, categoriser: Categoriser(levels: [.registeredName]))
+        #expect(byName.hasPrefix("srv 85/85 [000] "))
+    }
+}
+
+@Suite("PerfScriptEmitter")
+struct EmitterTests {
+    func time(_ micros: Int64) -> String {
+        var emitter = PerfScriptEmitter(dialect: .flameProf)
+        emitter.appendTime(micros)
+        return String(decoding: emitter.buffer, as: UTF8.self)
+    }
+
+    @Test("time: seconds, a point, exactly six decimals", arguments: [
+        (Int64(0), "0.000000"), (1, "0.000001"), (999_999, "0.999999"), (1_000_000, "1.000000"), (1_500_000, "1.500000"),
+        (1_795_579_939_787_634, "1795579939.787634"), (1_700_000_000_000_010, "1700000000.000010"),
+        (Int64.max, "9223372036854.775807"),
+    ] as [(Int64, String)])
+    func timeFormat(micros: Int64, text: String) {
+        #expect(time(micros) == text)
+    }
+
+    @Test("a negative time (never expected: wall clock before 1970) still reads as a number")
+    func negativeTime() {
+        #expect(time(-1) == "-0.000001")
+        #expect(time(-1_500_000) == "-1.500000")
+        // Int64.min has no positive counterpart: written from its magnitude.
+        #expect(time(.min) == "-9223372036854.775808")
+        #expect(time(-Int64.max) == "-9223372036854.775807")
+    }
+
+    @Test("times in the text come from started_at + (Ts - monotonic_start), a negative monotonic_start included")
+    func wallTime() {
+        let dir = ScratchDir()
+        dir.write("a.flame", dumpBytes(startedAt: 1_700_000_000_123_456, monotonicStart: -576_460_752_000_000,
+                                       ticks: [(0, [SampleSpec()]), (1_876_544, [SampleSpec()])]))
+        let text = String(decoding: convert([dir.path]).text, as: UTF8.self)
+        let times = text.split(separator: "\n").filter { $0.hasPrefix("running") }.map { $0.split(separator: " ")[2] }
+        #expect(times == ["1700000000.123456:", "1700000002.000000:"])
+    }
+
+    @Test("thread ids: never 0, serial * 2^15 + number, unique for number < 2^15 and serial < 2^13")
+    func threadIDs() {
+        #expect(PerfScriptEmitter.threadID(number: 0, serial: 0) == 1 << 28)
+        #expect(PerfScriptEmitter.threadID(number: 85, serial: 0) == 85)
+        #expect(PerfScriptEmitter.threadID(number: 85, serial: 2) == 2 << 15 + 85)
+        var seen = Set<Int64>()
+        var pids = Set<UInt64>()
+        func add(_ number: UInt32, _ serial: UInt32) {
+            let id = PerfScriptEmitter.threadID(number: number, serial: serial)
+            if id <= 0 || id > 1 << 28 { Issue.record("thread id \(id) for <0.\(number).\(serial)>") }
+            seen.insert(id)
+            pids.insert(SampleFilter.pidKey(number: number, serial: serial))
+        }
+        for number in UInt32(0)..<(1 << 15) {
+            for serial: UInt32 in [0, 1, 2, 4095, 8191] { add(number, serial) }
+        }
+        for serial in UInt32(0)..<(1 << 13) {
+            for number: UInt32 in [0, 1, 2, 16383, 32767] { add(number, serial) }
+        }
+        #expect(seen.count == pids.count)
+    }
+
+    @Test("portable event line: `comm TID/TID [000] TIME: 1 cpu-clock:` and every metric on every line")
+    func portableLine() {
+        let text = convertTicks([
+            (0, [SampleSpec(pid: (85, 2), gcInfo: [("heap_block_size", 1)])]),
+            (10_000, [SampleSpec(pid: (85, 2), status: "waiting", gcInfo: [("heap_block_size", 2), ("mbuf_size", 5)]),
+                      SampleSpec(pid: (0, 0), gcInfo: [])]),
+        ], dialect: .portable)
+        let events = text.split(separator: "\n").filter { !$0.hasPrefix("\t") }
+        #expect(events.count == 3)
+        let tid = 2 << 15 + 85
+        #expect(events[0].hasPrefix("running \(tid)/\(tid) [000] 1700000000.000000: 1 cpu-clock:\tmetric_erlang_reductions: 100, 1\t"))
+        #expect(events[1].hasPrefix("waiting \(tid)/\(tid) [000] 1700000000.010000: 1 cpu-clock:"))
+        #expect(events[2].hasPrefix("running 268435456/268435456 [000] 1700000000.010000: 1 cpu-clock:"))
+        // The metrics of the first line on every line: mbuf_size (first seen later) is left out,
+        // heap_block_size (missing on the last line) is written as 0, 0.
+        let metricNames = events.map { $0.split(separator: "\t").dropFirst().map { String($0.split(separator: ":")[0]) } }
+        #expect(metricNames.allSatisfy { $0 == metricNames[0] })
+        #expect(metricNames[0] == ["metric_erlang_reductions", "metric_erlang_message_queue_len", "metric_erlang_memory",
+                                   "metric_erlang_total_heap_size", "metric_erlang_heap_block_size", "metric_erlang_minor_gcs"])
+        #expect(events[2].contains("\tmetric_erlang_heap_block_size: 0, 0\t"))
+    }
+}
