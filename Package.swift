@@ -36,7 +36,7 @@ let package = Package(
         // Byte sources (plain, gzip, zstd), framing, the dump reader and the sample parser.
         .target(name: "FlameDump", dependencies: ["ETF", "FlameModel", "CZlib", "CZstd"]),
         // Output formats: one folder per output.
-        .target(name: "FlameFormats", dependencies: ["FlameModel", "FlameDump"]),
+        .target(name: "FlameFormats", dependencies: ["FlameModel"]),
         // The one-pass driver, output files and signal cleanup.
         .target(name: "FlameRun", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "CZlib"]),
         .executableTarget(

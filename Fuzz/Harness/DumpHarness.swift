@@ -9,9 +9,14 @@ import Glibc
 
 /// FuzzDumpConvert's body, shared with Tests/HardeningTests (FuzzReplayTests) through a
 /// symlink: write arbitrary bytes to a file, then run what `flameconv convert`
-/// and `flameconv inspect` run on it (catalogue scan, ConvertJob into a discarded
-/// buffer; FrameReader + TermDecoder + TermPrinter). Any outcome is fine except
+/// and `flameconv inspect` run on it (catalogue scan, a ProfileRun into a perf
+/// sink that discards its text and a stats sink; FrameReader + TermDecoder + TermPrinter). Any outcome is fine except
 /// a crash, a hang or unbounded memory.
+/// Drops what it is given: the harness checks the run, not its text.
+final class DiscardOutput: ByteOutput {
+    func write(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {}
+}
+
 enum DumpHarness {
     static let limits = DumpLimits(maxFrameBytes: 16 << 20, term: ETFLimits(maxDecompressedBytes: 64 << 20, maxDepth: 100_000, maxNodes: 1_000_000))
 
@@ -43,10 +48,13 @@ enum DumpHarness {
         let scan = CaptureCatalog.scan([path], limits: limits)
         for problem in scan.problems { _ = problem.description }
         if !scan.captures.isEmpty {
-            let job = ConvertJob(captures: scan.captures, options: ConvertOptions(limits: limits))
-            let summary = job.run(chunk: 64 << 10, drain: { (_: [UInt8]) in })
-            for file in summary.files { _ = file.tailError?.description }
-            for error in summary.openErrors { _ = error.description }
+            let perf = PerfSink(dialect: .portable, output: DiscardOutput(), chunk: 64 << 10)
+            let run = ProfileRun(captures: scan.captures, plan: RunPlan(limits: limits), sinks: [perf, StatsSink()])
+            if let summary = try? run.run() {
+                for file in summary.files { _ = file.tailError?.description }
+                for error in summary.openErrors { _ = error.description }
+            }
+            _ = perf.notes
         }
         // inspect
         do throws(DumpError) {

@@ -1,4 +1,5 @@
 import CZlib
+import FlameFormats
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +11,7 @@ import Glibc
 /// into place by `commit()`; an error, an interrupt or a crash leaves no
 /// half-written output. A name ending in `.gz` is gzip-compressed. Writes go
 /// through one reused buffer and `write(2)`.
-public final class OutputFile {
+public final class OutputFile: ByteOutput {
     public let displayName: String
     private let fd: Int32
     private let finalPath: String?
@@ -94,15 +95,6 @@ public final class OutputFile {
             deflater.deallocate()
         }
         compressed.deallocate()
-    }
-
-    /// Writes all of `bytes`.
-    public func write(_ bytes: [UInt8]) throws(OutputError) {
-        var failure: OutputError?
-        bytes.withUnsafeBytes { raw in
-            do throws(OutputError) { try write(raw) } catch { failure = error }
-        }
-        if let failure { throw failure }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {

@@ -44,7 +44,7 @@ struct Convert: ParsableCommand {
     @Option(help: "portable (read correctly by FlameScope, its fork, stackcollapse-perf.pl, speedscope and the Firefox Profiler) or flame_prof (flame_prof's exact text).")
     var dialect: PerfDialect = .portable
 
-    @Option(name: .customLong("group-by"), help: ArgumentHelp("Category levels, comma-separated: \(CategoryLevel.allCases.map(\.rawValue).joined(separator: ", ")). The first names the event; the others become root frames.", valueName: "levels"))
+    @Option(name: .customLong("group-by"), help: ArgumentHelp("Category levels, comma-separated: \(CategoryLevels.keywords.joined(separator: ", ")). The first names the event; the others become root frames.", valueName: "levels"))
     var groupBy: String = "status"
 
     @Option(help: ArgumentHelp("Keep ticks from this many seconds after the capture start.", valueName: "seconds"))
@@ -63,13 +63,14 @@ struct Convert: ParsableCommand {
     var quiet = false
 
     @Option(help: ArgumentHelp("Most captures read at once: captures whose ticks overlap in time are merged together, each holding an open file and its buffers.", valueName: "count"))
-    var maxOpenCaptures = ConvertOptions.defaultMaxOpenCaptures
+    var maxOpenCaptures = RunPlan.defaultMaxOpenCaptures
 
     @OptionGroup(title: "Limits")
     var limits: LimitOptions
 
     func validate() throws {
-        _ = try levels()
+        var catalogue = MetricCatalogue()
+        _ = try levels(&catalogue)
         _ = try pids()
         if output == "" { throw ValidationError("-o needs a file name (or - for standard output).") }
         for (name, value) in [("--from", from), ("--to", to)] {
@@ -80,12 +81,13 @@ struct Convert: ParsableCommand {
         if let from, from < 0 { throw ValidationError("--from must not be negative.") }
     }
 
-    private func levels() throws -> [CategoryLevel] {
-        try groupBy.split(separator: ",").map { name in
-            guard let level = CategoryLevel(rawValue: trimmed(name)) else {
-                throw ValidationError("Unknown --group-by level '\(name)'. Known: \(CategoryLevel.allCases.map(\.rawValue).joined(separator: ", ")).")
+    private func levels(_ catalogue: inout MetricCatalogue) throws -> [any CategoryLevel] {
+        try groupBy.split(separator: ",").map { name throws in
+            do throws(CategorySpecError) {
+                return try CategoryLevels.parse(trimmed(name), catalogue: &catalogue)
+            } catch {
+                throw ValidationError("Unknown --group-by level '\(name)'. Known: \(CategoryLevels.keywords.joined(separator: ", ")).")
             }
-            return level
         }
     }
 
@@ -118,9 +120,8 @@ struct Convert: ParsableCommand {
         let openable = min(maxOpenCaptures, max(1, descriptors - Self.descriptorsBesideCaptures))
         let scan = try limits.scan(walk, doing: "convert")
         let filter = SampleFilter(from: from, to: to, pids: try pids(), statuses: Set((status ?? "").split(separator: ",").map { trimmed($0) }))
-        let options = ConvertOptions(dialect: dialect, categoriser: Categoriser(levels: try levels()), filter: filter, limits: limits.dumpLimits,
-                                     maxOpenCaptures: openable)
-        let job = ConvertJob(captures: scan.captures, options: options)
+        var catalogue = MetricCatalogue()
+        let plan = RunPlan(levels: try levels(&catalogue), catalogue: catalogue, filter: filter, limits: limits.dumpLimits, maxOpenCaptures: openable)
 
         let out: OutputFile
         do {
@@ -130,8 +131,10 @@ struct Convert: ParsableCommand {
             throw ExitCode(1)
         }
         let progress = Progress(enabled: !quiet, files: scan.captures.reduce(0) { $0 + $1.files.count })
-        let summary: ConvertSummary
-        switch Self.write(job, to: out, progress: progress) {
+        let perf = PerfSink(dialect: dialect, output: out)
+        let run = ProfileRun(captures: scan.captures, plan: plan, sinks: [perf])
+        let summary: RunSummary
+        switch Self.write(run, progress: progress) {
         case .success(let done):
             summary = done
         case .failure(.brokenPipe):
@@ -146,7 +149,7 @@ struct Convert: ParsableCommand {
         progress.finish()
         if let reason = summary.stoppedEarly {
             out.abandon()
-            Diagnostics.error(reason + (openable < maxOpenCaptures ? " (the open file limit, ulimit -n \(descriptors), allows \(openable))" : ""))
+            Diagnostics.error(reason + (openable < maxOpenCaptures ? " (the open file limit, ulimit -n \(descriptors), allows \(openable))" : "; convert fewer captures together, or raise --max-open-captures"))
             Diagnostics.error(outputPath.map { "stopped: \($0) was not written" } ?? "stopped: standard output is incomplete")
             throw ExitCode(1)
         }
@@ -155,22 +158,22 @@ struct Convert: ParsableCommand {
         if summary.ticks == 0 && (failed || damaged) {
             // Every input that held anything failed: an empty output would only hide that.
             out.abandon()
-            report(summary, captures: scan.captures.count, wrote: false)
+            report(summary, sinks: [perf], captures: scan.captures.count, wrote: false)
             throw ExitCode(failed ? 1 : 2)
         }
         if case .failure(let error) = Self.commit(out) {
             Diagnostics.error(error.description)
             throw ExitCode(1)
         }
-        report(summary, captures: scan.captures.count, wrote: true)
+        report(summary, sinks: [perf], captures: scan.captures.count, wrote: true)
         if failed { throw ExitCode(1) }
         if damaged { throw ExitCode(2) }
     }
 
-    /// Runs the job into `out`; the caller commits or abandons it.
-    private static func write(_ job: ConvertJob, to out: OutputFile, progress: Progress) -> Result<ConvertSummary, OutputError> {
+    /// Runs the pass; the caller commits or abandons the outputs.
+    private static func write(_ run: ProfileRun, progress: Progress) -> Result<RunSummary, OutputError> {
         do throws(OutputError) {
-            return .success(try job.run(drain: { (bytes: [UInt8]) throws(OutputError) in try out.write(bytes) }, progress: progress.ticks))
+            return .success(try run.run(progress: progress.ticks))
         } catch {
             return .failure(error)
         }
@@ -186,7 +189,7 @@ struct Convert: ParsableCommand {
     }
 
     /// Tells the user what was converted and what was not.
-    private func report(_ summary: ConvertSummary, captures: Int, wrote: Bool) {
+    private func report(_ summary: RunSummary, sinks: [PerfSink], captures: Int, wrote: Bool) {
         for error in summary.openErrors { Diagnostics.error(error.description) }
         for file in summary.files {
             if let tail = file.tailError {
@@ -201,26 +204,23 @@ struct Convert: ParsableCommand {
         for (reason, count) in summary.skippedSamples.sorted(by: { $0.key < $1.key }) {
             Diagnostics.warning("skipped \(count) sample\(count == 1 ? "" : "s"): \(reason)")
         }
+        for sink in sinks {
+            for note in sink.notes { Diagnostics.warning(note) }
+        }
         if summary.ticksOutOfOrder > 0 {
             Diagnostics.warning("\(summary.ticksOutOfOrder) ticks were earlier than the tick before them (the node's clock stepped?); FlameScope's heat map needs time order")
-        }
-        if summary.metricsDropped > 0 {
-            Diagnostics.warning("\(summary.metricsDropped) metrics not present in the first sample were left out, so every event line carries the same metrics")
         }
         if summary.processesForgotten > 0 {
             Diagnostics.warning("forgot \(summary.processesForgotten) processes not seen lately, to remember at most \(limits.maxProcesses) (--max-processes); any that came back started over with first-sample deltas")
         }
         if summary.metricEntriesDropped > 0 {
-            Diagnostics.warning("left out \(summary.metricEntriesDropped) garbage_collection_info entries whose names came after the first \(DeltaCalculator.maxMetrics) metrics")
-        }
-        if summary.events == 1 {
-            Diagnostics.warning("only one sample was written: FlameScope cannot draw a flame graph from a single sample")
+            Diagnostics.warning("left out \(summary.metricEntriesDropped) garbage_collection_info entries whose names came after the first \(MetricCatalogue.capacity) metrics")
         }
         let where_ = outputPath ?? "standard output"
         if !wrote {
             Diagnostics.error("no tick could be read from any input: \(where_) was not written")
         } else if !quiet {
-            Diagnostics.note("flameconv: wrote \(summary.events) samples from \(summary.ticks) ticks of \(captures) capture\(captures == 1 ? "" : "s") (\(summary.files.count) files) to \(where_)")
+            Diagnostics.note("flameconv: wrote \(sinks.first?.events ?? summary.events) samples from \(summary.ticks) ticks of \(captures) capture\(captures == 1 ? "" : "s") (\(summary.files.count) files) to \(where_)")
         }
     }
 }

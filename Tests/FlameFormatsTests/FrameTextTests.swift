@@ -11,8 +11,13 @@ struct FrameTextTests {
         var parser = TickParser()
         let tick = try parser.tick([sample])
         let s = try #require(tick.samples.first, sourceLocation: sourceLocation)
-        let key = FrameText.Key(currentFunction: s.currentFunction, stack: s.stack, initialCall: s.initialCall, dictionaryInitialCall: s.dictionaryInitialCall)
-        return FrameText.texts(key, symbols: parser.symbols, dialect: dialect).map { String(decoding: $0, as: UTF8.self) }
+        var table = StackTable()
+        let stack = table.stack(of: s, symbols: parser.symbols)
+        return table.stacks[Int(stack)].map { frame in
+            var text: [UInt8] = []
+            FrameText.text(table.frames[Int(frame)], parser.symbols, dialect, &text)
+            return String(decoding: text, as: UTF8.self)
+        }
     }
 
     static let gsLoop = E.frame("gen_server", "loop", 7, file: "gen_server.erl", line: 437)

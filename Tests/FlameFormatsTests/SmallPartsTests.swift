@@ -55,7 +55,7 @@ struct MemoryBucketTests {
         (1 << 36, "mem_ge_sixty_four_GiB"), (Int64.max, "mem_ge_sixty_four_GiB"),
     ] as [(Int64, String)])
     func buckets(bytes: Int64, name: String) {
-        #expect(CategoryLevel.memoryBucket(bytes) == name)
+        #expect(MemoryLevel.bucketName(MemoryLevel.bucket(bytes)) == name)
     }
 
     @Test("each power of two lands in the bucket whose bound is the next power of four above it")
@@ -64,7 +64,7 @@ struct MemoryBucketTests {
         let units: [String: Int64] = ["KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30]
         var last: Int64 = 0
         for shift in 0..<36 {
-            let name = CategoryLevel.memoryBucket(Int64(1) << shift)
+            let name = MemoryLevel.bucketName(MemoryLevel.bucket(Int64(1) << shift))
             #expect(name.hasPrefix("mem_lt_"))
             #expect(!name.contains { $0.isNumber }, "\(name): FlameScope cuts a category at a digit")
             let parts = name.dropFirst(7).split(separator: "_")
@@ -80,7 +80,7 @@ struct MemoryBucketTests {
     func asCategory() throws {
         var parser = TickParser()
         let tick = try parser.tick([SampleSpec(memory: 5000)])
-        #expect(String(decoding: CategoryLevel.memory.category(for: tick.samples[0], symbols: parser.symbols), as: UTF8.self) == "mem_lt_sixteen_KiB")
+        #expect(label(MemoryLevel(), tick, 0, parser) == "mem_lt_sixteen_KiB")
     }
 }
 
@@ -93,34 +93,36 @@ struct CategoryLevelTests {
             SampleSpec(status: "garbage_collecting", registeredName: E.atom("flame_deep")),
             SampleSpec(pid: (86, 0), initialCall: E.mfa("erlang", "apply", 2), dictionary: []).without("status"),
         ])
-        func name(_ level: CategoryLevel, _ i: Int) -> String {
-            String(decoding: level.category(for: tick.samples[i], symbols: parser.symbols), as: UTF8.self)
-        }
-        #expect(name(.status, 0) == "garbage_collecting")
-        #expect(name(.status, 1) == "unknown")
-        #expect(name(.registeredName, 0) == "flame_deep")
-        #expect(name(.registeredName, 1) == "unregistered")
-        #expect(name(.initialCall, 0) == "m:init/1")
-        #expect(name(.initialCall, 1) == "erlang:apply/2")
+        func name(_ level: any CategoryLevel, _ i: Int) -> String { label(level, tick, i, parser) }
+        #expect(name(StatusLevel(), 0) == "garbage_collecting")
+        #expect(name(StatusLevel(), 1) == "unknown")
+        #expect(name(RegisteredNameLevel(), 0) == "flame_deep")
+        #expect(name(RegisteredNameLevel(), 1) == "unregistered")
+        #expect(name(InitialCallLevel(), 0) == "m:init/1")
+        #expect(name(InitialCallLevel(), 1) == "erlang:apply/2")
     }
 
     @Test("later levels are root pseudo frames, the second level outermost")
     func grouping() {
         let text = convertTicks([(0, [SampleSpec(registeredName: E.atom("srv"))])], dialect: .flameProf,
-                                categoriser: Categoriser(levels: [.status, .registeredName, .memory]))
+                                levels: categoryLevels("status", "registered_name", "memory"))
         #expect(text.hasPrefix("running\t0.85.0 "))
         #expect(text.hasSuffix("\tffffffff (m:init/1) (m.erl)\n\tffffffff mem_lt_four_KiB (category)\n\tffffffff srv (category)\n\n"))
-        let byName = convertTicks([(0, [SampleSpec(registeredName: E.atom("srv"))])], dialect: .portable, categoriser: Categoriser(levels: [.registeredName]))
+        let byName = convertTicks([(0, [SampleSpec(registeredName: E.atom("srv"))])], dialect: .portable, levels: categoryLevels("registered_name"))
         #expect(byName.hasPrefix("srv 85/85 [000] "))
     }
 }
 
-@Suite("PerfScriptEmitter")
+@Suite("PerfSink")
 struct EmitterTests {
     func time(_ micros: Int64) -> String {
-        var emitter = PerfScriptEmitter(dialect: .flameProf)
-        emitter.appendTime(micros)
-        return String(decoding: emitter.buffer, as: UTF8.self)
+        var scratch = [UInt8](repeating: 0, count: 40)
+        let count = scratch.withUnsafeMutableBufferPointer { buffer in
+            var p = buffer.baseAddress!
+            p.putTime(micros)
+            return p - buffer.baseAddress!
+        }
+        return String(decoding: scratch[..<count], as: UTF8.self)
     }
 
     @Test("time: seconds, a point, exactly six decimals", arguments: [
@@ -153,13 +155,13 @@ struct EmitterTests {
 
     @Test("thread ids: never 0, serial * 2^15 + number, unique for number < 2^15 and serial < 2^13")
     func threadIDs() {
-        #expect(PerfScriptEmitter.threadID(number: 0, serial: 0) == 1 << 28)
-        #expect(PerfScriptEmitter.threadID(number: 85, serial: 0) == 85)
-        #expect(PerfScriptEmitter.threadID(number: 85, serial: 2) == 2 << 15 + 85)
+        #expect(PerfSink.threadID(number: 0, serial: 0) == 1 << 28)
+        #expect(PerfSink.threadID(number: 85, serial: 0) == 85)
+        #expect(PerfSink.threadID(number: 85, serial: 2) == 2 << 15 + 85)
         var seen = Set<Int64>()
         var pids = Set<UInt64>()
         func add(_ number: UInt32, _ serial: UInt32) {
-            let id = PerfScriptEmitter.threadID(number: number, serial: serial)
+            let id = PerfSink.threadID(number: number, serial: serial)
             if id <= 0 || id > 1 << 28 { Issue.record("thread id \(id) for <0.\(number).\(serial)>") }
             seen.insert(id)
             pids.insert(SampleFilter.pidKey(number: number, serial: serial))

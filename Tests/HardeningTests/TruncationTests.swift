@@ -24,10 +24,10 @@ struct TruncationTests {
         let scan = CaptureCatalog.scan([path])
         result.problems = scan.problems
         guard !scan.captures.isEmpty else { return result }
-        let job = ConvertJob(captures: scan.captures, options: ConvertOptions())
-        var output: [UInt8] = []
-        let summary = job.run(drain: { (bytes: [UInt8]) in output += bytes })
-        result.output = output
+        let output = MemoryOutput()
+        let run = ProfileRun(captures: scan.captures, plan: RunPlan(), sinks: [PerfSink(dialect: .portable, output: output)])
+        guard let summary = try? run.run() else { return result }
+        result.output = output.bytes
         result.ticks = summary.ticks
         result.tail = summary.files.first?.tailError
         result.trailer = summary.files.first?.trailer != nil

@@ -53,14 +53,16 @@
 %%  * Metrics: reductions, message_queue_len, memory, total_heap_size, each
 %%    garbage_collection_info entry in the node's order (entries whose value
 %%    is not an integer are left out), minor_gcs from garbage_collection.
-%%    Deltas per process (pid) against its previous *written* sample in the
-%%    same capture; a metric the process did not have before gets the first-
-%%    sample delta (1 for reductions, 0 otherwise).
+%%    Deltas per process (pid), per metric, against the last value that
+%%    process reported for that metric in the same capture; a metric the
+%%    process did not report before gets the first-sample delta (1 for
+%%    reductions, 0 otherwise).
 %%  * A sample lacking any of status, current_function, current_stacktrace,
 %%    initial_call, reductions, message_queue_len, memory, total_heap_size,
-%%    garbage_collection_info, garbage_collection(minor_gcs) is skipped
-%%    and counted (it does not update the process's delta state). A missing
-%%    dictionary just means no '$initial_call'.
+%%    garbage_collection_info, garbage_collection(minor_gcs) is not written
+%%    and is counted, but the integer metrics it does hold update its
+%%    process's delta state, as any sample's do. A missing dictionary just
+%%    means no '$initial_call'.
 %%  * Ordering: within a capture, files in seq order (ties: path order),
 %%    ticks in file order, samples in tick-list order. Captures are merged
 %%    by tick wall time (ties: capture id order), streaming. A tick earlier
@@ -321,7 +323,7 @@ tick_samples([{Pid, Items} | Rest], Node, D, Acc) when is_pid(Pid), is_list(Item
         {ok, S, D1} -> tick_samples(Rest, Node, D1, [S | Acc]);
         {skip, Why} ->
             bump({samples_skipped, Why}),
-            tick_samples(Rest, Node, D, Acc)
+            tick_samples(Rest, Node, remember(Pid, present_metrics(Items), D), Acc)
     end;
 tick_samples([{Pid, undefined} | Rest], Node, D, Acc) when is_pid(Pid) ->
     bump({samples_skipped, "process gone (items undefined)"}),
@@ -366,7 +368,25 @@ sample1(Pid, Items, Node, D) ->
                     item(initial_call, Items), dict_initial_call(Items)),
     S = #{comm => atom_to_list(Status), pid => pid_text(Pid, Node),
           metrics => WithDelta, frames => Frames},
-    {ok, S, D#{Pid => maps:from_list(Metrics)}}.
+    {ok, S, remember(Pid, Metrics, D)}.
+
+%% A process's last value of each metric it reported, kept per metric.
+remember(Pid, Metrics, D) ->
+    D#{Pid => maps:merge(maps:get(Pid, D, #{}), maps:from_list(Metrics))}.
+
+%% The integer metrics a sample holds, whatever else it lacks.
+present_metrics(Items) ->
+    Ints = [{K, V} || K <- ?METRIC_ITEMS, {_, V} <- [lists:keyfind(K, 1, Items)], is_integer(V)],
+    GcInfo = case lists:keyfind(garbage_collection_info, 1, Items) of
+                 {_, L} when is_list(L) -> [{K, V} || {K, V} <- L, is_atom(K), is_integer(V)];
+                 _ -> []
+             end,
+    Minor = case lists:keyfind(garbage_collection, 1, Items) of
+                {_, G} when is_list(G) ->
+                    [{minor_gcs, M} || {minor_gcs, M} <- G, is_integer(M)];
+                _ -> []
+            end,
+    Ints ++ GcInfo ++ Minor.
 
 delta(reductions, _V, undefined) -> 1;
 delta(_K, _V, undefined) -> 0;

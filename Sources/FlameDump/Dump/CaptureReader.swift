@@ -1,8 +1,9 @@
 import FlameModel
 /// Reads the ticks of one capture, file after file in `seq` order, as one stream.
 ///
-/// One `Symbols` table and one `SampleParser` serve the whole capture, so ids
-/// stay the same across files and later stages can keep per-process state.
+/// One `SampleParser` serves the whole capture, and the run's `Symbols` and
+/// `MetricCatalogue` every capture, so ids stay the same across files and
+/// captures and later stages can keep per-process state.
 public final class CaptureReader {
     /// What happened to one file, for reports.
     public struct FileReport: Sendable {
@@ -20,7 +21,6 @@ public final class CaptureReader {
 
     public let capture: CaptureFiles
     public let limits: DumpLimits
-    public var symbols = Symbols()
     public private(set) var parser = SampleParser()
     public private(set) var reports: [FileReport] = []
     /// Files that could not be opened after the catalogue read them.
@@ -35,10 +35,11 @@ public final class CaptureReader {
         self.capture = capture
         self.limits = limits
         parser.stackGuessLimit = limits.maxProcesses
+        parser.symbolBudget = limits.maxSymbolBytes
     }
 
     /// Reads the next tick into `tick`; false when every file is done.
-    public func nextTick(into tick: inout Tick) -> Bool {
+    public func nextTick(into tick: inout Tick, symbols: inout Symbols, catalogue: inout MetricCatalogue) -> Bool {
         while true {
             if current == nil {
                 guard fileIndex < capture.files.count else { return false }
@@ -52,7 +53,7 @@ public final class CaptureReader {
                     continue
                 }
             }
-            if current!.nextTick(into: &tick, parser: &parser, symbols: &symbols) { return true }
+            if current!.nextTick(into: &tick, parser: &parser, symbols: &symbols, catalogue: &catalogue) { return true }
             let file = current!
             reports.append(FileReport(
                 path: file.path, header: file.header, compression: file.compression, ticks: file.ticks,
@@ -79,4 +80,10 @@ public final class CaptureReader {
 
     /// Samples skipped for their shape, by reason.
     public var skippedSamples: [String: Int] { parser.skipped }
+
+    /// `garbage_collection_info` entries left out: the catalogue was full.
+    public var metricEntriesDropped: Int { parser.metricEntriesDropped }
+
+    /// Bytes per word on the sampled node, when the header says.
+    public var wordSize: Int64? { capture.files.first?.header.wordSize }
 }

@@ -81,7 +81,7 @@ public final class DumpFileReader {
     }
 
     /// Reads the next tick into `tick` (replacing it); false at the end of the file.
-    public func nextTick(into tick: inout Tick, parser: inout SampleParser, symbols: inout Symbols) -> Bool {
+    public func nextTick(into tick: inout Tick, parser: inout SampleParser, symbols: inout Symbols, catalogue: inout MetricCatalogue) -> Bool {
         while !finished {
             let frame: FrameReader.Frame
             do throws(DumpError) {
@@ -96,7 +96,7 @@ public final class DumpFileReader {
                 return false
             }
             do throws(ETFError) {
-                if try readFrame(frame, &tick, &parser, &symbols) { return true }
+                if try readFrame(frame, &tick, &parser, &symbols, &catalogue) { return true }
             } catch {
                 tailError = DumpError(path: path, offset: error.offset, reason: .term(error))
                 finished = true
@@ -107,7 +107,7 @@ public final class DumpFileReader {
     }
 
     /// True when the frame was a tick.
-    private func readFrame(_ frame: FrameReader.Frame, _ tick: inout Tick, _ parser: inout SampleParser, _ symbols: inout Symbols) throws(ETFError) -> Bool {
+    private func readFrame(_ frame: FrameReader.Frame, _ tick: inout Tick, _ parser: inout SampleParser, _ symbols: inout Symbols, _ catalogue: inout MetricCatalogue) throws(ETFError) -> Bool {
         let held = frames.bufferBytes
         if CompressedTerm.isCompressed(frame.bytes) {
             let inner = try CompressedTerm.inflate(frame.bytes, baseOffset: frame.offset, limits: limits.term, heldByCaller: held)
@@ -115,7 +115,7 @@ public final class DumpFileReader {
             var failure: ETFError?
             inner.withUnsafeBytes { raw in
                 do throws(ETFError) {
-                    result = try readTick(raw, bodyStart: 0, offset: frame.offset, &tick, &parser, &symbols)
+                    result = try readTick(raw, bodyStart: 0, offset: frame.offset, &tick, &parser, &symbols, &catalogue)
                 } catch {
                     var wrapped = error
                     wrapped.inflatedOffset = error.offset - frame.offset
@@ -135,7 +135,7 @@ public final class DumpFileReader {
             classifyOther()
             return false
         }
-        if let result = try readTick(frame.bytes, bodyStart: 1, offset: frame.offset, &tick, &parser, &symbols) { return result }
+        if let result = try readTick(frame.bytes, bodyStart: 1, offset: frame.offset, &tick, &parser, &symbols, &catalogue) { return result }
         let kind = Self.kind(of: frame.bytes, bodyStart: 1)
         if kind != .trailer, try validator.validate(frame.bytes, baseOffset: frame.offset, heldByCaller: held) == .valid {
             count(kind)
@@ -171,7 +171,7 @@ public final class DumpFileReader {
     }
 
     /// Reads a tick (true), or nil when the term is something else.
-    private func readTick(_ bytes: UnsafeRawBufferPointer, bodyStart: Int, offset: Int, _ tick: inout Tick, _ parser: inout SampleParser, _ symbols: inout Symbols) throws(ETFError) -> Bool? {
+    private func readTick(_ bytes: UnsafeRawBufferPointer, bodyStart: Int, offset: Int, _ tick: inout Tick, _ parser: inout SampleParser, _ symbols: inout Symbols, _ catalogue: inout MetricCatalogue) throws(ETFError) -> Bool? {
         if bodyStart == 1, bytes.first != ETFTag.version {
             throw ETFError(offset: offset, tag: nil, reason: .badVersion(bytes.first ?? 0))
         }
@@ -182,7 +182,7 @@ public final class DumpFileReader {
         tick.offset = offset
         tick.monotonic = try reader.readInt64()
         tick.wallMicros = header.wallMicros(tick.monotonic)
-        try parser.parseSamples(&reader, into: &tick, symbols: &symbols)
+        try parser.parseSamples(&reader, into: &tick, symbols: &symbols, catalogue: &catalogue)
         if reader.remaining > 0 {
             throw reader.error(.trailingBytes(reader.remaining), tag: nil)
         }

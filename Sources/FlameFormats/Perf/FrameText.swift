@@ -1,83 +1,29 @@
-import FlameDump
 import FlameModel
 
-/// The frame lines of one sample, innermost first, with flame_prof's rules:
-/// `current_function` then `current_stacktrace`, runs of the same `M:F/A`
-/// written once as their outermost member, then `initial_call` and proc_lib's
-/// `'$initial_call'`: `initial_call` left out when it equals the outermost
-/// frame, and `'$initial_call'` only when `initial_call` was and it equals that frame too.
+/// The perf text of frames: flame_prof's spelling, or the portable one with
+/// the characters readers cut at escaped (docs/perf-output.md).
 enum FrameText {
-    /// What a frame block depends on; blocks are cached per key.
-    struct Key: Hashable {
-        var currentFunction: UInt32
-        var stack: UInt32
-        var initialCall: UInt32
-        var dictionaryInitialCall: UInt32
-    }
-
-    private enum Line {
-        case native
-        case function(UInt32)
-        case frame(UInt32)
-        case initialCall(UInt32)
-        case dictionaryInitialCall(UInt32)
-    }
-
-    /// The block's lines, each `<TAB>ffffffff TEXT\n`.
-    static func block(_ key: Key, symbols: Symbols, dialect: PerfDialect) -> [UInt8] {
+    /// The block of a stack's frame lines, innermost first, each `<TAB>ffffffff TEXT\n`.
+    static func block(_ frames: [UInt32], profile: Profile, dialect: PerfDialect) -> [UInt8] {
         var out: [UInt8] = []
-        for text in texts(key, symbols: symbols, dialect: dialect) {
+        for frame in frames {
             out.append(contentsOf: Array("\tffffffff ".utf8))
-            out.append(contentsOf: text)
+            text(profile.frame(frame), profile.symbols, dialect, &out)
             out.append(0x0A)
         }
         return out
     }
 
-    /// The frame texts of a block, innermost first.
-    static func texts(_ key: Key, symbols: Symbols, dialect: PerfDialect) -> [[UInt8]] {
-        // (function id, or `Symbols.none` for native code; line)
-        var lines: [(UInt32, Line)] = []
-        lines.append(key.currentFunction == Symbols.none ? (Symbols.none, .native) : (key.currentFunction, .function(key.currentFunction)))
-        if key.stack != Symbols.none {
-            for frame in symbols.stacks[Int(key.stack)] {
-                lines.append((symbols.frames[Int(frame)].function, .frame(frame)))
-            }
-        }
-        // Runs of one M:F/A become their outermost member (the one with the caller's line).
-        var flattened: [(UInt32, Line)] = []
-        for (i, line) in lines.enumerated() {
-            if i + 1 < lines.count, lines[i + 1].0 == line.0 { continue }
-            flattened.append(line)
-        }
-        // flame_prof compares both initial calls with the outermost frame, and
-        // the dictionary's only once `initial_call` itself was left out: after
-        // a written `initial_call`, `'$initial_call'` is always written.
-        let outermost = flattened.last?.0
-        var wroteInitialCall = false
-        if key.initialCall != Symbols.none, key.initialCall != outermost {
-            flattened.append((key.initialCall, .initialCall(key.initialCall)))
-            wroteInitialCall = true
-        }
-        if key.dictionaryInitialCall != Symbols.none, wroteInitialCall || key.dictionaryInitialCall != outermost {
-            flattened.append((key.dictionaryInitialCall, .dictionaryInitialCall(key.dictionaryInitialCall)))
-        }
-        return flattened.map { (_, line) in
-            var text: [UInt8] = []
-            self.text(line, symbols, dialect, &text)
-            return text
-        }
-    }
-
-    private static func text(_ line: Line, _ symbols: Symbols, _ dialect: PerfDialect, _ out: inout [UInt8]) {
+    /// One frame's text.
+    static func text(_ frame: ProfileFrame, _ symbols: Symbols, _ dialect: PerfDialect, _ out: inout [UInt8]) {
         let portable = dialect == .portable
-        switch line {
+        switch frame {
         case .native:
             out.append(contentsOf: Array((portable ? "native (native)" : "native ()").utf8))
         case .function(let function), .initialCall(let function):
             appendName(functionName(function, symbols), portable, &out)
             appendModuleFile(function, symbols, portable, &out)
-        case .dictionaryInitialCall(let function):
+        case .procLibInitialCall(let function):
             // flame_prof's `(M:F/A)`; a leading `(` makes stackcollapse-perf.pl drop the frame.
             if portable {
                 out.append(UInt8(ascii: "["))
@@ -89,7 +35,7 @@ enum FrameText {
                 out.append(UInt8(ascii: ")"))
             }
             appendModuleFile(function, symbols, portable, &out)
-        case .frame(let id):
+        case .code(let id):
             let frame = symbols.frames[Int(id)]
             var name = functionName(frame.function, symbols)
             if frame.line >= 0 {

@@ -33,6 +33,8 @@ public struct ProcessStates {
     /// Per row, `clock` when its process was last seen: distinct for every row.
     private var lastSeen: [UInt64] = []
     private var holds: [UInt64] = []
+    /// Per row, the wall time of its process's last sample (`Int64.min`: none).
+    private var times: [Int64] = []
     private var values: [Int64] = []
     private var clock: UInt64 = 0
 
@@ -59,6 +61,7 @@ public struct ProcessStates {
         pids.append(pid)
         lastSeen.append(clock)
         holds.append(0)
+        times.append(.min)
         values.append(contentsOf: repeatElement(0, count: stride))
         admitted += 1
         return row
@@ -74,6 +77,18 @@ public struct ProcessStates {
         let held = holds[row] & bit != 0
         holds[row] |= bit
         return held ? before : nil
+    }
+
+    /// The value in `slot` of `row`, or nil when it holds none.
+    func peek(row: Int, slot: Int) -> Int64? {
+        holds[row] & (UInt64(1) << UInt64(slot)) != 0 ? values[row * stride + slot] : nil
+    }
+
+    /// Records the time of `row`'s newest sample; returns the one before, if any.
+    mutating func exchangeTime(row: Int, with time: Int64) -> Int64? {
+        let before = times[row]
+        times[row] = time
+        return before == .min ? nil : before
     }
 
     /// Makes room for slots `0..<slots` (at most `maxSlots`) in every row.
@@ -100,6 +115,7 @@ public struct ProcessStates {
                 pids[kept] = pids[row]
                 lastSeen[kept] = lastSeen[row]
                 holds[kept] = holds[row]
+                times[kept] = times[row]
                 for slot in 0..<stride { values[kept * stride + slot] = values[row * stride + slot] }
             }
             kept += 1
@@ -108,6 +124,7 @@ public struct ProcessStates {
         pids.removeLast(pids.count - kept)
         lastSeen.removeLast(lastSeen.count - kept)
         holds.removeLast(holds.count - kept)
+        times.removeLast(times.count - kept)
         values.removeLast(values.count - kept * stride)
         rows.removeAll(keepingCapacity: true)
         for row in 0..<kept { rows[pids[row]] = Int32(row) }

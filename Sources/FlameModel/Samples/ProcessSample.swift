@@ -1,11 +1,13 @@
 /// One process at one tick: what `process_info` said, as ids and numbers.
 ///
-/// Items the node did not report are `Symbols.none` (names) or absent from
-/// `present`. The metrics the perf output needs are fields; the node's
-/// `garbage_collection_info` entries, whose set and order vary by OTP
-/// release, are a range of the tick's `gcInfo`.
+/// Names (status, functions, stack, registered name …) are ids into the run's
+/// `Symbols`, `Symbols.none` where the node did not report them. Numbers are a
+/// metric vector: `metrics` says which catalogue metrics the sample holds, and
+/// their values sit in the tick's `metricValues`, in catalogue order, from
+/// `firstValue`. A metric the node did not report is absent, never zero.
 public struct ProcessSample: Sendable {
-    /// Which items the sample holds.
+    /// Which non-numeric items the node reported: an output that needs one
+    /// (flame_prof's perf text needs a stack) checks here.
     public struct Items: OptionSet, Sendable {
         public let rawValue: UInt32
         public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -14,58 +16,45 @@ public struct ProcessSample: Sendable {
         public static let currentStacktrace = Items(rawValue: 1 << 2)
         public static let initialCall = Items(rawValue: 1 << 3)
         public static let registeredName = Items(rawValue: 1 << 4)
-        public static let reductions = Items(rawValue: 1 << 5)
-        public static let messageQueueLen = Items(rawValue: 1 << 6)
-        public static let memory = Items(rawValue: 1 << 7)
-        public static let totalHeapSize = Items(rawValue: 1 << 8)
-        public static let heapSize = Items(rawValue: 1 << 9)
-        public static let stackSize = Items(rawValue: 1 << 10)
-        public static let garbageCollection = Items(rawValue: 1 << 11)
-        public static let garbageCollectionInfo = Items(rawValue: 1 << 12)
-        public static let dictionary = Items(rawValue: 1 << 13)
-        public static let minorGCs = Items(rawValue: 1 << 14)
+        public static let garbageCollection = Items(rawValue: 1 << 5)
+        public static let garbageCollectionInfo = Items(rawValue: 1 << 6)
+        public static let dictionary = Items(rawValue: 1 << 7)
 
-        /// What the perf output needs of every sample (flame_prof's metrics and frames).
-        public static let perfRequired: Items = [
-            .status, .currentFunction, .currentStacktrace, .initialCall, .reductions,
-            .messageQueueLen, .memory, .totalHeapSize, .garbageCollectionInfo, .minorGCs,
+        /// The item names, for messages about a missing one.
+        public static let names: [(Items, String)] = [
+            (.status, "status"), (.currentFunction, "current_function"), (.currentStacktrace, "current_stacktrace"),
+            (.initialCall, "initial_call"), (.registeredName, "registered_name"), (.garbageCollection, "garbage_collection"),
+            (.garbageCollectionInfo, "garbage_collection_info"), (.dictionary, "dictionary"),
         ]
     }
 
     /// The pid as the sampled node shows it: `<0.number.serial>`.
     public var pidNumber: UInt32 = 0
     public var pidSerial: UInt32 = 0
-    public var present: Items = []
+    public var items: Items = []
     public var status: UInt32 = Symbols.none
     /// A function id, or `Symbols.none` when the process was in native code (`undefined`).
     public var currentFunction: UInt32 = Symbols.none
+    /// A stack id of `Symbols.stacks`.
     public var stack: UInt32 = Symbols.none
     public var initialCall: UInt32 = Symbols.none
     /// proc_lib's `'$initial_call'` from the dictionary, if any.
     public var dictionaryInitialCall: UInt32 = Symbols.none
     public var registeredName: UInt32 = Symbols.none
-    public var reductions: Int64 = 0
-    public var messageQueueLen: Int64 = 0
-    public var memory: Int64 = 0
-    public var totalHeapSize: Int64 = 0
-    public var heapSize: Int64 = 0
-    public var stackSize: Int64 = 0
-    public var minorGCs: Int64 = 0
-    /// This sample's `garbage_collection_info` entries: `tick.gcInfo[gcInfo]`.
-    public var gcInfo: Range<Int> = 0..<0
+    /// `'$process_label'` from the dictionary (`proc_lib:set_label/1`), as text, if any.
+    public var processLabel: UInt32 = Symbols.none
+    /// The metrics the sample holds.
+    public var metrics = MetricSet()
+    /// Those of `metrics` the node reported in `garbage_collection_info`.
+    public var garbageCollectionMetrics = MetricSet()
+    /// Where this sample's values start in `Tick.metricValues`.
+    public var firstValue = 0
 
     public init() {}
-}
 
-/// A `garbage_collection_info` entry: interned name and value.
-public struct MetricEntry: Sendable, Equatable {
-    public var name: UInt32
-    public var value: Int64
-
-    public init(name: UInt32, value: Int64) {
-        self.name = name
-        self.value = value
-    }
+    /// The pid as one number: `number << 32 | serial`.
+    @inline(__always)
+    public var pidKey: UInt64 { UInt64(pidNumber) << 32 | UInt64(pidSerial) }
 }
 
 /// One sampling tick of one file.
@@ -75,7 +64,8 @@ public struct Tick: Sendable {
     /// Wall-clock microseconds since the Unix epoch, from the file's header.
     public var wallMicros: Int64 = 0
     public var samples: [ProcessSample] = []
-    public var gcInfo: [MetricEntry] = []
+    /// Every sample's metric values, one after another.
+    public var metricValues: [Int64] = []
     /// Where the tick's frame starts in its file's stream.
     public var offset: Int = 0
 
@@ -83,6 +73,13 @@ public struct Tick: Sendable {
 
     public mutating func reset() {
         samples.removeAll(keepingCapacity: true)
-        gcInfo.removeAll(keepingCapacity: true)
+        metricValues.removeAll(keepingCapacity: true)
+    }
+
+    /// The value of `metric` in `sample`, or nil when the sample lacks it.
+    @inline(__always)
+    public func value(of metric: MetricID, in sample: ProcessSample) -> Int64? {
+        guard sample.metrics.contains(metric) else { return nil }
+        return metricValues[sample.firstValue + sample.metrics.rank(of: metric)]
     }
 }

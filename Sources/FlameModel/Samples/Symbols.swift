@@ -1,8 +1,10 @@
-/// The names a capture's samples refer to, each stored once: atoms, functions
+/// The names a run's samples refer to, each stored once: atoms, functions
 /// (module, function, arity), stack frames and whole stack traces.
 ///
 /// Samples hold small ids into these tables, so a sample is a flat struct and
-/// an emitter can cache the text it makes for each id.
+/// an output can cache what it makes for each id. Ids are stable for the whole
+/// run, across files and captures; the tables grow with distinct names only,
+/// and the reader bounds them (`DumpLimits.maxSymbolBytes`).
 public struct Symbols: Sendable {
     /// A function: `M:F/A`.
     public struct Function: Hashable, Sendable {
@@ -39,16 +41,15 @@ public struct Symbols: Sendable {
     public internal(set) var names = ByteInterner()
     public internal(set) var functions: [Function] = []
     public internal(set) var frames: [Frame] = []
-    /// Per stack trace, its frame ids, innermost first.
+    /// Per stack trace, its frame ids, innermost first. Ids are stable for the
+    /// whole run: the same trace always has the same id.
     public internal(set) var stacks: [[UInt32]] = []
-    /// Bumped each time `stacks` is emptied to bound memory; stack ids from
-    /// an earlier epoch mean nothing after it, so caches keyed by them clear.
-    public internal(set) var stackEpoch = 0
     /// Frame ids held in `stacks`.
     public internal(set) var stackFrameCount = 0
 
     private var functionIDs: [Function: UInt32] = [:]
     private var frameIDs: [Frame: UInt32] = [:]
+    private var stackIDs: [[UInt32]: UInt32] = [:]
 
     public init() {}
 
@@ -92,16 +93,20 @@ public struct Symbols: Sendable {
         return id
     }
 
-    public mutating func addStack(_ frames: [UInt32]) -> UInt32 {
+    /// The id of the stack trace with these frames, made on first sight.
+    public mutating func internStack(_ frames: [UInt32]) -> UInt32 {
+        if let id = stackIDs[frames] { return id }
+        let id = UInt32(stacks.count)
         stacks.append(frames)
+        stackIDs[frames] = id
         stackFrameCount += frames.count
-        return UInt32(stacks.count - 1)
+        return id
     }
 
-    /// Forgets every stack trace (only between ticks, when no sample holds a stack id).
-    public mutating func startNewStackEpoch() {
-        stacks.removeAll(keepingCapacity: false)
-        stackFrameCount = 0
-        stackEpoch += 1
+    /// About how many bytes the tables hold: what `DumpLimits`' symbol budget bounds.
+    public var byteEstimate: Int {
+        // Per entry: the value, its copy as a dictionary key, and the
+        // dictionary's slot; a stack also holds an array of its own, twice shared.
+        names.byteCount + names.count * 24 + (functions.count + frames.count) * 48 + stacks.count * 96 + stackFrameCount * 4
     }
 }

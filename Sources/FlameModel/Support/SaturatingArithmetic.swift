@@ -40,4 +40,11 @@ extension Int64 {
         if sumOverflow { return sum }
         return a > b ? .max : .min
     }
+
+    /// `self * other`, clamped.
+    @inlinable
+    public func multipliedClamped(by other: Int64) -> Int64 {
+        let (product, overflow) = multipliedReportingOverflow(by: other)
+        return overflow ? ((self < 0) == (other < 0) ? .max : .min) : product
+    }
 }

@@ -65,6 +65,7 @@ struct SampleSpec {
 struct TickParser {
     var parser = SampleParser()
     var symbols = Symbols()
+    var catalogue = MetricCatalogue()
 
     mutating func tick(_ samples: [SampleSpec], ts: Int64 = 1000) throws -> Tick {
         let bytes = E.term(E.tuple(E.atom("samples"), E.int(ts), E.list(samples.map(\.encoded))))
@@ -75,7 +76,7 @@ struct TickParser {
             #expect(try reader.readTupleArity() == 3)
             _ = try reader.readAtom()
             tick.monotonic = try reader.readInt64()
-            try parser.parseSamples(&reader, into: &tick, symbols: &symbols)
+            try parser.parseSamples(&reader, into: &tick, symbols: &symbols, catalogue: &catalogue)
         }
         return tick
     }
@@ -85,25 +86,29 @@ struct TickParser {
 struct DeltaHarness {
     var ticks = TickParser()
     var deltas = DeltaCalculator()
+    var time: Int64 = 1_000_000
 
-    /// Per sample of the tick: its metrics by name (`nil` when skipped).
+    /// Per sample of the tick: its metrics by name.
     mutating func feed(_ samples: [SampleSpec]) throws -> [[String: (value: Int64, delta: Int64)]?] {
-        let tick = try ticks.tick(samples)
-        var out: [MetricValue] = []
+        var tick = try ticks.tick(samples)
+        time += 1_000_000
+        tick.wallMicros = time
+        var row = MetricRow()
         return tick.samples.map { sample in
-            guard deltas.metrics(for: sample, gcInfo: tick.gcInfo[sample.gcInfo], symbols: ticks.symbols, into: &out) else { return nil }
+            deltas.compute(sample, in: tick, wordSize: 8, metricCount: ticks.catalogue.count, into: &row)
             var byName: [String: (value: Int64, delta: Int64)] = [:]
-            for m in out { byName[deltas.metricNames[m.slot]] = (m.value, m.delta) }
+            for id in row.present { byName[ticks.catalogue[id].name] = (row.values[id.index], row.deltas[id.index]) }
             return byName
         }
     }
 
-    /// The metric names of the last kept sample, in the order written.
-    mutating func order(_ sample: SampleSpec) throws -> [String] {
-        let tick = try ticks.tick([sample])
-        var out: [MetricValue] = []
-        guard deltas.metrics(for: tick.samples[0], gcInfo: tick.gcInfo[tick.samples[0].gcInfo], symbols: ticks.symbols, into: &out) else { return [] }
-        return out.map { deltas.metricNames[$0.slot] }
+    /// The metric names of one sample's perf event line, in the order written.
+    func order(_ sample: SampleSpec) throws -> [String] {
+        let text = convertTicks([(0, [sample])])
+        let line = text.split(separator: "\n").first ?? ""
+        return line.split(separator: "\t").compactMap { field in
+            field.hasPrefix("metric_erlang_") ? String(field.dropFirst("metric_erlang_".count).prefix { $0 != ":" }) : nil
+        }
     }
 }
 
@@ -202,20 +207,52 @@ func removeTree(_ path: String) {
     }
 }
 
-/// Converts `paths` (files or directories) in-process, through the catalogue and `ConvertJob`.
-func convert(_ paths: [String], dialect: PerfDialect = .flameProf, categoriser: Categoriser = Categoriser(), filter: SampleFilter = SampleFilter()) -> (text: [UInt8], summary: ConvertSummary, problems: [DumpError]) {
+/// What an in-process conversion did: the run's summary, with the perf
+/// sink's samples written and skipped folded in.
+struct ConversionSummary {
+    var run: RunSummary
+    var events: Int
+    var skippedSamples: [String: Int]
+    var nudgedLastTimestamp: Bool
+    var files: [CaptureReader.FileReport] { run.files }
+    var ticks: Int { run.ticks }
+    var ticksOutOfOrder: Int { run.ticksOutOfOrder }
+    var processesForgotten: Int { run.processesForgotten }
+}
+
+/// The category levels `names` stand for (`status`, `registered_name` …).
+func categoryLevels(_ names: String...) -> [any CategoryLevel] {
+    var catalogue = MetricCatalogue()
+    return names.map { try! CategoryLevels.parse($0, catalogue: &catalogue) }
+}
+
+/// The label `level` gives sample `index` of a parsed tick.
+func label(_ level: any CategoryLevel, _ tick: Tick, _ index: Int, _ parser: TickParser) -> String {
+    let profile = Profile(catalogue: parser.catalogue, levels: [level])
+    profile.symbols = parser.symbols
+    var event = ProfileEvent()
+    event.sample = tick.samples[index]
+    var deltas = DeltaCalculator()
+    deltas.compute(event.sample, in: tick, wordSize: 8, metricCount: parser.catalogue.count, into: &event.metrics)
+    return profile.categoryText(level.label(of: event, in: profile))
+}
+
+/// Converts `paths` (files or directories) in-process, through the catalogue, a `ProfileRun` and a `PerfSink`.
+func convert(_ paths: [String], dialect: PerfDialect = .flameProf, levels: [any CategoryLevel] = [StatusLevel()], filter: SampleFilter = SampleFilter()) -> (text: [UInt8], summary: ConversionSummary, problems: [DumpError]) {
     let scan = CaptureCatalog.scan(paths)
-    let job = ConvertJob(captures: scan.captures, options: ConvertOptions(dialect: dialect, categoriser: categoriser, filter: filter))
-    var text: [UInt8] = []
-    let summary = job.run(drain: { (bytes: [UInt8]) -> Void in text.append(contentsOf: bytes) })
-    return (text, summary, scan.problems)
+    let out = MemoryOutput()
+    let perf = PerfSink(dialect: dialect, output: out)
+    let run = ProfileRun(captures: scan.captures, plan: RunPlan(levels: levels, filter: filter), sinks: [perf])
+    let summary = try! run.run()
+    let skipped = summary.skippedSamples.merging(perf.skippedSamples, uniquingKeysWith: +)
+    return (out.bytes, ConversionSummary(run: summary, events: perf.events, skippedSamples: skipped, nudgedLastTimestamp: perf.nudgedLastTimestamp), scan.problems)
 }
 
 /// Converts hand-made ticks of one capture and returns the text.
-func convertTicks(_ ticks: [(ts: Int64, samples: [SampleSpec])], dialect: PerfDialect = .flameProf, categoriser: Categoriser = Categoriser()) -> String {
+func convertTicks(_ ticks: [(ts: Int64, samples: [SampleSpec])], dialect: PerfDialect = .flameProf, levels: [any CategoryLevel] = [StatusLevel()]) -> String {
     let dir = ScratchDir()
     let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks))
-    return String(decoding: convert([path], dialect: dialect, categoriser: categoriser).text, as: UTF8.self)
+    return String(decoding: convert([path], dialect: dialect, levels: levels).text, as: UTF8.self)
 }
 
 /// The repository root, from this file's place in it.

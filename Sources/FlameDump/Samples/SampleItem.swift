@@ -1,0 +1,60 @@
+import ETF
+import FlameModel
+
+/// The `process_info` items the parser reads; others are skipped.
+enum SampleItem: UInt32, CaseIterable {
+    case status, current_function, current_stacktrace, initial_call, registered_name,
+        reductions, message_queue_len, memory, total_heap_size, heap_size, stack_size,
+        garbage_collection, garbage_collection_info, dictionary
+
+    /// The catalogue metric of an item that is one integer.
+    var metric: MetricID? {
+        switch self {
+        case .reductions: return MetricCatalogue.reductions
+        case .message_queue_len: return MetricCatalogue.messageQueueLen
+        case .memory: return MetricCatalogue.memory
+        case .total_heap_size: return MetricCatalogue.totalHeapSize
+        case .heap_size: return MetricCatalogue.heapSize
+        case .stack_size: return MetricCatalogue.stackSize
+        default: return nil
+        }
+    }
+
+    /// Item keys, by the bytes of their atom text.
+    static func table() -> ByteInterner {
+        var names = ByteInterner(capacity: 32)
+        for item in allCases { _ = names.internText("\(item)") }
+        return names
+    }
+}
+
+/// Keys the parser reads inside `garbage_collection` and the dictionary.
+enum SampleKey: UInt32, CaseIterable {
+    case minorGCs, initialCall, processLabel
+
+    var atom: String {
+        switch self {
+        case .minorGCs: return "minor_gcs"
+        case .initialCall: return "$initial_call"
+        case .processLabel: return "$process_label"
+        }
+    }
+
+    static func table() -> ByteInterner {
+        var names = ByteInterner(capacity: 8)
+        for key in allCases { _ = names.internText(key.atom) }
+        return names
+    }
+}
+
+/// A sample whose shape is not what `process_info` returns.
+struct ShapeError: Error {
+    var reason: String
+}
+
+extension ByteInterner {
+    mutating func internText(_ text: String) -> UInt32 {
+        var text = text
+        return text.withUTF8 { intern(UnsafeRawBufferPointer($0)).id }
+    }
+}

@@ -1,0 +1,77 @@
+import ETF
+import FlameModel
+
+extension SampleParser {
+    /// `garbage_collection_info`: `[{Name, Integer}]`, each entry a catalogue
+    /// metric (counted in words), in the node's order.
+    mutating func garbageCollectionInfo(_ reader: inout ETFReader, _ symbols: inout Symbols, _ catalogue: inout MetricCatalogue) throws {
+        let count: Int
+        switch try reader.readListStart() {
+        case .empty: count = 0  // `[]`: no entries, still a list
+        case .cons(let n): count = n
+        case .bytes: throw ShapeError(reason: "garbage_collection_info is not a list")
+        }
+        for _ in 0..<count {
+            guard try reader.readTupleArity() == 2 else { throw ShapeError(reason: "garbage_collection_info entry is not a pair") }
+            let name = try atom(&reader, &symbols)
+            let tag = reader.remaining > 0 ? reader.byte(at: reader.position) : 0
+            guard tag == ETFTag.smallInteger || tag == ETFTag.integer || tag == ETFTag.smallBig else {
+                try reader.skipTerm()  // not an integer: not a metric
+                continue
+            }
+            let value = try reader.readInt64()
+            guard let metric = garbageCollectionMetric(name, symbols, &catalogue) else {
+                metricEntriesDropped += 1
+                continue
+            }
+            setMetric(metric, value)
+            presentInGC.insert(metric)
+        }
+        if count > 0 {
+            guard case .empty = try reader.readListStart() else { throw ShapeError(reason: "garbage_collection_info is improper") }
+        }
+    }
+
+    /// The catalogue metric of a `garbage_collection_info` name (by name id:
+    /// an index, not a hash, per entry per sample); nil when the catalogue is full.
+    @inline(__always)
+    private mutating func garbageCollectionMetric(_ name: UInt32, _ symbols: Symbols, _ catalogue: inout MetricCatalogue) -> MetricID? {
+        let index = Int(name)
+        if index < gcMetricByName.count, gcMetricByName[index] >= 0 { return MetricID(Int(gcMetricByName[index])) }
+        if index < gcMetricByName.count, gcMetricByName[index] == -2 { return nil }
+        if index >= gcMetricByName.count { gcMetricByName.append(contentsOf: repeatElement(-1, count: index + 1 - gcMetricByName.count)) }
+        guard let id = catalogue.intern(symbols.nameText(name), unit: .words, kind: .gauge) else {
+            gcMetricByName[index] = -2
+            return nil
+        }
+        catalogue.noteGarbageCollectionEntry(id)
+        gcMetricByName[index] = Int16(id.index)
+        return id
+    }
+
+    /// Walks a proplist `[{Key, Value}]`, handing `body` each atom key it
+    /// knows (`minor_gcs`, `'$initial_call'` …) and skipping the rest.
+    mutating func forEachPair(_ reader: inout ETFReader, _ body: (inout SampleParser, inout ETFReader, SampleKey) throws -> Void) throws {
+        guard case .cons(let count) = try reader.readListStart() else { return }
+        for _ in 0..<count {
+            guard try reader.readTupleArity() == 2 else { throw ShapeError(reason: "list entry is not a pair") }
+            var known: SampleKey?
+            if reader.remaining > 0, Self.isAtomTag(reader.byte(at: reader.position)) {
+                let key = try reader.readAtom()
+                known = keyNames.lookup(reader.slice(key.start, key.count)).flatMap { SampleKey(rawValue: $0) }
+            } else {
+                try reader.skipTerm()
+            }
+            if let known {
+                try body(&self, &reader, known)
+            } else {
+                try reader.skipTerm()
+            }
+        }
+        guard case .empty = try reader.readListStart() else { throw ShapeError(reason: "list is improper") }
+    }
+
+    static func isAtomTag(_ tag: UInt8) -> Bool {
+        tag == ETFTag.smallAtomUTF8 || tag == ETFTag.atomUTF8 || tag == ETFTag.smallAtom || tag == ETFTag.atom
+    }
+}

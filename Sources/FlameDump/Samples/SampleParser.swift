@@ -1,0 +1,212 @@
+import ETF
+import FlameModel
+
+#if canImport(Glibc)
+/// glibc's `malloc_trim` (malloc.h is not in the Glibc module).
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+#endif
+
+/// Pulls typed samples out of a `{samples, Ts, [{Pid, Items}]}` term without
+/// building a term tree: names become ids of the run's `Symbols`, numbers a
+/// metric vector keyed by the run's `MetricCatalogue`.
+///
+/// Values that repeat from tick to tick (stack traces, `{M, F, A}` tuples,
+/// atoms) are found by their raw encoded bytes (`RawTermCache`), so a known
+/// stack costs a hash, not a parse. A sample whose shape is wrong (not
+/// `{Pid, [Item]}`, a stack frame that is not `{M, F, A, Loc}` …) is skipped
+/// and counted; only bytes that are not a valid term fail the frame.
+public struct SampleParser {
+    /// Counts of what was skipped and why.
+    public private(set) var skipped: [String: Int] = [:]
+    /// `garbage_collection_info` entries left out because the catalogue was full.
+    public internal(set) var metricEntriesDropped = 0
+
+    /// Past this many bytes of distinct raw stack traces, the raw stack cache
+    /// starts over: memory stays bounded on dumps where nearly every stack is
+    /// new, and real captures, whose stacks repeat, never get here. Stack ids
+    /// do not change: they are the symbol table's.
+    public var stackCacheLimit = 16 << 20
+    /// Most bytes the run's symbol tables may hold (`DumpLimits.maxSymbolBytes`).
+    public var symbolBudget = DumpLimits.default.maxSymbolBytes
+    /// Positions in a samples list whose stack is remembered (16 bytes each):
+    /// a tick may list millions of processes, and those past this many are
+    /// parsed without a guess.
+    public var stackGuessLimit = DumpLimits.default.maxProcesses
+    var stackGuessCount: Int { stackGuesses.count }
+
+    let itemNames = SampleItem.table()
+    let keyNames = SampleKey.table()
+    var atoms = RawTermCache(capacity: 256)
+    var functions = RawTermCache(capacity: 1024)
+    /// Stack frames `{M, F, A, Location}`: a new stack is mostly frames seen before.
+    var frames = RawTermCache(capacity: 4096)
+    var stacks = RawTermCache(capacity: 4096)
+    var labels = RawTermCache(capacity: 64)
+    /// Per position in the samples list: the pid there last tick and the raw
+    /// stack entry it had. A process's stack is most often the one it had a
+    /// tick before, and processes keep their places in the list, so comparing
+    /// those bytes first spares walking and hashing them.
+    var stackGuesses: [(pid: UInt64, entry: UInt32)] = []
+    var sampleIndex = 0
+    var samplePid: UInt64 = 0
+    /// The metric of each `garbage_collection_info` name, by name id: -1 not
+    /// looked up yet, -2 no room in the catalogue.
+    var gcMetricByName: [Int16] = []
+    /// The sample being parsed: its metric values by id, and which are set.
+    var metricValues = [Int64](repeating: 0, count: MetricCatalogue.capacity)
+    var present = MetricSet()
+    var presentInGC = MetricSet()
+    var frameScratch: [UInt32] = []
+    var textScratch: [UInt8] = []
+    var labelDecoder = TermDecoder(limits: ETFLimits(maxDecompressedBytes: 1 << 20, maxDepth: 1000, maxNodes: 100_000))
+    var labelTerm = Term()
+
+    public init() {}
+
+    /// Reads the samples list (the reader stands at the list, after `Ts`) into `tick`.
+    public mutating func parseSamples(_ reader: inout ETFReader, into tick: inout Tick, symbols: inout Symbols, catalogue: inout MetricCatalogue) throws(ETFError) {
+        if stacks.byteCount > stackCacheLimit {
+            stacks.removeAll()
+            stackGuesses.removeAll(keepingCapacity: true)
+            #if canImport(Glibc)
+            // The old cache's pages are free now: hand them back, or peak
+            // memory creeps up cache after cache (fragmentation).
+            _ = glibcMallocTrim(0)
+            #endif
+        }
+        let symbolBytes = symbols.byteEstimate
+        if symbolBytes > symbolBudget {
+            throw reader.error(.overMemoryBudget(limit: symbolBudget, needed: symbolBytes, purpose: "the tables of distinct names, functions, frames and stacks"), tag: nil)
+        }
+        let count: Int
+        switch try reader.readListStart() {
+        case .empty: return
+        case .cons(let n): count = n
+        case .bytes: throw reader.error(.unexpectedTag(expected: "a list of samples"), tag: ETFTag.string)
+        }
+        for index in 0..<count {
+            sampleIndex = index
+            let start = reader.position
+            do {
+                var sample = ProcessSample()
+                if try parseSample(&reader, &sample, &symbols, &catalogue) {
+                    sample.firstValue = tick.metricValues.count
+                    for id in present { tick.metricValues.append(metricValues[id.index]) }
+                    sample.metrics = present
+                    sample.garbageCollectionMetrics = presentInGC
+                    tick.samples.append(sample)
+                }
+            } catch let shape as ShapeError {
+                skipped[shape.reason, default: 0] += 1
+                reader.position = start
+                try reader.skipTerm()
+            } catch let error as ETFError {
+                // Wrong shape at the byte level (a tag where another was expected):
+                // the term may still be well formed, so step over it if we can.
+                reader.position = start
+                try reader.skipTerm()
+                skipped["malformed sample (\(error.reasonText))", default: 0] += 1
+            } catch {
+                fatalError("unexpected error \(error)")
+            }
+        }
+        // An improper tail (`[S1, S2 | Junk]`) is a valid term: skip and count it
+        // like a bad sample, keeping the samples before it.
+        let tailStart = reader.position
+        if case .empty? = try? reader.readListStart() { return }
+        reader.position = tailStart
+        try reader.skipTerm()
+        skipped["improper samples list tail", default: 0] += 1
+    }
+
+    /// One `{Pid, Items}`; false when the process had gone (`{Pid, undefined}`).
+    private mutating func parseSample(_ reader: inout ETFReader, _ sample: inout ProcessSample, _ symbols: inout Symbols, _ catalogue: inout MetricCatalogue) throws -> Bool {
+        guard try reader.readTupleArity() == 2 else { throw ShapeError(reason: "sample is not {Pid, Items}") }
+        (sample.pidNumber, sample.pidSerial) = try reader.readPid()
+        samplePid = sample.pidKey
+        present = MetricSet()
+        presentInGC = MetricSet()
+        if reader.remaining > 0, reader.byte(at: reader.position) != ETFTag.list, reader.byte(at: reader.position) != ETFTag.nil {
+            throw ShapeError(reason: "process gone (items not a list)")
+        }
+        guard case .cons(let items) = try reader.readListStart() else { return true }
+        for _ in 0..<items {
+            guard try reader.readTupleArity() == 2 else { throw ShapeError(reason: "item is not {Key, Value}") }
+            let key = try reader.readAtom()
+            guard let item = itemNames.lookup(reader.slice(key.start, key.count)).flatMap({ SampleItem(rawValue: $0) }) else {
+                try reader.skipTerm()
+                continue
+            }
+            try parseItem(item, &reader, &sample, &symbols, &catalogue)
+        }
+        guard case .empty = try reader.readListStart() else { throw ShapeError(reason: "items list is improper") }
+        return true
+    }
+
+    private mutating func parseItem(_ item: SampleItem, _ reader: inout ETFReader, _ sample: inout ProcessSample, _ symbols: inout Symbols, _ catalogue: inout MetricCatalogue) throws {
+        if let metric = item.metric {
+            setMetric(metric, try reader.readInt64())
+            return
+        }
+        switch item {
+        case .status:
+            sample.status = try atom(&reader, &symbols)
+            sample.items.insert(.status)
+        case .current_function:
+            if reader.remaining > 0, reader.byte(at: reader.position) != ETFTag.smallTuple {
+                _ = try reader.readAtom()  // `undefined`: native code
+                sample.currentFunction = Symbols.none
+            } else {
+                sample.currentFunction = try function(&reader, &symbols)
+            }
+            sample.items.insert(.currentFunction)
+        case .current_stacktrace:
+            sample.stack = try stack(&reader, &symbols)
+            sample.items.insert(.currentStacktrace)
+        case .initial_call:
+            sample.initialCall = try function(&reader, &symbols)
+            sample.items.insert(.initialCall)
+        case .registered_name:
+            if reader.remaining > 0, reader.byte(at: reader.position) == ETFTag.nil {
+                reader.position += 1
+            } else {
+                sample.registeredName = try atom(&reader, &symbols)
+            }
+            sample.items.insert(.registeredName)
+        case .garbage_collection:
+            try forEachPair(&reader) { (parser, reader, key) throws in
+                guard key == .minorGCs else { return try reader.skipTerm() }
+                parser.setMetric(MetricCatalogue.minorGCs, try reader.readInt64())
+            }
+            sample.items.insert(.garbageCollection)
+        case .garbage_collection_info:
+            try garbageCollectionInfo(&reader, &symbols, &catalogue)
+            sample.items.insert(.garbageCollectionInfo)
+        case .dictionary:
+            try forEachPair(&reader) { (parser, reader, key) throws in
+                let start = reader.position
+                switch key {
+                case .initialCall where (try? reader.readTupleArity()) == 3:
+                    reader.position = start
+                    sample.dictionaryInitialCall = try parser.function(&reader, &symbols)
+                case .processLabel:
+                    reader.position = start
+                    sample.processLabel = try parser.label(&reader, &symbols)
+                default:
+                    reader.position = start
+                    try reader.skipTerm()
+                }
+            }
+            sample.items.insert(.dictionary)
+        default:
+            try reader.skipTerm()
+        }
+    }
+
+    @inline(__always)
+    mutating func setMetric(_ id: MetricID, _ value: Int64) {
+        metricValues[id.index] = value
+        present.insert(id)
+    }
+}

@@ -1,0 +1,302 @@
+import FlameModel
+
+/// Writes events as `perf script` text, one event line and its frames per
+/// sample, in either dialect (docs/perf-output.md).
+///
+/// Everything that repeats is made once: frame blocks per stack, comms per
+/// category label, metric name prefixes per metric. A sample then costs its
+/// numbers' digits and a copy of cached bytes into one reused buffer, which
+/// is drained to `output` in chunks.
+///
+/// FlameScope's rules live here and nowhere else: flame_prof's metric set on
+/// every line, comm spelling, `%XX` escapes, and the whole-second nudge of the
+/// last timestamp.
+public final class PerfSink: ProfileSink {
+    public let dialect: PerfDialect
+    private let output: any ByteOutput
+    private let chunk: Int
+
+    /// The text not yet drained. The text of the last tick stays until the
+    /// next tick begins, so its timestamps can still be moved at the end.
+    private var buffer: [UInt8] = []
+    private var tickStart = 0
+    private var currentTick = -1
+    private var currentWall: Int64 = 0
+    /// Where in `buffer` the last digit of each timestamp of the current tick stands.
+    private var timestampEnds: [Int] = []
+
+    /// Frame blocks by stack id: a range of `blockBytes`, empty when not made yet.
+    private var blocks: [Range<Int>] = []
+    private var blockBytes: [UInt8] = []
+    /// Comms (first category level) and root pseudo frames (later levels) by label id.
+    private var comms: [[UInt8]?] = []
+    private var categoryLines: [[UInt8]?] = []
+    /// `\tmetric_erlang_NAME: ` by metric id, each a range of `prefixBytes`.
+    private var metricPrefixes: [Range<Int>?] = Array(repeating: nil, count: MetricCatalogue.capacity)
+    private var prefixBytes: [UInt8] = []
+    /// The metrics of the last event line, and the `garbage_collection_info` set it was made for.
+    private var lineMetrics: [MetricID] = []
+    private var lineMetricsMask = MetricSet(rawValue: .max)
+    /// Portable dialect: per capture, the metrics every event line carries, fixed by the first one.
+    private var schemas: [[MetricID]?] = []
+    private var uniform: [MetricID] = []
+    private var metricsDropped = 0
+    private var missing: [String: Int] = [:]
+    private var written = 0
+    private var nudged = false
+    private let line = LineScratch()
+
+    /// flame_prof's metrics come first in this order, `garbage_collection_info` after them, `minor_gcs` last.
+    private static let leadingMetrics = [MetricCatalogue.reductions, MetricCatalogue.messageQueueLen, MetricCatalogue.memory, MetricCatalogue.totalHeapSize]
+    /// What flame_prof writes of every sample, in the order its message names the first one missing.
+    private static let requiredItems: [(ProcessSample.Items, String)] = [
+        (.status, "status"), (.currentFunction, "current_function"), (.currentStacktrace, "current_stacktrace"), (.initialCall, "initial_call"),
+    ]
+    private static let requiredMetrics: [(MetricID, String)] = [
+        (MetricCatalogue.reductions, "reductions"), (MetricCatalogue.messageQueueLen, "message_queue_len"),
+        (MetricCatalogue.memory, "memory"), (MetricCatalogue.totalHeapSize, "total_heap_size"),
+    ]
+
+    public init(dialect: PerfDialect, output: any ByteOutput, chunk: Int = 1 << 20) {
+        self.dialect = dialect
+        self.output = output
+        self.chunk = chunk
+        buffer.reserveCapacity(chunk + (1 << 20))
+    }
+
+    public func consume(_ event: borrowing ProfileEvent, in profile: Profile) throws(OutputError) {
+        if let reason = Self.missing(event) {
+            missing[reason, default: 0] += 1
+            return
+        }
+        if event.tick != currentTick {
+            if buffer.count >= chunk && tickStart > 0 {
+                try drain(upTo: tickStart)
+            }
+            currentTick = event.tick
+            currentWall = event.wallMicros
+            tickStart = buffer.count
+            timestampEnds.removeAll(keepingCapacity: true)
+        }
+        writeEventLine(event, profile)
+        writeFrames(event, profile)
+        written += 1
+    }
+
+    public func finish(_ profile: Profile) throws(OutputError) {
+        // FlameScope's heat map fails when the last event falls exactly on a whole
+        // second: move the last tick's timestamps 1 µs later (".000000" -> ".000001").
+        if dialect == .portable, written > 0, currentWall % 1_000_000 == 0 {
+            for end in timestampEnds { buffer[end] = UInt8(ascii: "1") }
+            nudged = !timestampEnds.isEmpty
+        }
+        try drain(upTo: buffer.count)
+    }
+
+    public var notes: [String] {
+        var notes: [String] = []
+        for (reason, count) in missing.sorted(by: { $0.key < $1.key }) {
+            notes.append("skipped \(count) sample\(count == 1 ? "" : "s"): \(reason)")
+        }
+        if metricsDropped > 0 {
+            notes.append("\(metricsDropped) metrics not present in the first sample were left out, so every event line carries the same metrics")
+        }
+        if written == 1 {
+            notes.append("only one sample was written: FlameScope cannot draw a flame graph from a single sample")
+        }
+        return notes
+    }
+
+    /// Samples written.
+    public var events: Int { written }
+    /// Samples not written, by why: flame_prof's text needs what they lack.
+    public var skippedSamples: [String: Int] { missing }
+    /// True when the last tick's timestamps were moved off a whole second.
+    public var nudgedLastTimestamp: Bool { nudged }
+
+    private func drain(upTo end: Int) throws(OutputError) {
+        guard end > 0 else { return }
+        try buffer.withUnsafeBytesTyped { (raw: UnsafeRawBufferPointer) throws(OutputError) in
+            try output.write(UnsafeRawBufferPointer(rebasing: raw[..<end]))
+        }
+        buffer.removeSubrange(..<end)
+        for i in timestampEnds.indices { timestampEnds[i] -= end }
+        tickStart -= end
+    }
+
+    /// Why flame_prof's text cannot show `event`, if it cannot: it writes a
+    /// stack and flame_prof's metrics for every sample.
+    private static func missing(_ event: borrowing ProfileEvent) -> String? {
+        let sample = event.sample
+        let metrics = event.metrics.present
+        for (item, name) in requiredItems where !sample.items.contains(item) { return "missing \(name)" }
+        for (metric, name) in requiredMetrics where !metrics.contains(metric) { return "missing \(name)" }
+        if !sample.items.contains(.garbageCollectionInfo) { return "missing garbage_collection_info" }
+        if !metrics.contains(MetricCatalogue.minorGCs) { return "missing minor_gcs" }
+        return nil
+    }
+
+    // MARK: Event line
+
+    private func writeEventLine(_ event: borrowing ProfileEvent, _ profile: Profile) {
+        let portable = dialect == .portable
+        buffer.append(contentsOf: comm(event.categories[0], profile))
+        let metrics = portable ? uniformMetrics(event, profile) : eventMetrics(event, profile)
+        var bound = 128
+        for metric in metrics { bound += prefix(metric, profile).count + 44 }
+        line.reserve(bound)
+        var p = line.base
+        let sample = event.sample
+        if portable {
+            let tid = Self.threadID(number: sample.pidNumber, serial: sample.pidSerial)
+            p.put(0x20)
+            p.putDecimal(tid)
+            p.put(UInt8(ascii: "/"))
+            p.putDecimal(tid)
+        } else {
+            p.put(0x09); p.put(UInt8(ascii: "0")); p.put(UInt8(ascii: "."))
+            p.putDecimal(Int64(sample.pidNumber))
+            p.put(UInt8(ascii: "."))
+            p.putDecimal(Int64(sample.pidSerial))
+        }
+        p.put(Self.cpuField)
+        p.putTime(event.wallMicros)
+        let timestampEnd = buffer.count + (p - line.base) - 1
+        p.put(portable ? Self.portableEvent : Self.flameProfEvent)
+        event.metrics.values.withUnsafeBufferPointer { values in
+            event.metrics.deltas.withUnsafeBufferPointer { deltas in
+                prefixBytes.withUnsafeBufferPointer { prefixes in
+                    for metric in metrics {
+                        p.put(UnsafeBufferPointer(rebasing: prefixes[metricPrefixes[metric.index]!]))
+                        // A metric a portable line carries but this sample lacks: 0, 0.
+                        let has = event.metrics.present.contains(metric)
+                        p.putDecimal(has ? values[metric.index] : 0)
+                        p.put(UInt8(ascii: ","))
+                        p.put(0x20)
+                        p.putDecimal(has ? deltas[metric.index] : 0)
+                    }
+                }
+            }
+        }
+        p.put(0x0A)
+        buffer.append(contentsOf: UnsafeBufferPointer(start: line.base, count: p - line.base))
+        timestampEnds.append(timestampEnd)
+    }
+
+    /// flame_prof's metrics of one sample: the four fixed ones, its
+    /// `garbage_collection_info` entries in the node's order, then minor_gcs.
+    private func eventMetrics(_ event: borrowing ProfileEvent, _ profile: Profile) -> [MetricID] {
+        let inGC = event.sample.garbageCollectionMetrics
+        if inGC != lineMetricsMask {
+            lineMetrics = Self.leadingMetrics
+            for id in profile.catalogue.garbageCollectionOrder where inGC.contains(id) { lineMetrics.append(id) }
+            lineMetrics.append(MetricCatalogue.minorGCs)
+            lineMetricsMask = inGC
+        }
+        return lineMetrics
+    }
+
+    /// Portable dialect: every event line of a capture carries the same
+    /// metrics (FlameScope reuses the previous line's value for a missing one),
+    /// those of its first line.
+    private func uniformMetrics(_ event: borrowing ProfileEvent, _ profile: Profile) -> [MetricID] {
+        let metrics = eventMetrics(event, profile)
+        if event.capture >= schemas.count { schemas.append(contentsOf: repeatElement(nil, count: event.capture + 1 - schemas.count)) }
+        guard let schema = schemas[event.capture] else {
+            schemas[event.capture] = metrics
+            return metrics
+        }
+        if metrics == schema { return schema }
+        metricsDropped += metrics.filter { !schema.contains($0) }.count
+        return schema
+    }
+
+    private func prefix(_ metric: MetricID, _ profile: Profile) -> Range<Int> {
+        if let known = metricPrefixes[metric.index] { return known }
+        let start = prefixBytes.count
+        prefixBytes.append(contentsOf: "\tmetric_erlang_\(profile.catalogue[metric].name): ".utf8)
+        metricPrefixes[metric.index] = start..<prefixBytes.count
+        return start..<prefixBytes.count
+    }
+
+    private func comm(_ label: UInt32, _ profile: Profile) -> [UInt8] {
+        let index = Int(label)
+        if index < comms.count, let known = comms[index] { return known }
+        if index >= comms.count { comms.append(contentsOf: repeatElement(nil, count: index + 1 - comms.count)) }
+        let name = Array(profile.categoryName(label))
+        let comm = dialect == .portable ? FrameText.portableComm(name) : name
+        comms[index] = comm
+        return comm
+    }
+
+    // MARK: Frames
+
+    private func writeFrames(_ event: borrowing ProfileEvent, _ profile: Profile) {
+        let stack = Int(event.stack)
+        if stack >= blocks.count { blocks.append(contentsOf: repeatElement(0..<0, count: stack + 1 - blocks.count)) }
+        var range = blocks[stack]
+        if range.isEmpty {
+            let block = FrameText.block(profile.frames(of: event.stack), profile: profile, dialect: dialect)
+            if blockBytes.count + block.count > Self.blockCacheLimit {
+                // Dumps whose stacks rarely repeat would grow the cache without
+                // end; start it over instead (its capacity is kept).
+                for i in blocks.indices { blocks[i] = 0..<0 }
+                blockBytes.removeAll(keepingCapacity: true)
+            }
+            let start = blockBytes.count
+            blockBytes.append(contentsOf: block)
+            range = start..<blockBytes.count
+            blocks[stack] = range
+        }
+        blockBytes.withUnsafeBufferPointer { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+        // Later levels are pseudo frames at the root, the second level outermost.
+        if event.categories.count > 1 {
+            for label in event.categories.dropFirst().reversed() {
+                buffer.append(contentsOf: categoryLine(label, profile))
+            }
+        }
+        buffer.append(0x0A)
+    }
+
+    private func categoryLine(_ label: UInt32, _ profile: Profile) -> [UInt8] {
+        let index = Int(label)
+        if index < categoryLines.count, let known = categoryLines[index] { return known }
+        if index >= categoryLines.count { categoryLines.append(contentsOf: repeatElement(nil, count: index + 1 - categoryLines.count)) }
+        let text = FrameText.categoryLine(Array(profile.categoryName(label)), dialect: dialect)
+        categoryLines[index] = text
+        return text
+    }
+
+    /// Bytes of frame block text kept; real captures' blocks fit many times over.
+    static let blockCacheLimit = 4 << 20
+
+    private static let cpuField: StaticString = " [000] "
+    private static let flameProfEvent: StaticString = ": cpu-clock:"
+    private static let portableEvent: StaticString = ": 1 cpu-clock:"
+
+    /// A positive thread id for `<0.number.serial>`: the readers need integers,
+    /// and some treat 0 as "none". OTP's local pid numbers are below 2^15 and
+    /// serials below 2^13, so `serial * 2^15 + number` is unique and fits; the
+    /// one pid it maps to 0, `<0.0.0>` (init), becomes 2^28.
+    static func threadID(number: UInt32, serial: UInt32) -> Int64 {
+        let id = Int64(serial) << 15 + Int64(number)
+        return id == 0 ? 1 << 28 : id
+    }
+
+    /// Where an event line is put together before one copy into `buffer`.
+    final class LineScratch {
+        var base: UnsafeMutablePointer<UInt8>
+        var capacity: Int
+        init() {
+            capacity = 4096
+            base = .allocate(capacity: capacity)
+        }
+        func reserve(_ n: Int) {
+            guard n > capacity else { return }
+            base.deallocate()
+            capacity = max(n, capacity * 2)
+            base = .allocate(capacity: capacity)
+        }
+        deinit { base.deallocate() }
+    }
+}

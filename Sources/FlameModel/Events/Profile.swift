@@ -1,0 +1,38 @@
+/// The tables a run builds while it reads, shared by every output: names,
+/// stacks, metrics and category labels, each id stable for the whole run, so
+/// an output can refer to them after the pass.
+public final class Profile {
+    public var symbols = Symbols()
+    public var stacks = StackTable()
+    public var catalogue: MetricCatalogue
+    /// Category labels (UTF-8), for every level.
+    public var categoryNames = ByteInterner(capacity: 256)
+    /// The category levels, in order: the first is the outermost grouping.
+    public let levels: [any CategoryLevel]
+    public private(set) var captures: [CaptureInfo] = []
+
+    public init(catalogue: MetricCatalogue = MetricCatalogue(), levels: [any CategoryLevel]) {
+        self.catalogue = catalogue
+        self.levels = levels
+    }
+
+    /// Adds a capture; its index is what events carry.
+    public func addCapture(_ info: CaptureInfo) -> Int {
+        captures.append(info)
+        return captures.count - 1
+    }
+
+    public func categoryName(_ id: UInt32) -> ArraySlice<UInt8> { categoryNames.bytes(of: id) }
+
+    public func categoryText(_ id: UInt32) -> String { String(decoding: categoryNames.bytes(of: id), as: UTF8.self) }
+
+    /// The id of label `text`, made on first use.
+    public func internCategory(_ text: [UInt8]) -> UInt32 {
+        text.withUnsafeBytes { categoryNames.intern($0).id }
+    }
+
+    /// The frames of stack `id`, innermost first.
+    public func frames(of stack: UInt32) -> [UInt32] { stacks.stacks[Int(stack)] }
+
+    public func frame(_ id: UInt32) -> ProfileFrame { stacks.frames[Int(id)] }
+}

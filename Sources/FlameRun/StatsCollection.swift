@@ -1,0 +1,36 @@
+import FlameDump
+import FlameFormats
+import FlameModel
+
+extension CaptureStats {
+    /// Reads a whole capture through a `StatsSink`; `top` stacks are kept for each ranking.
+    public static func collect(_ capture: CaptureFiles, limits: DumpLimits = .default, top: Int = 10) -> CaptureStats {
+        let first = capture.files.first?.header
+        var stats = CaptureStats(capture: capture.id, node: first?.node, otpRelease: first?.otpRelease, agent: first?.agent, sampleIntervalMs: first?.sampleIntervalMs)
+        let sink = StatsSink()
+        let run = ProfileRun(captures: [capture], plan: RunPlan(limits: limits), sinks: [sink])
+        // A stats sink writes nothing, so it cannot fail.
+        let summary = (try? run.run()) ?? RunSummary()
+        stats.ticks = sink.ticks
+        stats.samples = sink.samples
+        stats.firstTick = sink.firstTick
+        stats.lastTick = sink.lastTick
+        stats.processes = summary.processes
+        stats.processesForgotten = summary.processesForgotten
+        let catalogue = run.profile.catalogue
+        let always = [MetricCatalogue.reductions, MetricCatalogue.messageQueueLen, MetricCatalogue.memory, MetricCatalogue.totalHeapSize, MetricCatalogue.minorGCs]
+        stats.metrics = (always + catalogue.garbageCollectionOrder).map { catalogue[$0].name }
+        stats.skippedSamples = summary.skippedSamples
+        stats.statuses = sink.statuses(run.profile.symbols)
+        for report in summary.files {
+            // Saturating: trailers of a hostile dump may say anything.
+            if let overruns = report.trailer?.overruns { stats.overruns = (stats.overruns ?? 0).saturatingAdding(overruns) }
+            stats.files.append(File(path: report.path, seq: report.header.seq, compression: report.compression.rawValue, ticks: report.ticks, truncated: report.truncated, tailError: report.tailError?.description))
+        }
+        for error in summary.openErrors {
+            stats.files.append(File(path: error.path, seq: -1, compression: "?", ticks: 0, truncated: true, tailError: error.description))
+        }
+        (stats.topBySamples, stats.topByReductions) = sink.top(top)
+        return stats
+    }
+}
