@@ -9,6 +9,10 @@ public struct RunPlan {
     /// The catalogue the levels, metrics and weight were resolved against:
     /// the run starts from it, so their ids stay valid.
     public var catalogue: MetricCatalogue
+    /// The metrics outputs carry, in order; nil for each output's default.
+    public var metrics: [MetricID]?
+    /// What one event weighs in outputs that show one number per stack.
+    public var weight: Weight
     public var filter: SampleFilter
     public var limits: DumpLimits
     /// Most captures read at the same time: those whose ticks overlap in time.
@@ -16,13 +20,36 @@ public struct RunPlan {
 
     public static let defaultMaxOpenCaptures = 256
 
-    public init(levels: [any CategoryLevel] = [StatusLevel()], catalogue: MetricCatalogue = MetricCatalogue(), filter: SampleFilter = SampleFilter(),
-                limits: DumpLimits = .default, maxOpenCaptures: Int = RunPlan.defaultMaxOpenCaptures) {
+    public init(levels: [any CategoryLevel] = [StatusLevel()], catalogue: MetricCatalogue = MetricCatalogue(), metrics: [MetricID]? = nil,
+                weight: Weight = .samples, filter: SampleFilter = SampleFilter(), limits: DumpLimits = .default,
+                maxOpenCaptures: Int = RunPlan.defaultMaxOpenCaptures) {
         self.levels = levels.isEmpty ? [StatusLevel()] : levels
         self.catalogue = catalogue
+        self.metrics = metrics
+        self.weight = weight
         self.filter = filter
         self.limits = limits
         self.maxOpenCaptures = maxOpenCaptures
+    }
+
+    /// What a perf text carries: the chosen metrics, else the weight's
+    /// metric (what FlameScope will scale by), else flame_prof's set.
+    public var perfMetrics: [MetricID]? {
+        if let metrics { return metrics }
+        return weight.metric.map { [$0] }
+    }
+
+    /// True when some output shows a size counted in words in bytes: a
+    /// bucket level over one, or a derived `_bytes` metric.
+    public var showsWords: Bool {
+        let bucketsWords = levels.contains { level in
+            guard let bucket = level as? BucketLevel else { return false }
+            return catalogue[bucket.metric].unit == .words
+        }
+        return bucketsWords || catalogue.metrics.contains { metric in
+            if case .bytes? = metric.derivation { return true }
+            return false
+        }
     }
 
     /// The derived metrics the catalogue holds: each event computes them.

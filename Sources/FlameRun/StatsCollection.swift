@@ -3,12 +3,14 @@ import FlameFormats
 import FlameModel
 
 extension CaptureStats {
-    /// Reads a whole capture through a `StatsSink`; `top` stacks are kept for each ranking.
-    public static func collect(_ capture: CaptureFiles, limits: DumpLimits = .default, top: Int = 10) -> CaptureStats {
+    /// Reads a whole capture through a `StatsSink`; `top` stacks are kept for
+    /// each ranking. With `grouped`, the plan's category levels and weight are
+    /// reported too (`categories`, `topByWeight`).
+    public static func collect(_ capture: CaptureFiles, plan: RunPlan = RunPlan(), top: Int = 10, grouped: Bool = false) -> CaptureStats {
         let first = capture.files.first?.header
         var stats = CaptureStats(capture: capture.id, node: first?.node, otpRelease: first?.otpRelease, agent: first?.agent, sampleIntervalMs: first?.sampleIntervalMs)
-        let sink = StatsSink()
-        let run = ProfileRun(captures: [capture], plan: RunPlan(limits: limits), sinks: [sink])
+        let sink = StatsSink(weight: plan.weight)
+        let run = ProfileRun(captures: [capture], plan: plan, sinks: [sink])
         // A stats sink writes nothing, so it cannot fail.
         let summary = (try? run.run()) ?? RunSummary()
         stats.ticks = sink.ticks
@@ -30,7 +32,13 @@ extension CaptureStats {
         for error in summary.openErrors {
             stats.files.append(File(path: error.path, seq: -1, compression: "?", ticks: 0, truncated: true, tailError: error.description))
         }
-        (stats.topBySamples, stats.topByReductions) = sink.top(top)
+        (stats.topBySamples, stats.topByReductions, stats.topByWeight) = sink.top(top)
+        if grouped {
+            let catalogue = run.profile.catalogue
+            stats.grouping = CaptureStats.Grouping(levels: plan.levels.map(\.spec), weight: plan.weight.name(catalogue),
+                                                   wordSizeAssumed: run.profile.captures.contains(where: \.wordSizeAssumed) && plan.showsWords)
+            stats.categories = sink.categoryTotals(run.profile)
+        }
         return stats
     }
 }

@@ -31,7 +31,9 @@ struct Convert: ParsableCommand {
               flameconv convert capture-000000.flame capture-000001.flame > out.perf
               flameconv convert /tmp/flame --dialect flame_prof -o flame_prof.perf
               flameconv convert /tmp/flame --from 10 --to 25 --status running,runnable
-              flameconv convert /tmp/flame --group-by status,registered_name -o by-name.perf
+              flameconv convert /tmp/flame --category status --category registered_name -o by-name.perf
+              flameconv convert /tmp/flame --category 'bucket(message_queue_len,0,1,10,100,1000)' \\
+                  --weight bin_vheap_size_bytes -o binaries-by-queue.perf
             """
     )
 
@@ -44,20 +46,8 @@ struct Convert: ParsableCommand {
     @Option(help: "portable (read correctly by FlameScope, its fork, stackcollapse-perf.pl, speedscope and the Firefox Profiler) or flame_prof (flame_prof's exact text).")
     var dialect: PerfDialect = .portable
 
-    @Option(name: .customLong("group-by"), help: ArgumentHelp("Category levels, comma-separated: \(CategoryLevels.keywords.joined(separator: ", ")). The first names the event; the others become root frames.", valueName: "levels"))
-    var groupBy: String = "status"
-
-    @Option(help: ArgumentHelp("Keep ticks from this many seconds after the capture start.", valueName: "seconds"))
-    var from: Double?
-
-    @Option(help: ArgumentHelp("Keep ticks up to this many seconds after the capture start.", valueName: "seconds"))
-    var to: Double?
-
-    @Option(help: ArgumentHelp("Keep these processes only, comma-separated (<0.85.0>, 0.85.0 or 85).", valueName: "pids"))
-    var pid: String?
-
-    @Option(help: ArgumentHelp("Keep these statuses only, comma-separated (running, runnable, waiting …).", valueName: "statuses"))
-    var status: String?
+    @OptionGroup(title: "Categories, metrics and filters")
+    var profile: ProfileOptions
 
     @Flag(help: "No progress line and no summary on standard error.")
     var quiet = false
@@ -69,36 +59,8 @@ struct Convert: ParsableCommand {
     var limits: LimitOptions
 
     func validate() throws {
-        var catalogue = MetricCatalogue()
-        _ = try levels(&catalogue)
-        _ = try pids()
         if output == "" { throw ValidationError("-o needs a file name (or - for standard output).") }
-        for (name, value) in [("--from", from), ("--to", to)] {
-            if let value, !value.isFinite { throw ValidationError("\(name) must be a number of seconds, not \(value).") }
-        }
         if maxOpenCaptures < 1 { throw ValidationError("--max-open-captures must be at least 1, not \(maxOpenCaptures).") }
-        if let from, let to, from > to { throw ValidationError("--from (\(from)) is after --to (\(to)).") }
-        if let from, from < 0 { throw ValidationError("--from must not be negative.") }
-    }
-
-    private func levels(_ catalogue: inout MetricCatalogue) throws -> [any CategoryLevel] {
-        try groupBy.split(separator: ",").map { name throws in
-            do throws(CategorySpecError) {
-                return try CategoryLevels.parse(trimmed(name), catalogue: &catalogue)
-            } catch {
-                throw ValidationError("Unknown --group-by level '\(name)'. Known: \(CategoryLevels.keywords.joined(separator: ", ")).")
-            }
-        }
-    }
-
-    private func pids() throws -> Set<UInt64> {
-        guard let pid else { return [] }
-        return Set(try pid.split(separator: ",").map { text in
-            guard let key = SampleFilter.parsePid(trimmed(text)) else {
-                throw ValidationError("'\(text)' is not a pid: use <0.85.0>, 0.85.0 or 85.")
-            }
-            return key
-        })
     }
 
     /// Descriptors kept for standard streams, the output, directories and the libraries.
@@ -119,9 +81,8 @@ struct Convert: ParsableCommand {
         let descriptors = DescriptorLimit.raise(toAtLeast: maxOpenCaptures + Self.descriptorsBesideCaptures)
         let openable = min(maxOpenCaptures, max(1, descriptors - Self.descriptorsBesideCaptures))
         let scan = try limits.scan(walk, doing: "convert")
-        let filter = SampleFilter(from: from, to: to, pids: try pids(), statuses: Set((status ?? "").split(separator: ",").map { trimmed($0) }))
-        var catalogue = MetricCatalogue()
-        let plan = RunPlan(levels: try levels(&catalogue), catalogue: catalogue, filter: filter, limits: limits.dumpLimits, maxOpenCaptures: openable)
+        let plan = try profile.plan(limits: limits.dumpLimits, maxOpenCaptures: openable)
+        if let note = profile.groupByNote { Diagnostics.note("flameconv: \(note)") }
 
         let out: OutputFile
         do {
@@ -131,7 +92,7 @@ struct Convert: ParsableCommand {
             throw ExitCode(1)
         }
         let progress = Progress(enabled: !quiet, files: scan.captures.reduce(0) { $0 + $1.files.count })
-        let perf = PerfSink(dialect: dialect, output: out)
+        let perf = PerfSink(dialect: dialect, output: out, metrics: plan.perfMetrics)
         let run = ProfileRun(captures: scan.captures, plan: plan, sinks: [perf])
         let summary: RunSummary
         switch Self.write(run, progress: progress) {
@@ -164,6 +125,9 @@ struct Convert: ParsableCommand {
         if case .failure(let error) = Self.commit(out) {
             Diagnostics.error(error.description)
             throw ExitCode(1)
+        }
+        if plan.showsWords, let capture = run.profile.captures.first(where: { $0.wordSizeAssumed }) {
+            Diagnostics.note("flameconv: sizes counted in words are shown in bytes assuming 8-byte words: the header of capture \(capture.id) does not record word_size (an agent older than this converter)")
         }
         report(summary, sinks: [perf], captures: scan.captures.count, wrote: true)
         if failed { throw ExitCode(1) }

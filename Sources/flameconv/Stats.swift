@@ -12,8 +12,14 @@ struct Stats: ParsableCommand {
             processes, overruns, whether each file was cut short, the metrics present, \
             and the top stacks by samples and by reductions delta.
 
+            With --category or --weight, it also shows the samples and weight of \
+            every group of the chosen levels, and the top stacks by that weight: \
+            the same capture, grouped and weighed another way.
+
             Examples:
               flameconv stats /tmp/flame
+              flameconv stats /tmp/flame --category 'bucket(message_queue_len,0,1,10,100)' --weight bin_vheap_size_bytes
+              flameconv stats /tmp/flame --category registered_name --weight reductions_delta --top 5
               flameconv stats --json capture-*.flame | jq '.captures[0].ticks'
               flameconv stats --top 25 archive/2026-11-24/
             """
@@ -27,6 +33,9 @@ struct Stats: ParsableCommand {
 
     @Option(help: "How many stacks to list in each ranking.")
     var top = 10
+
+    @OptionGroup(title: "Categories, metrics and filters")
+    var profile: ProfileOptions
 
     @OptionGroup(title: "Limits")
     var limits: LimitOptions
@@ -48,7 +57,9 @@ struct Stats: ParsableCommand {
     func run() throws {
         PartialOutputs.installSignalHandlers()
         let scan = try limits.scan(InputWalk.expand(inputs), doing: "summarise")
-        let all = scan.captures.map { CaptureStats.collect($0, limits: limits.dumpLimits, top: top) }
+        let plan = try profile.plan(limits: limits.dumpLimits)
+        if let note = profile.groupByNote { Diagnostics.note("flameconv: \(note)") }
+        let all = scan.captures.map { CaptureStats.collect($0, plan: plan, top: top, grouped: profile.grouped) }
         let text = json ? StatsReport.json(all) : StatsReport.text(all)
         if case .failure(let error) = Self.write(text), case .failed = error {
             Diagnostics.error(error.description)

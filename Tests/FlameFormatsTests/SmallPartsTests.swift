@@ -2,6 +2,7 @@
 @testable import FlameRun
 @testable import FlameModel
 import FlameDump
+import Foundation
 import Testing
 
 @Suite("SampleFilter.parsePid")
@@ -44,49 +45,88 @@ struct TimeWindowTests {
     }
 }
 
-@Suite("CategoryLevel.memoryBucket")
-struct MemoryBucketTests {
-    @Test("powers of four from 4 KiB, spelled without digits", arguments: [
-        (Int64(-5), "mem_lt_four_KiB"), (0, "mem_lt_four_KiB"), (4095, "mem_lt_four_KiB"), (4096, "mem_lt_sixteen_KiB"),
-        (16383, "mem_lt_sixteen_KiB"), (16384, "mem_lt_sixty_four_KiB"), (65536, "mem_lt_two_hundred_fifty_six_KiB"),
-        (262_143, "mem_lt_two_hundred_fifty_six_KiB"), (262_144, "mem_lt_one_MiB"), (1_048_575, "mem_lt_one_MiB"),
-        (1_048_576, "mem_lt_four_MiB"), (268_435_455, "mem_lt_two_hundred_fifty_six_MiB"), (268_435_456, "mem_lt_one_GiB"),
-        (1 << 30, "mem_lt_four_GiB"), ((1 << 34) - 1, "mem_lt_sixteen_GiB"), ((1 << 36) - 1, "mem_lt_sixty_four_GiB"),
-        (1 << 36, "mem_ge_sixty_four_GiB"), (Int64.max, "mem_ge_sixty_four_GiB"),
-    ] as [(Int64, String)])
-    func buckets(bytes: Int64, name: String) {
-        #expect(MemoryLevel.bucketName(MemoryLevel.bucket(bytes)) == name)
+@Suite("BucketLevel")
+struct BucketLevelTests {
+    func level(_ spec: String) throws -> BucketLevel {
+        var catalogue = MetricCatalogue()
+        return try #require(try CategoryLevels.parse(spec, catalogue: &catalogue) as? BucketLevel)
     }
 
-    @Test("each power of two lands in the bucket whose bound is the next power of four above it")
-    func monotone() {
-        let sizes: [String: Int64] = ["four": 4, "sixteen": 16, "sixty_four": 64, "two_hundred_fifty_six": 256, "one": 1]
-        let units: [String: Int64] = ["KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30]
-        var last: Int64 = 0
-        for shift in 0..<36 {
-            let name = MemoryLevel.bucketName(MemoryLevel.bucket(Int64(1) << shift))
-            #expect(name.hasPrefix("mem_lt_"))
-            #expect(!name.contains { $0.isNumber }, "\(name): FlameScope cuts a category at a digit")
-            let parts = name.dropFirst(7).split(separator: "_")
-            let bound = sizes[parts.dropLast().joined(separator: "_")]! * units[String(parts.last!)]!
-            #expect(bound > 1 << shift, "\(name) for 2^\(shift)")
-            #expect(bound == 4096 || bound / 4 <= 1 << shift, "\(name) for 2^\(shift): a smaller bucket fits")
-            #expect(bound >= last)
-            last = bound
+    func labelOf(_ spec: String, _ value: Int64) throws -> String {
+        let bucket = try level(spec)
+        return bucket.text(ofBucket: bucket.bucket(value))
+    }
+
+    @Test("powers of two: from 2^k up to, not including, 2^(k+1); zero and the mirror below it", arguments: [
+        (Int64(0), "memory:=0B"), (1, "memory:=1B"), (2, "memory:2B..4B"), (3, "memory:2B..4B"), (4095, "memory:2KiB..4KiB"),
+        (4096, "memory:4KiB..8KiB"), (1 << 20, "memory:1MiB..2MiB"), (-1, "memory:=-1B"), (-2, "memory:=-2B"),
+        (-3, "memory:-4B..-2B"), (-4096, "memory:-4KiB..-2KiB"), (-4097, "memory:-8KiB..-4KiB"),
+        (Int64.max, "memory:4EiB..9223372036854775807B"), (Int64.min, "memory:-8EiB..-4EiB"),
+    ] as [(Int64, String)])
+    func log2(value: Int64, label: String) throws {
+        #expect(try labelOf("bucket(memory,log2)", value) == label)
+    }
+
+    @Test("every value lands in a bucket whose bounds hold it, for log2, log4 and decimal")
+    func boundsHold() throws {
+        for spec in ["bucket(message_queue_len,log2)", "bucket(message_queue_len,log4)", "bucket(message_queue_len,decimal)"] {
+            let bucket = try level(spec)
+            var values: [Int64] = [0, 1, -1, 2, -2, 3, 9, 10, 11, 99, 100, 101, .max, .min, .max - 1, .min + 1]
+            for shift in 0..<63 { values += [1 << shift, (1 << shift) - 1, (1 << shift) + 1, -(1 << shift), -(1 << shift) + 1, -(1 << shift) - 1] }
+            for value in values {
+                let text = bucket.text(ofBucket: bucket.bucket(value))
+                let body = text.dropFirst("message_queue_len:".count).replacingOccurrences(of: "msg", with: "")
+                if body.hasPrefix("=") {
+                    #expect(Int64(body.dropFirst()) == value, "\(spec): \(value) in \(text)")
+                } else {
+                    let parts = body.components(separatedBy: "..")
+                    let low = try #require(Int64(parts[0])), high = try #require(Int64(parts[1]))
+                    #expect(low <= value && (value < high || high == .max), "\(spec): \(value) in \(text)")
+                }
+            }
         }
     }
 
-    @Test("memory as a category level")
-    func asCategory() throws {
+    @Test("thresholds in the metric's unit: below the first, between, at or past the last", arguments: [
+        (Int64(-3), "message_queue_len:<0msg"), (0, "message_queue_len:=0msg"), (1, "message_queue_len:1..10msg"),
+        (9, "message_queue_len:1..10msg"), (10, "message_queue_len:10..100msg"), (999, "message_queue_len:100..1000msg"),
+        (1000, "message_queue_len:>=1000msg"), (Int64.max, "message_queue_len:>=1000msg"),
+    ] as [(Int64, String)])
+    func thresholds(value: Int64, label: String) throws {
+        #expect(try labelOf("bucket(message_queue_len,0,1,10,100,1000)", value) == label)
+    }
+
+    @Test("specs that cannot be used say why", arguments: [
+        ("bucket(memory)", "needs a metric and a scale"), ("bucket(memory,log3)", "neither a scale"),
+        ("bucket(memory,10,5)", "thresholds must increase"), ("bucket(Memory!,log2)", "is not a metric name"),
+        ("bucket(reductions_bytes,log2)", "only a metric counted in words"), ("status(1)", "takes no arguments"),
+        ("colour", "no such level"), ("bucket(memory,log2", "needs a closing"),
+    ] as [(String, String)])
+    func badSpecs(spec: String, problem: String) {
+        var catalogue = MetricCatalogue()
+        #expect(throws: CategorySpecError.self) { try CategoryLevels.parse(spec, catalogue: &catalogue) }
+        do {
+            _ = try CategoryLevels.parse(spec, catalogue: &catalogue)
+        } catch {
+            #expect(error.description.contains(problem), "\(error)")
+        }
+    }
+
+    @Test("a metric counted in words is bucketed in bytes with the capture's word size; an absent one says so")
+    func wordsInBytes() throws {
         var parser = TickParser()
-        let tick = try parser.tick([SampleSpec(memory: 5000)])
-        #expect(label(MemoryLevel(), tick, 0, parser) == "mem_lt_sixteen_KiB")
+        let tick = try parser.tick([SampleSpec(gcInfo: [("bin_vheap_size", 512)]), SampleSpec(pid: (86, 0), gcInfo: [])])
+        var catalogue = parser.catalogue
+        let bucket = try CategoryLevels.parse("bucket(bin_vheap_size,log2)", catalogue: &catalogue)
+        parser.catalogue = catalogue
+        #expect(label(bucket, tick, 0, parser) == "bin_vheap_size:4KiB..8KiB")
+        #expect(label(bucket, tick, 1, parser) == "bin_vheap_size:absent")
     }
 }
 
 @Suite("Category levels")
 struct CategoryLevelTests {
-    @Test("status, registered_name, initial_call (proc_lib's first) as names; unknowns named")
+    @Test("status, registered_name (else what it runs), initial_call, proc_lib_initial_call, pid, process_label; unknowns named")
     func levels() throws {
         var parser = TickParser()
         let tick = try parser.tick([
@@ -97,17 +137,22 @@ struct CategoryLevelTests {
         #expect(name(StatusLevel(), 0) == "garbage_collecting")
         #expect(name(StatusLevel(), 1) == "unknown")
         #expect(name(RegisteredNameLevel(), 0) == "flame_deep")
-        #expect(name(RegisteredNameLevel(), 1) == "unregistered")
-        #expect(name(InitialCallLevel(), 0) == "m:init/1")
+        // Unregistered: what it runs.
+        #expect(name(RegisteredNameLevel(), 1) == "erlang:apply/2")
+        #expect(name(InitialCallLevel(), 0) == "proc_lib:init_p/5")
         #expect(name(InitialCallLevel(), 1) == "erlang:apply/2")
+        #expect(name(ProcLibInitialCallLevel(), 0) == "m:init/1")
+        #expect(name(ProcLibInitialCallLevel(), 1) == "erlang:apply/2")
+        #expect(name(PidLevel(), 1) == "<0.86.0>")
+        #expect(name(ProcessLabelLevel(), 0) == "unlabelled")
     }
 
     @Test("later levels are root pseudo frames, the second level outermost")
     func grouping() {
         let text = convertTicks([(0, [SampleSpec(registeredName: E.atom("srv"))])], dialect: .flameProf,
-                                levels: categoryLevels("status", "registered_name", "memory"))
+                                levels: categoryLevels("status", "registered_name", "bucket(memory,log4)"))
         #expect(text.hasPrefix("running\t0.85.0 "))
-        #expect(text.hasSuffix("\tffffffff (m:init/1) (m.erl)\n\tffffffff mem_lt_four_KiB (category)\n\tffffffff srv (category)\n\n"))
+        #expect(text.hasSuffix("\tffffffff (m:init/1) (m.erl)\n\tffffffff memory:1KiB..4KiB (category)\n\tffffffff srv (category)\n\n"))
         let byName = convertTicks([(0, [SampleSpec(registeredName: E.atom("srv"))])], dialect: .portable, levels: categoryLevels("registered_name"))
         #expect(byName.hasPrefix("srv 85/85 [000] "))
     }

@@ -269,14 +269,16 @@ def test_firefox(name, converted, expected):
     assert len(threads) == len({w["pid"] for w in want})
 
 
-@pytest.mark.parametrize("group_by", ["memory", "registered_name", "initial_call"])
-def test_portable_categories_stay_apart_in_every_reader(flameconv, group_by, tmp_path):
-    """Other first grouping levels hold digits and punctuation (sizes, worker_1, M:F/A):
+@pytest.mark.parametrize("level", ["bucket(memory,log4)", "registered_name", "initial_call", "proc_lib_initial_call", "pid",
+                                   "bucket(message_queue_len,0,1,10,100,1000)",
+                                   "bucket(memory_delta,decimal)", "bucket(bin_vheap_size,log2)"])
+def test_portable_categories_stay_apart_in_every_reader(flameconv, level, tmp_path):
+    """Other first grouping levels hold digits and punctuation (sizes, worker_1, M:F/A, <0.85.0>):
     each group must still be one category of its own in each reader, and clean of pitfalls."""
     capture = os.path.join(CAPTURES, "top100")
     texts = {}
     for dialect in ("portable", "flame_prof"):
-        p = subprocess.run([flameconv, "convert", "--quiet", "--dialect", dialect, "--group-by", group_by, capture],
+        p = subprocess.run([flameconv, "convert", "--quiet", "--dialect", dialect, "--category", level, capture],
                            capture_output=True, text=True)
         assert p.returncode == 0, p.stderr
         texts[dialect] = p.stdout

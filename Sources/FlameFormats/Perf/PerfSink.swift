@@ -13,6 +13,8 @@ import FlameModel
 /// last timestamp.
 public final class PerfSink: ProfileSink {
     public let dialect: PerfDialect
+    /// The metrics every event line carries, in order; nil for flame_prof's set.
+    public let metrics: [MetricID]?
     private let output: any ByteOutput
     private let chunk: Int
 
@@ -57,15 +59,18 @@ public final class PerfSink: ProfileSink {
         (MetricCatalogue.memory, "memory"), (MetricCatalogue.totalHeapSize, "total_heap_size"),
     ]
 
-    public init(dialect: PerfDialect, output: any ByteOutput, chunk: Int = 1 << 20) {
+    /// `metrics`: what each event line carries (a sample lacking one is left
+    /// out and counted); nil for flame_prof's metrics (docs/perf-output.md).
+    public init(dialect: PerfDialect, output: any ByteOutput, metrics: [MetricID]? = nil, chunk: Int = 1 << 20) {
         self.dialect = dialect
+        self.metrics = metrics
         self.output = output
         self.chunk = chunk
         buffer.reserveCapacity(chunk + (1 << 20))
     }
 
     public func consume(_ event: borrowing ProfileEvent, in profile: Profile) throws(OutputError) {
-        if let reason = Self.missing(event) {
+        if let reason = missingReason(event, profile) {
             missing[reason, default: 0] += 1
             return
         }
@@ -124,13 +129,18 @@ public final class PerfSink: ProfileSink {
         tickStart -= end
     }
 
-    /// Why flame_prof's text cannot show `event`, if it cannot: it writes a
-    /// stack and flame_prof's metrics for every sample.
-    private static func missing(_ event: borrowing ProfileEvent) -> String? {
+    /// Why this text cannot show `event`, if it cannot: every line carries
+    /// the chosen metrics, or flame_prof's stack and metrics.
+    private func missingReason(_ event: borrowing ProfileEvent, _ profile: Profile) -> String? {
+        let present = event.metrics.present
+        if let chosen = metrics {
+            for metric in chosen where !present.contains(metric) { return "missing \(profile.catalogue[metric].name)" }
+            return nil
+        }
         let sample = event.sample
-        let metrics = event.metrics.present
-        for (item, name) in requiredItems where !sample.items.contains(item) { return "missing \(name)" }
-        for (metric, name) in requiredMetrics where !metrics.contains(metric) { return "missing \(name)" }
+        let metrics = present
+        for (item, name) in Self.requiredItems where !sample.items.contains(item) { return "missing \(name)" }
+        for (metric, name) in Self.requiredMetrics where !metrics.contains(metric) { return "missing \(name)" }
         if !sample.items.contains(.garbageCollectionInfo) { return "missing garbage_collection_info" }
         if !metrics.contains(MetricCatalogue.minorGCs) { return "missing minor_gcs" }
         return nil
@@ -141,7 +151,7 @@ public final class PerfSink: ProfileSink {
     private func writeEventLine(_ event: borrowing ProfileEvent, _ profile: Profile) {
         let portable = dialect == .portable
         buffer.append(contentsOf: comm(event.categories[0], profile))
-        let metrics = portable ? uniformMetrics(event, profile) : eventMetrics(event, profile)
+        let metrics = self.metrics ?? (portable ? uniformMetrics(event, profile) : eventMetrics(event, profile))
         var bound = 128
         for metric in metrics { bound += prefix(metric, profile).count + 44 }
         line.reserve(bound)

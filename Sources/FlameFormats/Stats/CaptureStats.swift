@@ -7,11 +7,49 @@ public struct CaptureStats: Sendable {
         public var frames: [String]
         public var samples: Int
         public var reductions: Int64
+        /// The run's weight summed over the stack's samples (0 when it is samples).
+        public var weight: Int64
 
-        public init(frames: [String], samples: Int, reductions: Int64) {
+        public init(frames: [String], samples: Int, reductions: Int64, weight: Int64 = 0) {
             self.frames = frames
             self.samples = samples
             self.reductions = reductions
+            self.weight = weight
+        }
+    }
+
+    /// One group of the chosen category levels.
+    public struct Category: Sendable {
+        /// Its label at each level, outermost first.
+        public var path: [String]
+        public var samples: Int
+        /// The weight summed over its samples.
+        public var weight: Int64
+        /// Samples that lacked the weight's metric (they weigh nothing).
+        public var unweighed: Int
+
+        public init(path: [String], samples: Int, weight: Int64, unweighed: Int) {
+            self.path = path
+            self.samples = samples
+            self.weight = weight
+            self.unweighed = unweighed
+        }
+    }
+
+    /// What the run grouped and weighed by, when asked: `categories` and
+    /// `topByWeight` are only filled then.
+    public struct Grouping: Sendable {
+        /// The level specs, outermost first.
+        public var levels: [String]
+        /// `samples`, `METRIC` or `METRIC_delta`.
+        public var weight: String
+        /// Sizes in words shown in bytes assumed 8-byte words: the header did not say.
+        public var wordSizeAssumed: Bool
+
+        public init(levels: [String], weight: String, wordSizeAssumed: Bool) {
+            self.levels = levels
+            self.weight = weight
+            self.wordSizeAssumed = wordSizeAssumed
         }
     }
 
@@ -60,6 +98,10 @@ public struct CaptureStats: Sendable {
     public var files: [File] = []
     public var topBySamples: [Stack] = []
     public var topByReductions: [Stack] = []
+    public var grouping: Grouping?
+    /// Per group, by weight (then samples), heaviest first.
+    public var categories: [Category] = []
+    public var topByWeight: [Stack] = []
 
     public init(capture: String, node: String? = nil, otpRelease: String? = nil, agent: String? = nil, sampleIntervalMs: Int64? = nil) {
         self.capture = capture

@@ -1,5 +1,5 @@
-/// Samples and reductions per stack as people read it (frame display names,
-/// outermost first), and the top of each ranking.
+/// Samples, reductions and the run's weight per stack as people read it
+/// (frame display names, outermost first), and the top of each ranking.
 ///
 /// A stack is kept as the ids of its frame names, so a distinct stack costs
 /// four bytes a frame, not its text; texts are made only for the stacks
@@ -11,6 +11,13 @@ struct StackTally {
     private var frames: [[UInt32]] = []
     private var samples: [Int] = []
     private var reductions: [Int64] = []
+    private var weights: [Int64] = []
+
+    /// What a ranking orders by first; ties go to the samples (or, by
+    /// samples, to the reductions), then to the text.
+    enum Ranking {
+        case samples, reductions, weight
+    }
 
     var count: Int { frames.count }
 
@@ -34,14 +41,16 @@ struct StackTally {
         frames.append(ids)
         samples.append(0)
         reductions.append(0)
+        weights.append(0)
         return entry
     }
 
-    /// One sample of `entry`'s stack with this reductions delta.
-    mutating func add(_ entry: Int, reductions delta: Int64) {
+    /// One sample of `entry`'s stack with this reductions delta and weight.
+    mutating func add(_ entry: Int, reductions delta: Int64, weight: Int64 = 0) {
         samples[entry] += 1
         // Saturating: deltas of a hostile dump may each be near Int64.max.
         reductions[entry] = reductions[entry].saturatingAdding(delta)
+        weights[entry] = weights[entry].saturatingAdding(weight)
     }
 
     /// A stack in a ranking: the figure ranked by, the other one, then the
@@ -60,19 +69,23 @@ struct StackTally {
         }
     }
 
-    /// The `n` stacks ranking highest by samples (else by reductions), in order.
+    /// The `n` stacks ranking highest by `ranking`, in order.
     ///
     /// One pass keeps the best `n` in a heap whose root is the worst of them,
     /// so the cost is `count · log n` number comparisons; a text is made for a
     /// stack only when it enters the heap or ties with the root.
-    func top(_ n: Int, bySamples: Bool) -> [CaptureStats.Stack] {
+    func top(_ n: Int, by ranking: Ranking) -> [CaptureStats.Stack] {
         guard n > 0 else { return [] }
         var heap: [Ranked] = []
         heap.reserveCapacity(min(n, count))
         for entry in 0..<count {
             let sampleCount = Int64(samples[entry])
-            let first = bySamples ? sampleCount : reductions[entry]
-            let second = bySamples ? reductions[entry] : sampleCount
+            let first: Int64, second: Int64
+            switch ranking {
+            case .samples: (first, second) = (sampleCount, reductions[entry])
+            case .reductions: (first, second) = (reductions[entry], sampleCount)
+            case .weight: (first, second) = (weights[entry], sampleCount)
+            }
             if heap.count == n {
                 let worst = heap[0]
                 if (first, second) < (worst.first, worst.second) { continue }
@@ -86,7 +99,8 @@ struct StackTally {
             }
         }
         return heap.sorted { $0.ranksBefore($1) }.map { ranked in
-            CaptureStats.Stack(frames: frames[ranked.entry].map { names[Int($0)] }, samples: samples[ranked.entry], reductions: reductions[ranked.entry])
+            CaptureStats.Stack(frames: frames[ranked.entry].map { names[Int($0)] }, samples: samples[ranked.entry], reductions: reductions[ranked.entry],
+                               weight: weights[ranked.entry])
         }
     }
 

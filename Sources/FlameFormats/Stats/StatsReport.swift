@@ -37,6 +37,34 @@ public enum StatsReport {
             for stack in stats.topByReductions {
                 out += "  \(pad(Int(stack.reductions), 12))  \(stack.frames.joined(separator: ";"))\n"
             }
+            if let grouping = stats.grouping { out += groups(stats, grouping) }
+        }
+        return out
+    }
+
+    /// The groups of the chosen levels and the top stacks by the chosen weight.
+    private static func groups(_ stats: CaptureStats, _ grouping: CaptureStats.Grouping) -> String {
+        let weighed = grouping.weight != "samples"
+        let total = stats.categories.reduce(Int64(0)) { $0.saturatingAdding($1.weight) }
+        var out = "\ncategories by \(grouping.levels.joined(separator: " > "))\(weighed ? ", weighed by \(grouping.weight)" : ""):\n"
+        out += weighed ? "       samples   share           weight   share  category\n" : "       samples   share  category\n"
+        for category in stats.categories {
+            var line = "  \(pad(category.samples, 12))  \(percent(category.samples, of: stats.samples))"
+            if weighed {
+                line += "  \(pad(Int(category.weight), 15))  \(percent(category.weight, of: total))"
+            }
+            line += "  \(category.path.joined(separator: " > "))"
+            if category.unweighed > 0 { line += "  (\(category.unweighed) without \(grouping.weight))" }
+            out += line + "\n"
+        }
+        if weighed {
+            out += "\ntop \(stats.topByWeight.count) stacks by \(grouping.weight):\n"
+            for stack in stats.topByWeight {
+                out += "  \(pad(Int(stack.weight), 15))  \(stack.frames.joined(separator: ";"))\n"
+            }
+        }
+        if grouping.wordSizeAssumed {
+            out += "\nsizes counted in words are shown in bytes assuming 8-byte words: the header does not record word_size\n"
         }
         return out
     }
@@ -65,6 +93,11 @@ public enum StatsReport {
             fields.append("\"files\": [\(s.files.map { f in "{\"path\": \(quote(f.path)), \"seq\": \(f.seq), \"compression\": \(quote(f.compression)), \"ticks\": \(f.ticks), \"truncated\": \(f.truncated), \"tail_error\": \(f.tailError.map(quote) ?? "null")}" }.joined(separator: ", "))]")
             fields.append("\"top_by_samples\": [\(s.topBySamples.map(stackJSON).joined(separator: ", "))]")
             fields.append("\"top_by_reductions\": [\(s.topByReductions.map(stackJSON).joined(separator: ", "))]")
+            if let grouping = s.grouping {
+                fields.append("\"grouping\": {\"levels\": [\(grouping.levels.map(quote).joined(separator: ", "))], \"weight\": \(quote(grouping.weight)), \"word_size_assumed\": \(grouping.wordSizeAssumed)}")
+                fields.append("\"categories\": [\(s.categories.map { c in "{\"path\": [\(c.path.map(quote).joined(separator: ", "))], \"samples\": \(c.samples), \"weight\": \(c.weight), \"unweighed\": \(c.unweighed)}" }.joined(separator: ", "))]")
+                fields.append("\"top_by_weight\": [\(s.topByWeight.map { stack in "{\"samples\": \(stack.samples), \"weight\": \(stack.weight), \"frames\": [\(stack.frames.map(quote).joined(separator: ", "))]}" }.joined(separator: ", "))]")
+            }
             out += "{" + fields.joined(separator: ", ") + "}"
         }
         return out + "]}\n"
@@ -106,8 +139,13 @@ public enum StatsReport {
     }
 
     private static func percent(_ part: Int, of whole: Int) -> String {
+        percent(Int64(part), of: Int64(whole))
+    }
+
+    private static func percent(_ part: Int64, of whole: Int64) -> String {
         guard whole > 0 else { return "   -  " }
-        let tenths = (part * 1000 + whole / 2) / whole
+        // In doubles: weights may be near the ends of Int64.
+        let tenths = Int64((Double(part) * 1000 / Double(whole)).rounded())
         let text = "\(tenths / 10).\(tenths % 10)%"
         return String(repeating: " ", count: max(0, 6 - text.count)) + text
     }

@@ -9,6 +9,11 @@ public final class StatsSink: ProfileSink {
     public private(set) var firstTick: Int64?
     public private(set) var lastTick: Int64?
 
+    public let weight: Weight
+    /// Per category path (label ids, outermost first): samples, weight, samples without the weight's metric.
+    private var categories: [[UInt32]: (samples: Int, weight: Int64, unweighed: Int)] = [:]
+    private var path: [UInt32] = []
+
     /// Samples per status atom id; `Symbols.none` counted apart.
     private var statusCounts: [Int] = []
     private var unknownStatus = 0
@@ -16,7 +21,9 @@ public final class StatsSink: ProfileSink {
     /// The tally entry of each stack id (-1: none yet).
     private var entries: [Int32] = []
 
-    public init() {}
+    public init(weight: Weight = .samples) {
+        self.weight = weight
+    }
 
     public func beginTick(wallMicros: Int64, capture: Int, in profile: Profile) throws(OutputError) {
         ticks += 1
@@ -41,7 +48,26 @@ public final class StatsSink: ProfileSink {
             let names = profile.frames(of: event.stack).reversed().map { profile.frame($0).displayName(profile.symbols) }
             entries[stack] = Int32(tally.entry(for: names))
         }
-        tally.add(Int(entries[stack]), reductions: event.metrics.delta(MetricCatalogue.reductions) ?? 0)
+        let weighs = weight.of(event)
+        tally.add(Int(entries[stack]), reductions: event.metrics.delta(MetricCatalogue.reductions) ?? 0, weight: weighs ?? 0)
+        path.removeAll(keepingCapacity: true)
+        path.append(contentsOf: event.categories)
+        var totals = categories[path] ?? (0, 0, 0)
+        totals.samples += 1
+        if let weighs { totals.weight = totals.weight.saturatingAdding(weighs) } else { totals.unweighed += 1 }
+        categories[path] = totals
+    }
+
+    /// Every group of the category levels, heaviest first (by weight, then
+    /// samples, then label).
+    public func categoryTotals(_ profile: Profile) -> [CaptureStats.Category] {
+        categories.map { path, totals in
+            CaptureStats.Category(path: path.map { profile.categoryText($0) }, samples: totals.samples, weight: totals.weight, unweighed: totals.unweighed)
+        }.sorted { a, b in
+            if a.weight != b.weight { return a.weight > b.weight }
+            if a.samples != b.samples { return a.samples > b.samples }
+            return a.path.lexicographicallyPrecedes(b.path)
+        }
     }
 
     public func finish(_ profile: Profile) throws(OutputError) {}
@@ -58,8 +84,8 @@ public final class StatsSink: ProfileSink {
         return out
     }
 
-    /// The `n` stacks with the most samples, and the `n` with the most reductions.
-    public func top(_ n: Int) -> (bySamples: [CaptureStats.Stack], byReductions: [CaptureStats.Stack]) {
-        (tally.top(n, bySamples: true), tally.top(n, bySamples: false))
+    /// The `n` stacks with the most samples, the most reductions, and the most weight.
+    public func top(_ n: Int) -> (bySamples: [CaptureStats.Stack], byReductions: [CaptureStats.Stack], byWeight: [CaptureStats.Stack]) {
+        (tally.top(n, by: .samples), tally.top(n, by: .reductions), weight == .samples ? [] : tally.top(n, by: .weight))
     }
 }

@@ -7,7 +7,11 @@ public enum CategoryLevels {
         StatusLevel.self,
         RegisteredNameLevel.self,
         InitialCallLevel.self,
-        MemoryLevel.self,
+        ProcLibInitialCallLevel.self,
+        ProcessLabelLevel.self,
+        PidLevel.self,
+        NodeLevel.self,
+        BucketLevel.self,
         ]
     }
 

@@ -230,6 +230,7 @@ func categoryLevels(_ names: String...) -> [any CategoryLevel] {
 func label(_ level: any CategoryLevel, _ tick: Tick, _ index: Int, _ parser: TickParser) -> String {
     let profile = Profile(catalogue: parser.catalogue, levels: [level])
     profile.symbols = parser.symbols
+    _ = profile.addCapture(CaptureInfo(id: "test", node: "test@host", wordSize: nil))
     var event = ProfileEvent()
     event.sample = tick.samples[index]
     var deltas = DeltaCalculator()

@@ -1,4 +1,5 @@
-/// The initial call as `M:F/A` (proc_lib's `'$initial_call'` when there is one).
+/// The `initial_call` item as `M:F/A`: for proc_lib processes (gen_servers
+/// and the like) that is `proc_lib:init_p/5`; see `proc_lib_initial_call`.
 public final class InitialCallLevel: CategoryLevel, CategoryLevelKind {
     public static let keyword = "initial_call"
     public static let usage = "initial_call"
@@ -13,8 +14,7 @@ public final class InitialCallLevel: CategoryLevel, CategoryLevelKind {
     }
 
     public func label(of event: ProfileEvent, in profile: Profile) -> UInt32 {
-        let sample = event.sample
-        let function = sample.dictionaryInitialCall != Symbols.none ? sample.dictionaryInitialCall : sample.initialCall
+        let function = event.sample.initialCall
         return cache.label(function, profile) {
             function == Symbols.none ? Array("unknown".utf8) : profile.symbols.functionText(function)
         }

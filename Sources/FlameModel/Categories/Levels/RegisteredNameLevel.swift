@@ -1,9 +1,12 @@
-/// The registered name, or `unregistered`.
+/// The registered name; for an unregistered process its initial call
+/// (proc_lib's `'$initial_call'` when there is one), so that pools of
+/// unnamed workers still group by what they run.
 public final class RegisteredNameLevel: CategoryLevel, CategoryLevelKind {
     public static let keyword = "registered_name"
     public static let usage = "registered_name"
     public let spec = "registered_name"
-    private let cache = LabelCache()
+    private let names = LabelCache()
+    private let initialCalls = LabelCache()
 
     public init() {}
 
@@ -13,9 +16,13 @@ public final class RegisteredNameLevel: CategoryLevel, CategoryLevelKind {
     }
 
     public func label(of event: ProfileEvent, in profile: Profile) -> UInt32 {
-        let name = event.sample.registeredName
-        return cache.label(name, profile) {
-            name == Symbols.none ? Array("unregistered".utf8) : Array(profile.symbols.name(name))
+        let sample = event.sample
+        if sample.registeredName != Symbols.none {
+            return names.label(sample.registeredName, profile) { Array(profile.symbols.name(sample.registeredName)) }
+        }
+        let function = sample.dictionaryInitialCall != Symbols.none ? sample.dictionaryInitialCall : sample.initialCall
+        return initialCalls.label(function, profile) {
+            function == Symbols.none ? Array("unregistered".utf8) : profile.symbols.functionText(function)
         }
     }
 }
