@@ -51,6 +51,7 @@ let package = Package(
         .testTarget(name: "FlameFormatsTests", dependencies: ["FlameFormats", "FlameRun", "FlameModel", "FlameDump"]),
         .testTarget(name: "flameconvTests", dependencies: ["FlameDump", "FlameModel"]),
         .testTarget(name: "HardeningTests", dependencies: ["FlameDump", "FlameModel", "FlameFormats", "FlameRun", "ETF"]),
+        .testTarget(name: "FlameModelTests", dependencies: ["FlameModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,520 @@
+/// A JSON value, as read by a strict RFC 8259 parser: no comments, no trailing
+/// commas, no `NaN`, no byte order mark, strings valid UTF-8 without unpaired
+/// surrogates, and no key twice in one object.
+///
+/// An object keeps its members in the order written. Two values are equal as
+/// JSON Schema compares them: numbers by value (`1 == 1.0`), strings by their
+/// Unicode scalars, objects whatever the order of their members.
+public enum JSONValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case number(JSONNumber)
+    case string(String)
+    case array([JSONValue])
+    case object([(key: String, value: JSONValue)])
+
+    /// The deepest nesting of arrays and objects `parse` accepts by default.
+    public static let defaultMaxDepth = 64
+    /// The largest input `parse` accepts by default: 1 MiB.
+    public static let defaultMaxInputBytes = 1 << 20
+
+    /// Parses one JSON text. Whitespace may surround the value; nothing else may.
+    /// Every malformed input is a `JSONSyntaxError` naming where and what.
+    public static func parse(
+        _ bytes: [UInt8], maxDepth: Int = defaultMaxDepth, maxInputBytes: Int = defaultMaxInputBytes
+    ) throws(JSONSyntaxError) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        return try parser.parseDocument(maxInputBytes: maxInputBytes)
+    }
+
+    /// Parses `text`'s UTF-8.
+    public static func parse(
+        _ text: String, maxDepth: Int = defaultMaxDepth, maxInputBytes: Int = defaultMaxInputBytes
+    ) throws(JSONSyntaxError) -> JSONValue {
+        try parse(Array(text.utf8), maxDepth: maxDepth, maxInputBytes: maxInputBytes)
+    }
+
+    /// The member named `key` of an object (compared by Unicode scalars); nil for
+    /// other values or when there is none.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.key.utf8.elementsEqual(key.utf8) }?.value
+    }
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null):
+            return true
+        case (.bool(let x), .bool(let y)):
+            return x == y
+        case (.number(let x), .number(let y)):
+            return x == y
+        case (.string(let x), .string(let y)):
+            return x.utf8.elementsEqual(y.utf8)
+        case (.array(let x), .array(let y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0 == $1 }
+        case (.object(let x), .object(let y)):
+            guard x.count == y.count else { return false }
+            var others: [[UInt8]: JSONValue] = [:]
+            for member in y { others[Array(member.key.utf8)] = member.value }
+            return x.allSatisfy { member in others[Array(member.key.utf8)].map { $0 == member.value } ?? false }
+        default:
+            return false
+        }
+    }
+
+    /// The kind of value, as error messages name it: `a number`, `an object`, `null` …
+    public var kindDescription: String {
+        switch self {
+        case .null: return "null"
+        case .bool: return "a boolean"
+        case .number: return "a number"
+        case .string: return "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
+    }
+
+    /// Compact JSON text of the value, members in their order.
+    public var jsonText: String {
+        var out = ""
+        appendJSON(to: &out, canonical: false)
+        return out
+    }
+
+    /// A text equal for equal values (see `==`): members sorted by key, numbers
+    /// in one spelling. `uniqueItems` hashes it.
+    var canonicalText: String {
+        var out = ""
+        appendJSON(to: &out, canonical: true)
+        return out
+    }
+
+    private func appendJSON(to out: inout String, canonical: Bool) {
+        switch self {
+        case .null:
+            out += "null"
+        case .bool(let value):
+            out += value ? "true" : "false"
+        case .number(let number):
+            out += canonical ? number.canonicalText : number.text
+        case .string(let text):
+            JSONValue.appendQuoted(text, to: &out)
+        case .array(let items):
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                item.appendJSON(to: &out, canonical: canonical)
+            }
+            out += "]"
+        case .object(let members):
+            let ordered = canonical ? members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } : members
+            out += "{"
+            for (index, member) in ordered.enumerated() {
+                if index > 0 { out += "," }
+                JSONValue.appendQuoted(member.key, to: &out)
+                out += ":"
+                member.value.appendJSON(to: &out, canonical: canonical)
+            }
+            out += "}"
+        }
+    }
+
+    /// `text` as a JSON string literal.
+    static func quoted(_ text: String) -> String {
+        var out = ""
+        appendQuoted(text, to: &out)
+        return out
+    }
+
+    static func appendQuoted(_ text: String, to out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                out += "\\u" + hex4(scalar.value)
+            default:
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+
+    static func hex4(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+}
+
+/// Where a JSON text is malformed, and how.
+public struct JSONSyntaxError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// Bytes from the start of the input.
+    public var offset: Int
+    /// 1-based; lines end at `\n`.
+    public var line: Int
+    /// 1-based, in Unicode scalars from the start of the line.
+    public var column: Int
+    /// What is wrong, e.g. `expected ',' or ']' after an array element, found '}'`.
+    public var problem: String
+
+    public init(offset: Int, line: Int, column: Int, problem: String) {
+        self.offset = offset
+        self.line = line
+        self.column = column
+        self.problem = problem
+    }
+
+    /// `line L, column C: problem`.
+    public var description: String { "line \(line), column \(column): \(problem)" }
+}
+
+/// A recursive-descent parser; recursion is bounded by `maxDepth`.
+private struct JSONParser {
+    let bytes: [UInt8]
+    let maxDepth: Int
+    var index = 0
+    var depth = 0
+
+    init(bytes: [UInt8], maxDepth: Int) {
+        self.bytes = bytes
+        self.maxDepth = maxDepth
+    }
+
+    mutating func parseDocument(maxInputBytes: Int) throws(JSONSyntaxError) -> JSONValue {
+        guard bytes.count <= maxInputBytes else {
+            throw error(at: maxInputBytes, "the input is larger than the limit of \(maxInputBytes) bytes")
+        }
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            throw error(at: 0, "the input starts with a UTF-8 byte order mark, which JSON does not allow; save it without one")
+        }
+        skipWhitespace()
+        guard index < bytes.count else {
+            throw error(at: index, bytes.isEmpty ? "the input is empty, expected a JSON value" : "the input holds only whitespace, expected a JSON value")
+        }
+        let value = try parseValue()
+        skipWhitespace()
+        guard index == bytes.count else { throw error(at: index, "unexpected \(found(at: index)) after the JSON value") }
+        return value
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    private mutating func parseValue() throws(JSONSyntaxError) -> JSONValue {
+        guard index < bytes.count else { throw error(at: index, "expected a value, found the end of the input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return try parseObject()
+        case UInt8(ascii: "["): return try parseArray()
+        case UInt8(ascii: "\""): return .string(try parseString())
+        case UInt8(ascii: "t"): try parseLiteral("true"); return .bool(true)
+        case UInt8(ascii: "f"): try parseLiteral("false"); return .bool(false)
+        case UInt8(ascii: "n"): try parseLiteral("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
+        case UInt8(ascii: "/"): throw error(at: index, "expected a value, found '/' (JSON has no comments)")
+        default: throw error(at: index, "expected a value, found \(found(at: index))")
+        }
+    }
+
+    private mutating func enterContainer() throws(JSONSyntaxError) {
+        depth += 1
+        guard depth <= maxDepth else { throw error(at: index, "arrays and objects nest deeper than the limit of \(maxDepth) levels") }
+        index += 1
+    }
+
+    private mutating func parseArray() throws(JSONSyntaxError) -> JSONValue {
+        try enterContainer()
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+            index += 1
+            depth -= 1
+            return .array(items)
+        }
+        while true {
+            items.append(try parseValue())
+            skipWhitespace()
+            guard index < bytes.count else {
+                throw error(at: index, "expected ',' or ']' after an array element, found the end of the input")
+            }
+            if bytes[index] == UInt8(ascii: "]") { break }
+            guard bytes[index] == UInt8(ascii: ",") else {
+                throw error(at: index, "expected ',' or ']' after an array element, found \(found(at: index))")
+            }
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                throw error(at: index, "expected a value after ',', found ']' (JSON allows no trailing comma)")
+            }
+        }
+        index += 1
+        depth -= 1
+        return .array(items)
+    }
+
+    private mutating func parseObject() throws(JSONSyntaxError) -> JSONValue {
+        try enterContainer()
+        var members: [(key: String, value: JSONValue)] = []
+        var keys: Set<[UInt8]> = []
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return .object(members)
+        }
+        while true {
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                throw error(at: index, "expected a key in double quotes, found \(found(at: index))")
+            }
+            let keyOffset = index
+            let key = try parseString()
+            guard keys.insert(Array(key.utf8)).inserted else {
+                throw error(at: keyOffset, "duplicate key \(JSONValue.quoted(key)) in an object")
+            }
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                throw error(at: index, "expected ':' after the key \(JSONValue.quoted(key)), found \(found(at: index))")
+            }
+            index += 1
+            skipWhitespace()
+            members.append((key: key, value: try parseValue()))
+            skipWhitespace()
+            guard index < bytes.count else {
+                throw error(at: index, "expected ',' or '}' after an object member, found the end of the input")
+            }
+            if bytes[index] == UInt8(ascii: "}") { break }
+            guard bytes[index] == UInt8(ascii: ",") else {
+                throw error(at: index, "expected ',' or '}' after an object member, found \(found(at: index))")
+            }
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                throw error(at: index, "expected a key after ',', found '}' (JSON allows no trailing comma)")
+            }
+        }
+        index += 1
+        depth -= 1
+        return .object(members)
+    }
+
+    private mutating func parseLiteral(_ word: String) throws(JSONSyntaxError) {
+        let expected = Array(word.utf8)
+        guard bytes.count - index >= expected.count, bytes[index..<index + expected.count].elementsEqual(expected) else {
+            throw error(at: index, "expected '\(word)', found \(foundWord(at: index))")
+        }
+        index += expected.count
+    }
+
+    private mutating func parseNumber() throws(JSONSyntaxError) -> JSONNumber {
+        let start = index
+        if bytes[index] == UInt8(ascii: "-") { index += 1 }
+        guard index < bytes.count, isDigit(bytes[index]) else {
+            throw error(at: index, "expected a digit after '-', found \(found(at: index))")
+        }
+        if bytes[index] == UInt8(ascii: "0") {
+            index += 1
+            if index < bytes.count, isDigit(bytes[index]) {
+                throw error(at: start, "a number may not start with a 0 followed by more digits")
+            }
+        } else {
+            skipDigits()
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            guard index < bytes.count, isDigit(bytes[index]) else {
+                throw error(at: index, "expected a digit after the decimal point, found \(found(at: index))")
+            }
+            skipDigits()
+        }
+        if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard index < bytes.count, isDigit(bytes[index]) else {
+                throw error(at: index, "expected a digit in the exponent, found \(found(at: index))")
+            }
+            skipDigits()
+        }
+        return JSONNumber(validated: bytes[start..<index])
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    private mutating func skipDigits() {
+        while index < bytes.count, isDigit(bytes[index]) { index += 1 }
+    }
+
+    /// A string literal, from its opening quote; checks the UTF-8 and the escapes.
+    private mutating func parseString() throws(JSONSyntaxError) -> String {
+        let start = index
+        index += 1
+        var out: [UInt8] = []
+        while true {
+            guard index < bytes.count else {
+                throw error(at: start, "the string that starts here has no closing '\"'")
+            }
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""):
+                index += 1
+                return String(decoding: out, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                try parseEscape(into: &out)
+            case 0..<0x20:
+                throw error(at: index, "a control character (U+\(JSONValue.hex4(UInt32(byte)))) must be escaped in a string")
+            case 0x80...:
+                let length = try utf8SequenceLength(at: index)
+                out.append(contentsOf: bytes[index..<index + length])
+                index += length
+            default:
+                out.append(byte)
+                index += 1
+            }
+        }
+    }
+
+    private mutating func parseEscape(into out: inout [UInt8]) throws(JSONSyntaxError) {
+        let start = index
+        index += 1
+        guard index < bytes.count else { throw error(at: start, "the string has no closing '\"'") }
+        let simple: UInt8?
+        switch bytes[index] {
+        case UInt8(ascii: "\""): simple = UInt8(ascii: "\"")
+        case UInt8(ascii: "\\"): simple = UInt8(ascii: "\\")
+        case UInt8(ascii: "/"): simple = UInt8(ascii: "/")
+        case UInt8(ascii: "b"): simple = 0x08
+        case UInt8(ascii: "f"): simple = 0x0C
+        case UInt8(ascii: "n"): simple = 0x0A
+        case UInt8(ascii: "r"): simple = 0x0D
+        case UInt8(ascii: "t"): simple = 0x09
+        case UInt8(ascii: "u"): simple = nil
+        case 0x21..<0x7F:
+            throw error(at: start, "invalid escape '\\\(Character(Unicode.Scalar(bytes[index])))' in a string")
+        default:
+            throw error(at: start, "invalid escape in a string: '\\' followed by \(found(at: index))")
+        }
+        if let simple {
+            out.append(simple)
+            index += 1
+            return
+        }
+        index += 1
+        var scalar = try hexQuad(escapeAt: start)
+        if scalar >= 0xD800 && scalar <= 0xDBFF {
+            // A high surrogate: a low one must follow as another \u escape.
+            guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") else {
+                throw error(at: start, "unpaired surrogate \\u\(JSONValue.hex4(scalar)) in a string")
+            }
+            let lowStart = index
+            index += 2
+            let low = try hexQuad(escapeAt: lowStart)
+            guard low >= 0xDC00 && low <= 0xDFFF else {
+                throw error(at: start, "unpaired surrogate \\u\(JSONValue.hex4(scalar)) in a string")
+            }
+            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+        } else if scalar >= 0xDC00 && scalar <= 0xDFFF {
+            throw error(at: start, "unpaired surrogate \\u\(JSONValue.hex4(scalar)) in a string")
+        }
+        // Not a lone surrogate, so a valid scalar.
+        out.append(contentsOf: (Unicode.Scalar(scalar) ?? "\u{FFFD}").utf8)
+    }
+
+    /// Four hex digits at `index`, after `\u`.
+    private mutating func hexQuad(escapeAt start: Int) throws(JSONSyntaxError) -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard index < bytes.count else { throw error(at: start, "expected four hex digits after '\\u', found the end of the input") }
+            let byte = bytes[index]
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw error(at: start, "expected four hex digits after '\\u', found \(found(at: index))")
+            }
+            value = value << 4 | UInt32(digit)
+            index += 1
+        }
+        return value
+    }
+
+    /// The length of the well-formed UTF-8 sequence at `position` (its first
+    /// byte is 0x80 or more), or an error: no overlong forms, no surrogates,
+    /// nothing past U+10FFFF.
+    private func utf8SequenceLength(at position: Int) throws(JSONSyntaxError) -> Int {
+        guard let length = JSONParser.wellFormedUTF8Length(bytes, at: position) else {
+            throw error(at: position, "invalid UTF-8 (byte 0x\(String(bytes[position], radix: 16, uppercase: true)))")
+        }
+        return length
+    }
+
+    static func wellFormedUTF8Length(_ bytes: [UInt8], at position: Int) -> Int? {
+        let lead = bytes[position]
+        let length: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch lead {
+        case 0x00...0x7F: return 1
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; high = 0x9F
+        case 0xF0: length = 4; low = 0x90
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; high = 0x8F
+        default: return nil
+        }
+        guard bytes.count - position >= length else { return nil }
+        let second = bytes[position + 1]
+        guard second >= low, second <= high else { return nil }
+        for offset in 2..<max(2, length) where bytes[position + offset] & 0xC0 != 0x80 { return nil }
+        return length
+    }
+
+    // MARK: Errors
+
+    /// What is at `position`, for a message: `'x'`, `'é'`, `byte 0xFF`, `the end of the input`.
+    private func found(at position: Int) -> String {
+        guard position < bytes.count else { return "the end of the input" }
+        let byte = bytes[position]
+        if byte >= 0x20 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
+        if byte < 0x80 { return "U+\(JSONValue.hex4(UInt32(byte)))" }
+        if let length = JSONParser.wellFormedUTF8Length(bytes, at: position) {
+            let text = String(decoding: bytes[position..<position + length], as: UTF8.self)
+            return "'\(text)' (U+\(JSONValue.hex4(text.unicodeScalars.first?.value ?? 0)))"
+        }
+        return "byte 0x\(String(byte, radix: 16, uppercase: true))"
+    }
+
+    /// The letters at `position`, for a misspelt literal: `'nul'`, `'True'`.
+    private func foundWord(at position: Int) -> String {
+        var end = position
+        while end < bytes.count, end - position < 12, bytes[end] < 0x80, Character(Unicode.Scalar(bytes[end])).isLetter { end += 1 }
+        guard end > position else { return found(at: position) }
+        return "'" + String(decoding: bytes[position..<end], as: UTF8.self) + "'"
+    }
+
+    private func error(at offset: Int, _ problem: String) -> JSONSyntaxError {
+        var line = 1
+        var column = 1
+        for position in 0..<min(offset, bytes.count) {
+            let byte = bytes[position]
+            if byte == 0x0A {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                column += 1
+            }
+        }
+        return JSONSyntaxError(offset: offset, line: line, column: column, problem: problem)
+    }
+}
