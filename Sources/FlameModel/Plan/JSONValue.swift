@@ -221,7 +221,6 @@ private struct JSONParser {
         case UInt8(ascii: "f"): try parseLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try parseLiteral("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        case UInt8(ascii: "/"): throw error(at: index, "expected a value, found '/' (JSON has no comments)")
         default: throw error(at: index, "expected a value, found \(found(at: index))")
         }
     }
@@ -486,6 +485,7 @@ private struct JSONParser {
     private func found(at position: Int) -> String {
         guard position < bytes.count else { return "the end of the input" }
         let byte = bytes[position]
+        if byte == UInt8(ascii: "/") { return "'/' (JSON has no comments)" }
         if byte >= 0x20 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
         if byte < 0x80 { return "U+\(JSONValue.hex4(UInt32(byte)))" }
         if let length = JSONParser.wellFormedUTF8Length(bytes, at: position) {
