@@ -19,9 +19,9 @@ public final class ProfileRun {
         /// Its index in `Profile.captures`.
         let profileIndex: Int
         let reader: CaptureReader
-        var deltas: DeltaCalculator
+        @exclusivity(unchecked) var deltas: DeltaCalculator
         let wordSize: Int64
-        var current = Tick()
+        @exclusivity(unchecked) var current = Tick()
         var hasCurrent = false
         var lastWall = Int64.min
         let start: Int64
@@ -59,7 +59,6 @@ public final class ProfileRun {
     /// Captures being read, in capture order.
     private var open: [OpenCapture] = []
     private var finished: [CaptureSummary?]
-    private var event = ProfileEvent()
 
     public init(captures: [CaptureFiles], plan: RunPlan, sinks: [any ProfileSink]) {
         self.plan = plan
@@ -71,13 +70,15 @@ public final class ProfileRun {
             (index, capture.files.map(\.header.startedAt).min() ?? Int64.min)
         }.sorted { ($0.start, $0.index) < ($1.start, $1.index) }
         finished = Array(repeating: nil, count: captures.count)
-        event.categories = Array(repeating: 0, count: plan.levels.count)
     }
 
     /// Runs to the end, calling `progress` with the number of ticks done every
     /// 1024 ticks. Sinks are finished unless the run stopped early.
     public func run(progress: ((Int) -> Void)? = nil) throws(OutputError) -> RunSummary {
         var summary = RunSummary()
+        // One event for the whole run, a local: outputs borrow it, never copy it.
+        var event = ProfileEvent()
+        event.categories = Array(repeating: 0, count: plan.levels.count)
         merge: while true {
             // The capture whose tick comes first (ties: capture order).
             var chosen: OpenCapture?
@@ -97,7 +98,7 @@ public final class ProfileRun {
                 }
             }
             guard let capture = chosen else { break }
-            try feed(capture, tick: summary.ticks, &summary)
+            try feed(capture, tick: summary.ticks, &event, &summary)
             summary.ticks += 1
             if summary.ticks & 1023 == 0 { progress?(summary.ticks) }
             capture.advance(profile)
@@ -141,7 +142,7 @@ public final class ProfileRun {
     }
 
     /// One tick's samples: deltas, filters, categories, then every sink.
-    private func feed(_ capture: OpenCapture, tick serial: Int, _ summary: inout RunSummary) throws(OutputError) {
+    private func feed(_ capture: OpenCapture, tick serial: Int, _ event: inout ProfileEvent, _ summary: inout RunSummary) throws(OutputError) {
         let wall = capture.current.wallMicros
         if wall < capture.lastWall { summary.ticksOutOfOrder += 1 }
         capture.lastWall = wall
@@ -151,14 +152,18 @@ public final class ProfileRun {
         event.tick = serial
         event.wallMicros = wall
         let metricCount = profile.catalogue.count
+        let profile = self.profile, sinks = self.sinks, levels = profile.levels, filter = plan.filter
+        let filtering = !filter.isEmpty
+        // The reader adds names only between ticks: one copy serves the tick.
+        let symbols = profile.symbols
         for sample in capture.current.samples {
             // Deltas first, so a kept sample's delta is against its process's previous sample.
             capture.deltas.compute(sample, in: capture.current, wordSize: capture.wordSize, metricCount: metricCount, into: &event.metrics)
-            guard inRange, plan.filter.keeps(sample, symbols: profile.symbols) else { continue }
+            guard inRange, !filtering || filter.keeps(sample, symbols: symbols) else { continue }
             event.sample = sample
-            event.stack = profile.stacks.stack(of: sample, symbols: profile.symbols)
-            for (index, level) in profile.levels.enumerated() {
-                event.categories[index] = level.label(of: event, in: profile)
+            event.stack = profile.stacks.stack(of: sample, symbols: symbols)
+            for index in levels.indices {
+                event.categories[index] = levels[index].label(of: event, in: profile)
             }
             for sink in sinks { try sink.consume(event, in: profile) }
             summary.events += 1

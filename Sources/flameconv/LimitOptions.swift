@@ -28,9 +28,13 @@ struct LimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Most bytes of big integers in one term (printing them takes time growing faster than their size).", valueName: "bytes"))
     var maxBignumBytes: Int = ETFLimits.default.maxBignumBytes
 
+    @Option(help: ArgumentHelp("Most bytes the tables of distinct names, functions, frames and stacks may hold (their ids stay the same for the whole run).", valueName: "bytes"))
+    var maxSymbolBytes: Int = DumpLimits.default.maxSymbolBytes
+
     func validate() throws {
         let values = [("--max-frame-bytes", maxFrameBytes), ("--max-term-bytes", maxTermBytes), ("--max-depth", maxDepth), ("--max-term-nodes", maxTermNodes),
-                      ("--max-term-memory", maxTermMemory), ("--max-bignum-bytes", maxBignumBytes), ("--max-processes", maxProcesses)]
+                      ("--max-term-memory", maxTermMemory), ("--max-bignum-bytes", maxBignumBytes), ("--max-processes", maxProcesses),
+                      ("--max-symbol-bytes", maxSymbolBytes)]
         for (name, value) in values where value < 1 {
             throw ValidationError("\(name) must be at least 1, not \(value).")
         }
@@ -44,7 +48,7 @@ struct LimitOptions: ParsableArguments {
         DumpLimits(maxFrameBytes: maxFrameBytes, term: ETFLimits(
             maxDecompressedBytes: maxTermBytes, maxDepth: maxDepth, maxNodes: maxTermNodes,
             maxTermMemory: maxTermMemory, maxBignumBytes: maxBignumBytes),
-                   maxProcesses: maxProcesses)
+                   maxProcesses: maxProcesses, maxSymbolBytes: maxSymbolBytes)
     }
 }
 

@@ -20,31 +20,33 @@ public final class PerfSink: ProfileSink {
 
     /// The text not yet drained. The text of the last tick stays until the
     /// next tick begins, so its timestamps can still be moved at the end.
-    private var buffer: [UInt8] = []
-    private var tickStart = 0
-    private var currentTick = -1
-    private var currentWall: Int64 = 0
+    // One thread reads and writes these, one access at a time: no runtime
+    // exclusivity check on every sample.
+    @exclusivity(unchecked) private var buffer: [UInt8] = []
+    @exclusivity(unchecked) private var tickStart = 0
+    @exclusivity(unchecked) private var currentTick = -1
+    @exclusivity(unchecked) private var currentWall: Int64 = 0
     /// Where in `buffer` the last digit of each timestamp of the current tick stands.
-    private var timestampEnds: [Int] = []
+    @exclusivity(unchecked) private var timestampEnds: [Int] = []
 
     /// Frame blocks by stack id: a range of `blockBytes`, empty when not made yet.
-    private var blocks: [Range<Int>] = []
-    private var blockBytes: [UInt8] = []
+    @exclusivity(unchecked) private var blocks: [Range<Int>] = []
+    @exclusivity(unchecked) private var blockBytes: [UInt8] = []
     /// Comms (first category level) and root pseudo frames (later levels) by label id.
-    private var comms: [[UInt8]?] = []
-    private var categoryLines: [[UInt8]?] = []
+    @exclusivity(unchecked) private var comms: [[UInt8]?] = []
+    @exclusivity(unchecked) private var categoryLines: [[UInt8]?] = []
     /// `\tmetric_erlang_NAME: ` by metric id, each a range of `prefixBytes`.
-    private var metricPrefixes: [Range<Int>?] = Array(repeating: nil, count: MetricCatalogue.capacity)
-    private var prefixBytes: [UInt8] = []
+    @exclusivity(unchecked) private var metricPrefixes: [Range<Int>?] = Array(repeating: nil, count: MetricCatalogue.capacity)
+    @exclusivity(unchecked) private var prefixBytes: [UInt8] = []
     /// The metrics of the last event line, and the `garbage_collection_info` set it was made for.
-    private var lineMetrics: [MetricID] = []
-    private var lineMetricsMask = MetricSet(rawValue: .max)
+    @exclusivity(unchecked) private var lineMetrics: [MetricID] = []
+    @exclusivity(unchecked) private var lineMetricsMask = MetricSet(rawValue: .max)
     /// Portable dialect: per capture, the metrics every event line carries, fixed by the first one.
-    private var schemas: [[MetricID]?] = []
-    private var uniform: [MetricID] = []
-    private var metricsDropped = 0
-    private var missing: [String: Int] = [:]
-    private var written = 0
+    @exclusivity(unchecked) private var schemas: [[MetricID]?] = []
+    @exclusivity(unchecked) private var uniform: [MetricID] = []
+    @exclusivity(unchecked) private var metricsDropped = 0
+    @exclusivity(unchecked) private var missing: [String: Int] = [:]
+    @exclusivity(unchecked) private var written = 0
     private var nudged = false
     private let line = LineScratch()
 

@@ -11,15 +11,17 @@ public final class StatsSink: ProfileSink {
 
     public let weight: Weight
     /// Per category path (label ids, outermost first): samples, weight, samples without the weight's metric.
-    private var categories: [[UInt32]: (samples: Int, weight: Int64, unweighed: Int)] = [:]
-    private var path: [UInt32] = []
+    // One thread reads and writes these, one access at a time: no runtime
+    // exclusivity check on every sample.
+    @exclusivity(unchecked) private var categories: [[UInt32]: (samples: Int, weight: Int64, unweighed: Int)] = [:]
+    @exclusivity(unchecked) private var path: [UInt32] = []
 
     /// Samples per status atom id; `Symbols.none` counted apart.
-    private var statusCounts: [Int] = []
-    private var unknownStatus = 0
-    private var tally = StackTally()
+    @exclusivity(unchecked) private var statusCounts: [Int] = []
+    @exclusivity(unchecked) private var unknownStatus = 0
+    @exclusivity(unchecked) private var tally = StackTally()
     /// The tally entry of each stack id (-1: none yet).
-    private var entries: [Int32] = []
+    @exclusivity(unchecked) private var entries: [Int32] = []
 
     public init(weight: Weight = .samples) {
         self.weight = weight

@@ -38,8 +38,10 @@ public struct CategorySpecError: Error, Sendable, Equatable, CustomStringConvert
 /// Labels of a level whose groups are few and follow one id of the sample
 /// (an atom, a function): each label is made once, then found by index.
 final class LabelCache {
-    private var ids: [UInt32] = []
-    private var none: UInt32?
+    // One thread reads and writes these, one access at a time: no runtime
+    // exclusivity check on every sample.
+    @exclusivity(unchecked) private var ids: [UInt32] = []
+    @exclusivity(unchecked) private var none: UInt32?
 
     /// The label for `key`, made by `make` on first sight. `Symbols.none` has a slot of its own.
     @inline(__always)

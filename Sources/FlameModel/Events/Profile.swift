@@ -2,11 +2,13 @@
 /// stacks, metrics and category labels, each id stable for the whole run, so
 /// an output can refer to them after the pass.
 public final class Profile {
-    public var symbols = Symbols()
-    public var stacks = StackTable()
-    public var catalogue: MetricCatalogue
+    // One thread reads and writes these, one access at a time: no runtime
+    // exclusivity check on every sample.
+    @exclusivity(unchecked) public var symbols = Symbols()
+    @exclusivity(unchecked) public var stacks = StackTable()
+    @exclusivity(unchecked) public var catalogue: MetricCatalogue
     /// Category labels (UTF-8), for every level.
-    public var categoryNames = ByteInterner(capacity: 256)
+    @exclusivity(unchecked) public var categoryNames = ByteInterner(capacity: 256)
     /// The category levels, in order: the first is the outermost grouping.
     public let levels: [any CategoryLevel]
     public private(set) var captures: [CaptureInfo] = []

@@ -38,10 +38,11 @@ public struct Metric: Sendable, Equatable {
 }
 
 /// A metric's place in the catalogue: stable for a whole run.
+@frozen
 public struct MetricID: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let index: Int
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public init(_ index: Int) {
         self.index = index
     }
@@ -51,10 +52,11 @@ public struct MetricID: Hashable, Sendable, Comparable, CustomStringConvertible 
 }
 
 /// A set of metrics, one bit each: which metrics a sample holds.
+@frozen
 public struct MetricSet: Sendable, Hashable, Sequence {
     public var rawValue: UInt64
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public init(rawValue: UInt64 = 0) { self.rawValue = rawValue }
 
     public init(_ ids: [MetricID]) {
@@ -62,34 +64,37 @@ public struct MetricSet: Sendable, Hashable, Sequence {
         for id in ids { insert(id) }
     }
 
-    public var isEmpty: Bool { rawValue == 0 }
+    @inlinable public var isEmpty: Bool { rawValue == 0 }
 
     public func union(_ other: MetricSet) -> MetricSet { MetricSet(rawValue: rawValue | other.rawValue) }
     public func intersection(_ other: MetricSet) -> MetricSet { MetricSet(rawValue: rawValue & other.rawValue) }
     public func subtracting(_ other: MetricSet) -> MetricSet { MetricSet(rawValue: rawValue & ~other.rawValue) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public init(_ id: MetricID) { rawValue = 1 << UInt64(id.index) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func contains(_ id: MetricID) -> Bool { rawValue & (1 << UInt64(id.index)) != 0 }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public mutating func insert(_ id: MetricID) { rawValue |= 1 << UInt64(id.index) }
 
     public var count: Int { rawValue.nonzeroBitCount }
 
     /// How many members come before `id`: where its value sits in a dense vector.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func rank(of id: MetricID) -> Int {
         (rawValue & ((1 << UInt64(id.index)) &- 1)).nonzeroBitCount
     }
 
     /// Members in catalogue order.
+    @frozen
     public struct Iterator: IteratorProtocol {
-        var bits: UInt64
+        @usableFromInline var bits: UInt64
 
-        @inline(__always)
+        @inlinable init(bits: UInt64) { self.bits = bits }
+
+        @inlinable @inline(__always)
         public mutating func next() -> MetricID? {
             guard bits != 0 else { return nil }
             let index = bits.trailingZeroBitCount
@@ -98,6 +103,6 @@ public struct MetricSet: Sendable, Hashable, Sequence {
         }
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func makeIterator() -> Iterator { Iterator(bits: rawValue) }
 }

@@ -10,9 +10,9 @@ public struct MetricRow: Sendable {
 
     public init() {}
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func value(_ id: MetricID) -> Int64? { present.contains(id) ? values[id.index] : nil }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public func delta(_ id: MetricID) -> Int64? { present.contains(id) ? deltas[id.index] : nil }
 }

@@ -53,7 +53,7 @@ public struct ProcessSample: Sendable {
     public init() {}
 
     /// The pid as one number: `number << 32 | serial`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public var pidKey: UInt64 { UInt64(pidNumber) << 32 | UInt64(pidSerial) }
 }
 
@@ -77,7 +77,7 @@ public struct Tick: Sendable {
     }
 
     /// The value of `metric` in `sample`, or nil when the sample lacks it.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func value(of metric: MetricID, in sample: ProcessSample) -> Int64? {
         guard sample.metrics.contains(metric) else { return nil }
         return metricValues[sample.firstValue + sample.metrics.rank(of: metric)]
