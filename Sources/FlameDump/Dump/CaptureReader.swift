@@ -48,6 +48,7 @@ public final class CaptureReader {
                 do throws(DumpError) {
                     current = try Self.open(file, limits: limits)
                     currentHeader = current!.header
+                    parser.beginFile()
                 } catch {
                     openErrors.append(error)
                     continue

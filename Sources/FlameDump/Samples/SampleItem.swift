@@ -5,18 +5,27 @@ import FlameModel
 enum SampleItem: UInt32, CaseIterable {
     case status, current_function, current_stacktrace, initial_call, registered_name,
         reductions, message_queue_len, memory, total_heap_size, heap_size, stack_size,
-        garbage_collection, garbage_collection_info, dictionary
+        garbage_collection, garbage_collection_info, dictionary,
+        // The agent's own items (docs/dump-format.md): what it did not read, and short samples.
+        flame_skipped, flame_unchanged
 
     /// The catalogue metric of an item that is one integer.
+    @inline(__always)
     var metric: MetricID? {
-        switch self {
-        case .reductions: return MetricCatalogue.reductions
-        case .message_queue_len: return MetricCatalogue.messageQueueLen
-        case .memory: return MetricCatalogue.memory
-        case .total_heap_size: return MetricCatalogue.totalHeapSize
-        case .heap_size: return MetricCatalogue.heapSize
-        case .stack_size: return MetricCatalogue.stackSize
-        default: return nil
+        let id = Self.metrics[Int(rawValue)]
+        return id < 0 ? nil : MetricID(Int(id))
+    }
+
+    /// Per item, its metric's index in the catalogue, or -1.
+    private static let metrics: [Int8] = allCases.map { item -> Int8 in
+        switch item {
+        case .reductions: return Int8(MetricCatalogue.reductions.index)
+        case .message_queue_len: return Int8(MetricCatalogue.messageQueueLen.index)
+        case .memory: return Int8(MetricCatalogue.memory.index)
+        case .total_heap_size: return Int8(MetricCatalogue.totalHeapSize.index)
+        case .heap_size: return Int8(MetricCatalogue.heapSize.index)
+        case .stack_size: return Int8(MetricCatalogue.stackSize.index)
+        default: return -1
         }
     }
 

@@ -59,10 +59,20 @@ public struct SampleParser {
     var presentInGC = MetricSet()
     var frameScratch: [UInt32] = []
     var textScratch: [UInt8] = []
+    /// Full samples, for the agent's short ones.
+    var fullSamples = FullSampleMemory()
+    /// The tick of the sample being parsed, and the full sample a short one names.
+    var tickTime: Int64 = 0
+    var unchangedSince: Int64?
     var labelDecoder = TermDecoder(limits: ETFLimits(maxDecompressedBytes: 1 << 20, maxDepth: 1000, maxNodes: 100_000))
     var labelTerm = Term()
 
     public init() {}
+
+    /// A new file of the capture begins: a short sample names a full one of its own file.
+    public mutating func beginFile() {
+        fullSamples.beginFile()
+    }
 
     /// Reads the samples list (the reader stands at the list, after `Ts`) into `tick`.
     public mutating func parseSamples(_ reader: inout ETFReader, into tick: inout Tick, symbols: inout Symbols, catalogue: inout MetricCatalogue) throws(ETFError) {
@@ -85,17 +95,24 @@ public struct SampleParser {
         case .cons(let n): count = n
         case .bytes: throw reader.error(.unexpectedTag(expected: "a list of samples"), tag: ETFTag.string)
         }
+        tickTime = tick.monotonic
         for index in 0..<count {
             sampleIndex = index
             let start = reader.position
             do {
                 var sample = ProcessSample()
                 if try parseSample(&reader, &sample, &symbols, &catalogue) {
+                    if unchangedSince != nil { try completeShortSample(&sample) }
                     sample.firstValue = tick.metricValues.count
                     for id in present { tick.metricValues.append(metricValues[id.index]) }
                     sample.metrics = present
                     sample.garbageCollectionMetrics = presentInGC
                     tick.samples.append(sample)
+                    if unchangedSince == nil {
+                        tick.metricValues.withUnsafeBufferPointer { values in
+                            fullSamples.remember(sample, values: UnsafeBufferPointer(rebasing: values[sample.firstValue...]), tick: tickTime, place: index)
+                        }
+                    }
                 }
             } catch let shape as ShapeError {
                 skipped[shape.reason, default: 0] += 1
@@ -127,6 +144,7 @@ public struct SampleParser {
         samplePid = sample.pidKey
         present = MetricSet()
         presentInGC = MetricSet()
+        unchangedSince = nil
         if reader.remaining > 0, reader.byte(at: reader.position) != ETFTag.list, reader.byte(at: reader.position) != ETFTag.nil {
             throw ShapeError(reason: "process gone (items not a list)")
         }
@@ -183,6 +201,8 @@ public struct SampleParser {
         case .garbage_collection_info:
             try garbageCollectionInfo(&reader, &symbols, &catalogue)
             sample.items.insert(.garbageCollectionInfo)
+        case .flame_unchanged:
+            unchangedSince = try reader.readInt64()
         case .dictionary:
             try forEachPair(&reader) { (parser, reader, key) throws in
                 let start = reader.position
@@ -202,6 +222,29 @@ public struct SampleParser {
         default:
             try reader.skipTerm()
         }
+    }
+
+    /// A short sample: everything but its fresh items from the same process's
+    /// full sample at the tick it names.
+    private mutating func completeShortSample(_ sample: inout ProcessSample) throws {
+        guard let since = unchangedSince, let full = fullSamples.recall(pid: samplePid, tick: since, place: sampleIndex) else {
+            throw ShapeError(reason: "unchanged sample without its full sample in the file")
+        }
+        let fresh = present
+        let freshStatus = sample.status
+        let freshItems = sample.items
+        var index = full.values.startIndex
+        for id in full.sample.metrics {
+            if !fresh.contains(id) { metricValues[id.index] = full.values[index] }
+            index += 1
+        }
+        present = fresh.union(full.sample.metrics)
+        presentInGC = full.sample.garbageCollectionMetrics
+        let pid = (sample.pidNumber, sample.pidSerial)
+        sample = full.sample
+        (sample.pidNumber, sample.pidSerial) = pid
+        if freshItems.contains(.status) { sample.status = freshStatus }
+        sample.items = sample.items.union(freshItems)
     }
 
     @inline(__always)
