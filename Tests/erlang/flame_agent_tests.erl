@@ -215,7 +215,7 @@ trailer_after_stop() ->
                   [node, otp_release, started_at, monotonic_start,
                    sample_interval_ms, capture, seq, agent]),
     ?assertMatch(#{node := N, capture := <<"tr">>, seq := 0,
-                   agent := <<"flame_agent 1.0">>, sample_interval_ms := 10}
+                   agent := <<"flame_agent 1.1">>, sample_interval_ms := 10}
                    when N =:= node(), Meta),
     ?assertEqual(list_to_binary(erlang:system_info(otp_release)),
                  maps:get(otp_release, Meta)),
@@ -428,9 +428,16 @@ top_n() ->
         Ticks = [L || {samples, _, L} <- read_terms(File)],
         ?assert(length(Ticks) > 10),
         [?assert(length(L) =< 3) || L <- Ticks],
-        %% After the first selection, both busy loops are in every tick.
+        %% The first choice is made from two reads of every process a tick
+        %% apart; from the tick it is made on, both busy loops are in every
+        %% tick (each pass reads them twice ~100 ms apart and ranks them
+        %% by reductions per second).
+        Chosen = lists:dropwhile(
+                   fun(L) -> not lists:all(fun(B) -> lists:keymember(B, 1, L) end, Busy) end,
+                   Ticks),
+        ?assert(length(Ticks) - length(Chosen) =< 5),
         [?assert(lists:all(fun(B) -> lists:keymember(B, 1, L) end, Busy))
-         || L <- tl(Ticks)]
+         || L <- Chosen]
     after
         [exit(B, kill) || B <- Busy]
     end,
