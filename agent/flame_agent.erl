@@ -108,6 +108,9 @@
               iter,            % iter: erlang:processes_iterator/0 state
               done = false}).
 
+%% What sampling one process needs to know (read-only during a tick).
+-record(ctx, {ts, seq, short, huge_q, dict_mode, all, pass_no}).
+
 -record(st, {
           %% configuration
           dir, capture, interval, select, reselect_ms, t2b_opts,
@@ -527,24 +530,40 @@ sample_phase(Ts, _Deadline, St) ->
 %% (but samples at least one); what is left waits for the next tick.
 %% (A number is smaller than the atom infinity: no deadline.)
 sample_rest(Ts, Deadline, #st{rest = Rest, cap = Cap} = St) ->
-    sample_loop(Rest, Cap, Ts, Deadline, true, St, [], 0).
+    Ctx = #ctx{ts = Ts, seq = St#st.seq, short = St#st.short,
+               huge_q = St#st.huge_q, dict_mode = St#st.dict_mode,
+               all = St#st.select =:= all, pass_no = St#st.pass_no},
+    {Samples, N, Rest1, Known, U, K} =
+        sample_loop(Rest, Cap, Deadline, true, Ctx, St#st.known, [], 0, 0, 0),
+    {Samples, N, St#st{rest = Rest1, known = Known,
+                       unchanged_samples = St#st.unchanged_samples + U,
+                       skipped_samples = St#st.skipped_samples + K}}.
 
-sample_loop([], _Left, _Ts, _Deadline, _First, St, Acc, N) ->
-    {lists:reverse(Acc), N, St#st{rest = []}};
-sample_loop(Rest, 0, _Ts, _Deadline, _First, St, Acc, N) ->
-    {lists:reverse(Acc), N, St#st{rest = Rest}};
-sample_loop([P | Ps] = Rest, Left, Ts, Deadline, First, St, Acc, N) ->
-    case First orelse erlang:monotonic_time(microsecond) < Deadline of
+%% The hot loop keeps what changes per process in its arguments, not in
+%% the (large) state record.
+sample_loop([], _Left, _Deadline, _First, _Ctx, Known, Acc, N, U, K) ->
+    {lists:reverse(Acc), N, [], Known, U, K};
+sample_loop(Rest, 0, _Deadline, _First, _Ctx, Known, Acc, N, U, K) ->
+    {lists:reverse(Acc), N, Rest, Known, U, K};
+sample_loop([P | Ps] = Rest, Left, Deadline, First, Ctx, Known, Acc, N, U, K) ->
+    case First orelse Deadline =:= infinity orelse
+        erlang:monotonic_time(microsecond) < Deadline of
         true ->
-            case sample_one(P, Ts, St) of
-                {undefined, St1} ->
-                    sample_loop(Ps, Left - 1, Ts, Deadline, false, St1, Acc, N);
-                {Items, St1} ->
-                    sample_loop(Ps, Left - 1, Ts, Deadline, false, St1,
-                                [{P, Items} | Acc], N + 1)
+            case sample_one(P, Ctx, Known) of
+                {undefined, Known1, _} ->
+                    sample_loop(Ps, Left - 1, Deadline, false, Ctx, Known1, Acc, N, U, K);
+                {Items, Known1, full} ->
+                    sample_loop(Ps, Left - 1, Deadline, false, Ctx, Known1,
+                                [{P, Items} | Acc], N + 1, U, K);
+                {Items, Known1, unchanged} ->
+                    sample_loop(Ps, Left - 1, Deadline, false, Ctx, Known1,
+                                [{P, Items} | Acc], N + 1, U + 1, K);
+                {Items, Known1, skipped} ->
+                    sample_loop(Ps, Left - 1, Deadline, false, Ctx, Known1,
+                                [{P, Items} | Acc], N + 1, U, K + 1)
             end;
         false ->
-            {lists:reverse(Acc), N, St#st{rest = Rest}}
+            {lists:reverse(Acc), N, Rest, Known, U, K}
     end.
 
 %% select all: the next slice of the current pass; a new pass begins when
@@ -890,56 +909,53 @@ lister_send(N, [P | Ps], Agent) -> Agent ! P, lister_send(N - 1, Ps, Agent).
 %% The cheap items first. Unchanged since this process's last full sample
 %% in this file: a short sample. Otherwise all items, but not those that
 %% walk the message queue when the queue is huge.
-sample_one(P, Ts, #st{known = Known} = St) ->
+sample_one(P, #ctx{seq = Seq, short = Short} = Ctx, Known) ->
     case erlang:process_info(P, ?CHEAP_ITEMS) of
         undefined ->
-            {undefined, St};
-        [{status, _}, {reductions, R}, {message_queue_len, Q}] = Cheap ->
+            {undefined, Known, none};
+        [S, {reductions, R} = Rd, {message_queue_len, Q} = Ql] ->
             case Known of
-                #{P := {R, Q, Ts0, Seq, _, _} = E}
-                  when St#st.short, Seq =:= St#st.seq ->
-                    Known1 = touch(P, E, St),
-                    {Cheap ++ [{flame_unchanged, Ts0}],
-                     St#st{known = Known1,
-                           unchanged_samples = St#st.unchanged_samples + 1}};
+                #{P := {R0, Q, Ts0, Seq, _, No} = E}
+                  when Short, R >= R0, R =< R0 + 1 ->
+                    %% (+1: a full sample is a request the process serves
+                    %% itself, for one reduction; the cheap items are read
+                    %% without it.)
+                    Known1 = case Ctx#ctx.all andalso No =/= Ctx#ctx.pass_no of
+                                 true -> Known#{P := setelement(6, E, Ctx#ctx.pass_no)};
+                                 false -> Known
+                             end,
+                    {[S, Rd, Ql, {flame_unchanged, Ts0}], Known1, unchanged};
                 _ ->
-                    full_sample(P, Q, Ts, maps:get(P, Known, undefined), St)
+                    full_sample(P, Q, maps:get(P, Known, undefined), Ctx, Known)
             end
     end.
 
-touch(P, E, #st{select = all, pass_no = No, known = Known}) when element(6, E) =/= No ->
-    Known#{P := setelement(6, E, No)};
-touch(_P, _E, #st{known = Known}) ->
-    Known.
-
-full_sample(P, Q, Ts, Entry, #st{huge_q = HugeQ} = St) ->
+full_sample(P, Q, Entry, #ctx{huge_q = HugeQ} = Ctx, Known) ->
     Skip = HugeQ =/= infinity andalso Q > HugeQ,
     Items = case Skip of
                 true -> ?ITEMS -- ?QUEUE_ITEMS;
                 false -> ?ITEMS
             end,
-    {DictItems, Cached} = dict_items(Entry, St),
+    {DictItems, Cached} = dict_items(Entry, Ctx),
     case erlang:process_info(P, Items ++ DictItems) of
         undefined ->
-            {undefined, St};
+            {undefined, Known, none};
         L ->
             {Got, DictPart} = lists:split(length(Items), L),
             Dict = case Cached of
                        {cached, D} -> D;
                        none -> cut_dict(DictPart)
                    end,
-            Skipped = case Skip of
-                          true -> [{flame_skipped, ?QUEUE_ITEMS}];
-                          false -> []
-                      end,
-            Sample = Got ++ [{dictionary, Dict} | Skipped],
             {reductions, R} = lists:keyfind(reductions, 1, Got),
             {message_queue_len, Q1} = lists:keyfind(message_queue_len, 1, Got),
-            St1 = remember(P, R, Q1, Ts, keep_dict(Got, Dict, St), St),
-            {Sample, case Skip of
-                         true -> St1#st{skipped_samples = St1#st.skipped_samples + 1};
-                         false -> St1
-                     end}
+            Known1 = remember(P, R, Q1, keep_dict(Got, Dict, Ctx), Ctx, Known),
+            case Skip of
+                true ->
+                    {Got ++ [{dictionary, Dict}, {flame_skipped, ?QUEUE_ITEMS}],
+                     Known1, skipped};
+                false ->
+                    {Got ++ [{dictionary, Dict}], Known1, full}
+            end
     end.
 
 %% OTP 26.2+ can return single dictionary keys: ask for exactly those.
@@ -947,11 +963,11 @@ full_sample(P, Q, Ts, Entry, #st{huge_q = HugeQ} = St) ->
 %% large. The keys we keep are set once by proc_lib when the process
 %% starts, so the whole dictionary is read once per process and the
 %% cut-down result remembered with the process.
-dict_items(_Entry, #st{dict_mode = keyed}) ->
+dict_items(_Entry, #ctx{dict_mode = keyed}) ->
     {[{dictionary, K} || K <- ?DICT_KEYS], none};
-dict_items({_, _, _, _, Dict, _}, _St) when is_list(Dict) ->
+dict_items({_, _, _, _, Dict, _}, _Ctx) when is_list(Dict) ->
     {[], {cached, Dict}};
-dict_items(_, _St) ->
+dict_items(_, _Ctx) ->
     {[dictionary], none}.
 
 cut_dict([{dictionary, Full}]) ->
@@ -962,9 +978,9 @@ cut_dict(Keyed) ->
 %% What to remember of the dictionary (cached mode). A proc_lib process
 %% caught before proc_lib:init_p has set its keys must be read again next
 %% time, not cached as empty.
-keep_dict(_Items, _Dict, #st{dict_mode = keyed}) ->
+keep_dict(_Items, _Dict, #ctx{dict_mode = keyed}) ->
     undefined;
-keep_dict(Items, Dict, _St) ->
+keep_dict(Items, Dict, _Ctx) ->
     case lists:keyfind(initial_call, 1, Items) of
         {initial_call, {proc_lib, init_p, 5}} ->
             case lists:keymember('$initial_call', 1, Dict) of
@@ -977,16 +993,16 @@ keep_dict(Items, Dict, _St) ->
 
 %% With select all, at most ?TRACK_MAX processes are remembered (the
 %% others always get full samples); with a list or {top, N}, the candidates.
-remember(P, R, Q, Ts, Dict, #st{known = Known, seq = Seq, pass_no = No} = St) ->
+remember(P, R, Q, Dict, #ctx{ts = Ts, seq = Seq, pass_no = No, all = All}, Known) ->
     E = {R, Q, Ts, Seq, Dict, No},
-    case St#st.select of
-        all when map_size(Known) >= ?TRACK_MAX ->
+    case All andalso map_size(Known) >= ?TRACK_MAX of
+        true ->
             case Known of
-                #{P := _} -> St#st{known = Known#{P := E}};
-                _ -> St
+                #{P := _} -> Known#{P := E};
+                _ -> Known
             end;
-        _ ->
-            St#st{known = Known#{P => E}}
+        false ->
+            Known#{P => E}
     end.
 
 dict_mode() ->
@@ -1173,8 +1189,9 @@ delete_old_files(St) ->
 %% the file system whether our file can still be reached by name.
 check_file(#st{path = Path, info_raw = Raw}) ->
     R = case Raw of
-            true -> file:read_file_info(Path, [raw]);
-            false -> file:read_file_info(Path)
+            %% posix times: no conversion to local time (~40 us)
+            true -> file:read_file_info(Path, [raw, {time, posix}]);
+            false -> file:read_file_info(Path, [{time, posix}])
         end,
     case R of
         {ok, _} -> ok;
