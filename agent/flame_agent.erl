@@ -90,7 +90,7 @@
                     duration_ms => infinity,
                     backtrace_depth => 64,
                     max_procs_per_tick => 250,
-                    max_scan_per_tick => 1000,
+                    max_scan_per_tick => 250,
                     max_tick_us => 2000,
                     huge_mailbox_len => 10000,
                     unchanged => short,

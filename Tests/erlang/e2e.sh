@@ -35,9 +35,12 @@ main([Out]) ->
     timer:sleep(500),
     %% The workload's own processes (a top-N pick at start-up may miss them).
     Pids = [P || {_, P} <- flame_workload:pids()],
+    %% unchanged => full: the converter does not read the short samples
+    %% of idle processes yet (agent/FORMAT-NOTES.md); drop it when it does.
     {ok, _} = flame_agent:start(#{dir => Out, capture => <<"e2e">>,
                                   select => Pids, interval_ms => 10,
-                                  max_file_bytes => 200 * 1024}),
+                                  max_file_bytes => 200 * 1024,
+                                  unchanged => full}),
     timer:sleep(1200),
     S = flame_agent:status(),
     ok = flame_agent:stop(),
