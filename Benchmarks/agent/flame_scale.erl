@@ -30,6 +30,8 @@
 %%--------------------------------------------------------------------
 
 procs([NS, BusyS, SecsS, Dir, Mode]) ->
+    procs([NS, BusyS, SecsS, Dir, Mode, ""]);
+procs([NS, BusyS, SecsS, Dir, Mode, Extra]) ->
     N = list_to_integer(NS),
     NBusy = list_to_integer(BusyS),
     Secs = list_to_integer(SecsS),
@@ -44,8 +46,8 @@ procs([NS, BusyS, SecsS, Dir, Mode]) ->
     {StartUs, Agent} =
         case Mode of
             "none" -> {0, none};
-            "defaults" -> start_agent(#{dir => Dir});
-            "all" -> start_agent(#{dir => Dir, select => all})
+            "defaults" -> start_agent(extra(Extra, #{dir => Dir}));
+            "all" -> start_agent(extra(Extra, #{dir => Dir, select => all}))
         end,
     Mon ! {agent, Agent},
     {StatusUs, PeakAgent, PeakNode} = watch(Agent, Base, Secs * 1000),
@@ -65,13 +67,13 @@ procs([NS, BusyS, SecsS, Dir, Mode]) ->
         maps:merge(#{ticks => 0, overruns => 0, samples => 0, bytes => 0,
                      tick_us_avg => 0, tick_us_max => 0}, S),
     Pass = maps:get(pass, S, #{}),
-    io:format("RESULT mode=~s procs=~B busy=~B secs=~B start_ms=~.1f status_ms_max=~.1f "
+    io:format("RESULT mode=~s~s procs=~B busy=~B secs=~B start_ms=~.1f status_ms_max=~.1f "
               "stop_ms=~.1f agent_mem_peak_mb=~.1f node_mem_peak_mb=~.1f node_mem_after_stop_mb=~.1f "
               "ticks=~B overruns=~B lost_pct=~.1f tick_us_avg=~B tick_us_max=~B "
               "samples=~B unchanged=~B skipped=~B bytes=~B bytes_per_s=~B bytes_per_sample=~B "
               "passes=~B last_pass_ms=~p long_sched_agent=~B long_sched_other=~B "
               "long_gc_agent=~B max_long_sched_ms=~B sched_util_pct=~.1f~n",
-              [Mode, N, NBusy, Secs, StartUs / 1000, StatusUs / 1000, StopUs / 1000,
+              [Mode, case Extra of "" -> ""; _ -> "," ++ Extra end, N, NBusy, Secs, StartUs / 1000, StatusUs / 1000, StopUs / 1000,
                PeakAgent / 1.0e6, PeakNode / 1.0e6, After / 1.0e6,
                T, O, 100 * O / max(1, T + O), Avg, TMax,
                Sm, maps:get(unchanged_samples, S, 0), maps:get(skipped_samples, S, 0),
@@ -81,6 +83,15 @@ procs([NS, BusyS, SecsS, Dir, Mode]) ->
     [exit(P, kill) || P <- Busy],
     _ = Idle,
     halt(0).
+
+%% Extra options as "key=integer,key=integer" (e.g. "max_scan_per_tick=250").
+extra("", Opts) ->
+    Opts;
+extra(Extra, Opts) ->
+    lists:foldl(fun(KV, M) ->
+                        [K, V] = string:split(KV, "="),
+                        M#{list_to_atom(K) => list_to_integer(V)}
+                end, Opts, string:lexemes(Extra, ",")).
 
 start_agent(Opts) ->
     {Us, {ok, Pid}} = timer:tc(fun() -> flame_agent:start(Opts) end),
