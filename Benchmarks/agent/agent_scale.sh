@@ -7,7 +7,8 @@
 #   (b) one process with 1,000,000 queued messages, on a node with one
 #       scheduler (+S 1) so that a latency probe sees any stalled scheduler:
 #       at the defaults, with select => [it], and the same with the rule off
-#       (huge_mailbox_len => infinity) to show what it prevents.
+#       (huge_mailbox_len => infinity) to show what it prevents. The probe
+#       is watched as long without the agent as with it.
 # Usage: Benchmarks/agent/agent_scale.sh [SECS] [SIZES]
 #        (defaults: 15 "1000 10000 100000 1000000")
 # Runs under nice -n 10: the 1M-process nodes use ~3 GB and both cores.
@@ -23,13 +24,15 @@ erlc -o "$BUILD" "$ROOT/agent/flame_agent.erl" "$ROOT/Benchmarks/agent/flame_sca
 LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 
 : > "$BUILD/procs.txt"
+: > "$BUILD/events.txt"
 for n in $SIZES; do
     for mode in none defaults all; do
         rm -rf "$BUILD/dump"
         echo "agent_scale: $n processes, $mode" >&2
+        echo "== $n processes, $mode" >> "$BUILD/events.txt"
         nice -n 10 erl +P 2000000 -noshell -pa "$BUILD" \
             -run flame_scale procs "$n" 4 "$SECS" "$BUILD/dump" "$mode" \
-            2> "$BUILD/err.txt" | tee -a "$BUILD/procs.txt" >&2
+            2>> "$BUILD/events.txt" | tee -a "$BUILD/procs.txt" >&2
     done
 done
 
@@ -37,9 +40,10 @@ done
 for sel in defaults pid pid_norule; do
     rm -rf "$BUILD/dump"
     echo "agent_scale: 1M-message mailbox, $sel" >&2
+    echo "== mailbox, $sel" >> "$BUILD/events.txt"
     nice -n 10 erl +S 1 -noshell -pa "$BUILD" \
         -run flame_scale mailbox "$SECS" "$BUILD/dump" "$sel" \
-        2> "$BUILD/err.txt" | tee -a "$BUILD/mailbox.txt" >&2
+        2>> "$BUILD/events.txt" | tee -a "$BUILD/mailbox.txt" >&2
 done
 LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 
@@ -115,4 +119,6 @@ echo
 sed 's/^/    /' "$BUILD/procs.txt" "$BUILD/mailbox.txt"
 } > "$ROOT/bench-data/agent-scale.md"
 
-echo "agent_scale: wrote $ROOT/bench-data/agent-scale.md" >&2
+# The agent's long schedule / long GC events, in full, to see what ran.
+cp "$BUILD/events.txt" "$ROOT/bench-data/agent-scale-events.txt"
+echo "agent_scale: wrote $ROOT/bench-data/agent-scale.md (events: agent-scale-events.txt)" >&2
