@@ -10,7 +10,7 @@
 -module(flame_dump_v1).
 
 -export_type([file_term/0, header/0, samples/0, system/0, trailer/0,
-              sample/0, item/0, stack_frame/0]).
+              sample/0, item/0, short_items/0, stack_frame/0]).
 
 -type file_term() :: header() | samples() | system() | trailer().
 
@@ -24,6 +24,11 @@
                                     seq := non_neg_integer(),       % place of the file in its capture
                                     agent := binary(),
                                     word_size => pos_integer(),      % bytes per word (optional; 8 assumed)
+                                    %% flame_agent 1.1, optional:
+                                    unchanged => short | full,       % may short samples appear
+                                    huge_mailbox_len => non_neg_integer() | infinity,
+                                    max_tick_us => pos_integer(),
+                                    max_scan_per_tick => pos_integer(),
                                     atom() => term()}}.
 
 %% One sampling tick; Ts is monotonic_time(microsecond).
@@ -31,7 +36,20 @@
 -type samples() :: {samples, Ts :: integer(), [sample()]}.
 
 %% What erlang:process_info(Pid, Items) returned; dead processes are left out.
--type sample() :: {pid(), [item()]}.
+%% Since flame_agent 1.1 (still format 1, see docs/dump-format.md) a sample
+%% may also be
+%%  - a full sample without some queue-walking items, ending with
+%%    {flame_skipped, [memory, total_heap_size, garbage_collection_info]}
+%%    (the process's queue was over huge_mailbox_len: those are absent, not 0);
+%%  - a short sample of a process that has not run since its full sample at
+%%    tick Ts of the same file:
+%%    [{status, S}, {reductions, R}, {message_queue_len, Q}, {flame_unchanged, Ts}].
+-type sample() :: {pid(), [item()]}
+                | {pid(), short_items()}.
+
+-type short_items() :: [{status, atom()} | {reductions, non_neg_integer()}
+                        | {message_queue_len, non_neg_integer()}
+                        | {flame_unchanged, Ts :: integer()}].
 
 -type item() ::
         {status, atom()}
@@ -48,6 +66,7 @@
       | {garbage_collection, [{atom(), term()}]}        % minor_gcs among them
       | {garbage_collection_info, [{atom(), integer()}]}
       | {dictionary, [{'$initial_call' | '$ancestors' | '$process_label', term()}]}
+      | {flame_skipped, [atom()]}                       % items left out on purpose (last)
       | {atom(), term()}.                                % items a reader does not know
 
 -type stack_frame() :: {module(), atom(), arity() | [term()],

@@ -15,6 +15,11 @@
 %%   - every samples term well-formed: unique local pids, the spec's items
 %%     with plausible value shapes, dictionary cut down to the three keys,
 %%     the agent (header key agent_pid, when present) not sampled
+%%   - the two sample shapes of flame_agent 1.1 (docs/dump-format.md):
+%%     items named in a trailing {flame_skipped, Items} may be absent (and
+%%     must be); a short sample [status, reductions, message_queue_len,
+%%     {flame_unchanged, Ts}] must name the Ts of the last full sample of the
+%%     same pid earlier in the same file
 %% Usage: dump_check.escript [--allow-open] FILE...   (exit 1 on violation)
 %% --allow-open accepts files without a trailer (a capture still running).
 -mode(compile).
@@ -234,9 +239,18 @@ check_samples([{Pid, Items} | Rest], Ts, S, Seen) when is_pid(Pid), is_list(Item
              false -> err(S2, "~ts: ~p is not a pid of the sampled node",
                           [maps:get(file, S2), Pid])
          end,
-    S4 = case item_errors(Items) of
-             [] -> S3;
-             Errs -> err(S3, "~ts: ~p at ~B: ~p", [maps:get(file, S3), Pid, Ts, Errs])
+    Fulls = maps:get(fulls, S3, #{}),
+    {Errors, S4a} =
+        case lists:keyfind(flame_unchanged, 1, Items) of
+            {flame_unchanged, Ref} ->
+                {short_errors(Items, Ref, maps:get(Pid, Fulls, none)), S3};
+            false ->
+                {item_errors(Items),
+                 S3#{fulls => Fulls#{Pid => Ts}}}
+        end,
+    S4 = case Errors of
+             [] -> S4a;
+             Errs -> err(S4a, "~ts: ~p at ~B: ~p", [maps:get(file, S4a), Pid, Ts, Errs])
          end,
     Pids = maps:get(pids, S4),
     check_samples(Rest, Ts, S4#{pids => Pids#{Pid => true}}, Seen#{Pid => true});
@@ -256,15 +270,30 @@ header_node(S) ->
                      stack_size, garbage_collection, garbage_collection_info,
                      dictionary]).
 
+%% A short sample: exactly these items, and Ref the tick of the pid's last
+%% full sample in this file.
+short_errors(Items, Ref, LastFullTs) ->
+    Keys = [K || {K, _} <- Items],
+    [{short_sample_items, Keys}
+     || Keys =/= [status, reductions, message_queue_len, flame_unchanged]] ++
+        [{bad_values, Items} || not lists:all(fun({K, V}) -> item_ok(K, V); (_) -> false end,
+                                               Items)] ++
+        [{unchanged_not_last_full_sample, Ref, LastFullTs} || Ref =/= LastFullTs].
+
 item_errors(Items) ->
     Keys = [K || {K, _} <- Items],
-    Missing = ?SPEC_ITEMS -- Keys,
+    Skipped = case lists:keyfind(flame_skipped, 1, Items) of
+                  {flame_skipped, L} when is_list(L) -> L;
+                  _ -> []
+              end,
+    Missing = (?SPEC_ITEMS -- Skipped) -- Keys,
     NotPairs = [I || I <- Items, not (is_tuple(I) andalso tuple_size(I) =:= 2)],
     Bad = [K || {K, V} <- Items, not item_ok(K, V)],
     [{missing_items, Missing} || Missing =/= []] ++
         [{not_pairs, NotPairs} || NotPairs =/= []] ++
         [{bad_values, [{K, proplists:get_value(K, Items)} || K <- Bad]} || Bad =/= []] ++
-        [{duplicate_items, Keys} || length(lists:usort(Keys)) =/= length(Keys)].
+        [{duplicate_items, Keys} || length(lists:usort(Keys)) =/= length(Keys)] ++
+        [{skipped_yet_present, Skipped -- (Skipped -- Keys)} || Skipped -- Keys =/= Skipped].
 
 item_ok(status, V) -> is_atom(V);
 item_ok(current_function, undefined) -> true;
@@ -286,6 +315,8 @@ item_ok(dictionary, V) ->
         lists:all(fun({K, _}) -> lists:member(K, ['$initial_call', '$ancestors',
                                                   '$process_label']);
                      (_) -> false end, V);
+item_ok(flame_skipped, V) -> is_list(V) andalso lists:all(fun is_atom/1, V);
+item_ok(flame_unchanged, V) -> is_integer(V);
 item_ok(K, V) when K =:= reductions; K =:= message_queue_len; K =:= memory;
                    K =:= total_heap_size; K =:= heap_size; K =:= stack_size ->
     is_integer(V) andalso V >= 0;

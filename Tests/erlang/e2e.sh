@@ -35,6 +35,8 @@ main([Out]) ->
     timer:sleep(500),
     %% The workload's own processes (a top-N pick at start-up may miss them).
     Pids = [P || {_, P} <- flame_workload:pids()],
+    %% At the defaults: idle processes get short samples, which the
+    %% converter completes from their full ones (docs/dump-format.md).
     {ok, _} = flame_agent:start(#{dir => Out, capture => <<"e2e">>,
                                   select => Pids, interval_ms => 10,
                                   max_file_bytes => 200 * 1024}),
