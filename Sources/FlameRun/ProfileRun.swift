@@ -64,7 +64,12 @@ public final class ProfileRun {
         self.plan = plan
         self.captures = captures
         self.sinks = sinks
-        profile = Profile(catalogue: plan.catalogue, levels: plan.levels)
+        // Levels cache labels by id of one run's label table: each run starts
+        // from fresh ones, made from the same specs (the catalogue resolves
+        // their metrics to the same ids).
+        var catalogue = plan.catalogue
+        let levels = plan.levels.map { level in (try? CategoryLevels.parse(level.spec, catalogue: &catalogue)) ?? level }
+        profile = Profile(catalogue: catalogue, levels: levels)
         derived = plan.derivedMetrics
         pending = captures.enumerated().map { index, capture in
             (index, capture.files.map(\.header.startedAt).min() ?? Int64.min)

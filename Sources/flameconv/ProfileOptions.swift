@@ -25,7 +25,7 @@ struct ProfileOptions: ParsableArguments {
     var groupBy: String?
 
     @Option(help: ArgumentHelp(
-        "Metrics the outputs carry, comma-separated, in order: sampled ones (reductions, memory, message_queue_len, total_heap_size, heap_size, stack_size, minor_gcs, any garbage_collection_info entry such as bin_vheap_size), NAME_bytes of one counted in words, reductions_per_second. Default: flame_prof's set.",
+        "Metrics the outputs carry, comma-separated, in order: sampled ones (reductions, message_queue_len, memory, total_heap_size, minor_gcs, any garbage_collection_info entry such as heap_size or bin_vheap_size), NAME_bytes of one counted in words, reductions_per_second. Default: flame_prof's set.",
         valueName: "names"))
     var metrics: String?
 

@@ -51,13 +51,11 @@
 %%    so is an entry with an integer beyond 64 bits where a metric is read.
 %%    Items are {Atom, Term}; other elements of the list are ignored.
 %%  * Sampled metrics: reductions, message_queue_len, memory,
-%%    total_heap_size, heap_size, stack_size (integer items), every
-%%    garbage_collection_info entry with an integer value, minor_gcs from
-%%    garbage_collection. heap_size and stack_size are also
-%%    garbage_collection_info entries, and heap_size differs there (the
-%%    item: the young heap's block, 233 words; the entry: its used part).
-%%    docs/categories.md says process_info; docs/perf-output.md writes the
-%%    entry's, as flame_prof and flameconv do. Taken: ?NAME_CLASH.
+%%    total_heap_size (integer items), every garbage_collection_info entry
+%%    with an integer value (heap_size and stack_size among them), minor_gcs
+%%    from garbage_collection. The heap_size and stack_size items of
+%%    process_info are not metrics (docs/categories.md): the entries of the
+%%    same names are, as in flame_prof's perf text. Taken: ?NAME_CLASH.
 %%  * Deltas per process (pid number and serial), per metric, within a
 %%    capture across its files in seq order, against the last value that
 %%    process reported for that metric. First: 1 for reductions, 0 else;
@@ -76,8 +74,9 @@
 %%    the metric is (a metric in words weighs in words; NAME_bytes in
 %%    bytes); a sample without the metric weighs 0 and is counted unweighed.
 %%  * Buckets: of the value in bytes for a metric counted in words. Powers
-%%    B^k..B^(k+1) (lower bound in); 0 is =0; below zero mirrored
-%%    (-B^(k+1)..-B^k holds -B^(k+1) < v <= -B^k). A bucket holding one
+%%    B^k..B^(k+1) (lower bound in); 0 is =0 and -1 is =-1; below that,
+%%    -B^(k+1)..-B^k holds -B^(k+1) <= v < -B^k, half-open like every
+%%    range (so -B^k itself is in the bucket above). A bucket holding one
 %%    integer only reads =V. Thresholds: <T1, T(i)..T(i+1), >=Tn.
 %%    Units: bytes per bound, with the largest binary prefix the value is a
 %%    whole multiple of (4KiB..8KiB, 1000B..10000B); other units once after
@@ -90,7 +89,7 @@
 -define(MAX_CONCAT_TERM, 1073741824).
 %% process_info items read as metrics, in this order, before
 %% garbage_collection_info's entries.
--define(INT_ITEMS, [reductions, message_queue_len, memory, total_heap_size, heap_size, stack_size]).
+-define(INT_ITEMS, [reductions, message_queue_len, memory, total_heap_size]).
 %% heap_size and stack_size come twice (process_info and
 %% garbage_collection_info), which wins: gc_info | process_info.
 -define(NAME_CLASH, gc_info).
@@ -681,10 +680,13 @@ bucket_text(V, {power, B}, Unit) when V > 0 ->
         1 -> single(Lo, Unit);
         _ -> range(Lo, Hi, Unit)
     end;
+bucket_text(-1, {power, _}, Unit) -> single(-1, Unit);
 bucket_text(V, {power, B}, Unit) ->
-    {Lo, Hi} = power_bounds(-V, B, 1),
+    %% Below -1, half-open like every range: M = -V - 1 in [Lo, Hi) puts V
+    %% in [-Hi, -Lo).
+    {Lo, Hi} = power_bounds(-V - 1, B, 1),
     case Hi - Lo of
-        1 -> single(-Lo, Unit);
+        1 -> single(-Hi, Unit);
         _ -> range(-Hi, -Lo, Unit)
     end;
 bucket_text(V, {thresholds, [T1 | _]}, Unit) when V < T1 -> "<" ++ num(T1, Unit) ++ tail_unit(Unit);

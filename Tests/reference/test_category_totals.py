@@ -66,13 +66,6 @@ TARGETS = NAMES + ([MERGED] if len(NAMES) > 1 else [])
 
 pytestmark = pytest.mark.skipif(not NAMES, reason="no Fixtures/captures")
 
-# flameconv bug, found by this test (see the commit message): `stats` with
-# --category, given several captures, labels every capture after the first
-# with the first one's label ids (a level's label cache outlives the
-# per-capture profile): wrong categories, or a crash (Index out of range in
-# Profile.categoryText).
-STATS_MULTI_CAPTURE_BUG = pytest.mark.xfail(
-    strict=True, reason="flameconv stats --category mislabels (or crashes on) every capture after the first")
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +154,7 @@ def check_stats(flameconv, choice, inputs, expected):
         assert "top_by_weight" in g
 
 
-@pytest.mark.parametrize("target", [t if t != MERGED else pytest.param(t, marks=STATS_MULTI_CAPTURE_BUG)
-                                    for t in TARGETS])
+@pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("index", range(len(CHOICES)), ids=CHOICE_IDS)
 def test_stats_categories(flameconv, reference, index, target):
     check_stats(flameconv, CHOICES[index], inputs_of(target), expected_captures(reference, index, target))
@@ -319,7 +311,6 @@ ok = file:write_file("%s", [begin B = term_to_binary(T), [<<(byte_size(B)):32>>,
 """
 
 
-@pytest.mark.xfail(strict=True, reason="docs ambiguity: buckets below zero (mirror, or A <= v < B)")
 @pytest.mark.parametrize("level", ["bucket(message_queue_len,log2)", "bucket(memory,log4)",
                                    "bucket(message_queue_len,decimal)"])
 def test_negative_bucket_edges(flameconv, escript, tmp_path, level):

@@ -4,7 +4,7 @@ import FlameModel
 /// The `process_info` items the parser reads; others are skipped.
 enum SampleItem: UInt32, CaseIterable {
     case status, current_function, current_stacktrace, initial_call, registered_name,
-        reductions, message_queue_len, memory, total_heap_size, heap_size, stack_size,
+        reductions, message_queue_len, memory, total_heap_size,
         garbage_collection, garbage_collection_info, dictionary,
         // The agent's own items (docs/dump-format.md): what it did not read, and short samples.
         flame_skipped, flame_unchanged
@@ -23,8 +23,6 @@ enum SampleItem: UInt32, CaseIterable {
         case .message_queue_len: return Int8(MetricCatalogue.messageQueueLen.index)
         case .memory: return Int8(MetricCatalogue.memory.index)
         case .total_heap_size: return Int8(MetricCatalogue.totalHeapSize.index)
-        case .heap_size: return Int8(MetricCatalogue.heapSize.index)
-        case .stack_size: return Int8(MetricCatalogue.stackSize.index)
         default: return -1
         }
     }

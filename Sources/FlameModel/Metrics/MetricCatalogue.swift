@@ -3,7 +3,9 @@
 ///
 /// The `process_info` metrics have fixed ids; `garbage_collection_info`
 /// entries, whose set and order vary by OTP release, are added as the reader
-/// meets them. At most `capacity` metrics: a real node reports about 18.
+/// meets them (`heap_size` and `stack_size` are those entries, as in
+/// flame_prof's text, not the `process_info` items of the same names). At
+/// most `capacity` metrics: a real node reports about 16.
 public struct MetricCatalogue: Sendable {
     /// Most metrics a run holds: a sample's set of metrics is one UInt64.
     public static let capacity = 64
@@ -19,9 +21,7 @@ public struct MetricCatalogue: Sendable {
     public static let messageQueueLen = MetricID(1)
     public static let memory = MetricID(2)
     public static let totalHeapSize = MetricID(3)
-    public static let heapSize = MetricID(4)
-    public static let stackSize = MetricID(5)
-    public static let minorGCs = MetricID(6)
+    public static let minorGCs = MetricID(4)
 
     public init() {
         for metric in [
@@ -29,8 +29,6 @@ public struct MetricCatalogue: Sendable {
             Metric(name: "message_queue_len", unit: .messages, kind: .gauge),
             Metric(name: "memory", unit: .bytes, kind: .gauge),
             Metric(name: "total_heap_size", unit: .words, kind: .gauge),
-            Metric(name: "heap_size", unit: .words, kind: .gauge),
-            Metric(name: "stack_size", unit: .words, kind: .gauge),
             Metric(name: "minor_gcs", unit: .count, kind: .counter),
         ] {
             _ = add(metric)
