@@ -24,7 +24,6 @@ every container) are checked the same way by stats.
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -66,16 +65,6 @@ TARGETS = NAMES + ([MERGED] if len(NAMES) > 1 else [])
 
 pytestmark = pytest.mark.skipif(not NAMES, reason="no Fixtures/captures")
 
-
-
-@pytest.fixture(scope="module")
-def escript():
-    path = shutil.which("escript")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("escript is missing: CI must install erlang-nox (scripts/install-deps.sh)")
-        pytest.skip("escript not installed")
-    return path
 
 
 def inputs_of(target):

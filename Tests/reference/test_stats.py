@@ -15,7 +15,6 @@ figures.
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 
@@ -32,16 +31,6 @@ ORACLE = os.path.join(HERE, "flame_prof_ref.escript")
 FILE_LINE = re.compile(r"^(?P<path>\S+): \d+ bytes \S+ capture=(?P<capture>\S+) seq=(?P<seq>\d+) "
                        r"node='?(?P<node>[^' ]+)'? otp=(?P<otp>\S+) .* ticks=(?P<ticks>\d+) samples=(?P<samples>\d+) "
                        r".* trailer_overruns=(?P<overruns>\S+)$")
-
-
-@pytest.fixture(scope="module")
-def escript():
-    path = shutil.which("escript")
-    if path is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("escript is missing: CI must install erlang-nox (scripts/install-deps.sh)")
-        pytest.skip("escript not installed")
-    return path
 
 
 def files_of(name):
