@@ -18,7 +18,7 @@ struct ShortSampleTests {
 
     func stats(_ ticks: [(ts: Int64, samples: [SampleSpec])], weight: String = "memory") throws -> (StatsSink, RunSummary, Profile) {
         let dir = ScratchDir()
-        let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks))
+        let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks, unchanged: "short"))
         var catalogue = MetricCatalogue()
         let plan = RunPlan(catalogue: catalogue, weight: try Weight.parse(weight, catalogue: &catalogue).get())
         let sink = StatsSink(weight: plan.weight)
@@ -30,7 +30,9 @@ struct ShortSampleTests {
     @Test("a short sample is its full sample with the fresh status, reductions and queue length")
     func expands() throws {
         let full = SampleSpec(status: "waiting", reductions: 100, memory: 5000, minorGCs: 2)
-        let text = convertTicks([(0, [full]), (10_000, [short(reductions: 101, queue: 3, since: 0)])], dialect: .flameProf)
+        let dir = ScratchDir()
+        let path = dir.write("t-000000.flame", dumpBytes(ticks: [(0, [full]), (10_000, [short(reductions: 101, queue: 3, since: 0)])], unchanged: "short"))
+        let text = String(decoding: convert([path]).text, as: UTF8.self)
         let events = text.split(separator: "\n\n").map(String.init)
         #expect(events.count == 2)
         // The same frames, fresh comm and metrics, the rest repeated with zero deltas.
@@ -52,11 +54,20 @@ struct ShortSampleTests {
     @Test("a short sample does not reach into another file: each file starts from full samples")
     func notAcrossFiles() throws {
         let dir = ScratchDir()
-        dir.write("c-000000.flame", dumpBytes(capture: "c", seq: 0, ticks: [(0, [SampleSpec()])]))
-        dir.write("c-000001.flame", dumpBytes(capture: "c", seq: 1, ticks: [(10_000, [short(reductions: 101, since: 0)])]))
+        dir.write("c-000000.flame", dumpBytes(capture: "c", seq: 0, ticks: [(0, [SampleSpec()])], unchanged: "short"))
+        dir.write("c-000001.flame", dumpBytes(capture: "c", seq: 1, ticks: [(10_000, [short(reductions: 101, since: 0)])], unchanged: "short"))
         let converted = convert([dir.path])
         #expect(converted.summary.events == 1)
         #expect(converted.summary.skippedSamples == ["unchanged sample without its full sample in the file": 1])
+    }
+
+    @Test("a file whose header does not allow short samples keeps none: a short sample there is skipped, and says why")
+    func headerSaysFull() throws {
+        let dir = ScratchDir()
+        let path = dir.write("t-000000.flame", dumpBytes(ticks: [(0, [SampleSpec()]), (10_000, [short(reductions: 101, since: 0)])]))
+        let converted = convert([path])
+        #expect(converted.summary.events == 1)
+        #expect(converted.summary.skippedSamples == ["unchanged sample in a file whose header does not say unchanged => short": 1])
     }
 
     @Test("skipped items are absent, never zero: the sample counts, and weighs nothing by the metric it lacks")

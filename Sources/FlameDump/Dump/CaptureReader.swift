@@ -48,7 +48,7 @@ public final class CaptureReader {
                 do throws(DumpError) {
                     current = try Self.open(file, limits: limits)
                     currentHeader = current!.header
-                    parser.beginFile()
+                    parser.beginFile(mayHoldShortSamples: current!.header.mayHoldShortSamples)
                 } catch {
                     openErrors.append(error)
                     continue

@@ -15,6 +15,8 @@ public struct DumpHeader: Sendable {
     public var agent: String?
     /// Bytes per word on the sampled node (`erlang:system_info(wordsize)`), when the header says.
     public var wordSize: Int64?
+    /// The file may hold the agent's short samples (`unchanged => short`).
+    public var mayHoldShortSamples = false
 
     /// Wall-clock microseconds since the epoch of a monotonic timestamp in this
     /// file: `started_at + (Ts - monotonic_start)`, exact whenever it fits in
@@ -47,7 +49,8 @@ public struct DumpHeader: Sendable {
         return .success(DumpHeader(
             node: text("node"), otpRelease: text("otp_release"), startedAt: startedAt!, monotonicStart: monotonicStart!,
             sampleIntervalMs: integer("sample_interval_ms"), capture: text("capture"), seq: integer("seq") ?? 0,
-            agent: text("agent"), wordSize: integer("word_size").flatMap { (1...64).contains($0) ? $0 : nil }))
+            agent: text("agent"), wordSize: integer("word_size").flatMap { (1...64).contains($0) ? $0 : nil },
+            mayHoldShortSamples: text("unchanged") == "short"))
     }
 
     /// The `node` of a header term, or nil when `term` is no flame_dump header.

@@ -63,15 +63,19 @@ public struct SampleParser {
     var fullSamples = FullSampleMemory()
     /// The tick of the sample being parsed, and the full sample a short one names.
     var tickTime: Int64 = 0
+    var rememberFullSamples = true
     var unchangedSince: Int64?
     var labelDecoder = TermDecoder(limits: ETFLimits(maxDecompressedBytes: 1 << 20, maxDepth: 1000, maxNodes: 100_000))
     var labelTerm = Term()
 
     public init() {}
 
-    /// A new file of the capture begins: a short sample names a full one of its own file.
-    public mutating func beginFile() {
+    /// A new file of the capture begins: a short sample names a full one of
+    /// its own file. Full samples are kept only where the header says short
+    /// ones may follow.
+    public mutating func beginFile(mayHoldShortSamples: Bool) {
         fullSamples.beginFile()
+        rememberFullSamples = mayHoldShortSamples
     }
 
     /// Reads the samples list (the reader stands at the list, after `Ts`) into `tick`.
@@ -108,7 +112,7 @@ public struct SampleParser {
                     sample.metrics = present
                     sample.garbageCollectionMetrics = presentInGC
                     tick.samples.append(sample)
-                    if unchangedSince == nil {
+                    if rememberFullSamples, unchangedSince == nil {
                         tick.metricValues.withUnsafeBufferPointer { values in
                             fullSamples.remember(sample, values: UnsafeBufferPointer(rebasing: values[sample.firstValue...]), tick: tickTime, place: index)
                         }
@@ -227,6 +231,9 @@ public struct SampleParser {
     /// A short sample: everything but its fresh items from the same process's
     /// full sample at the tick it names.
     private mutating func completeShortSample(_ sample: inout ProcessSample) throws {
+        guard rememberFullSamples else {
+            throw ShapeError(reason: "unchanged sample in a file whose header does not say unchanged => short")
+        }
         guard let since = unchangedSince, let full = fullSamples.recall(pid: samplePid, tick: since, place: sampleIndex) else {
             throw ShapeError(reason: "unchanged sample without its full sample in the file")
         }

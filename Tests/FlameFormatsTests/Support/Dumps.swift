@@ -114,7 +114,7 @@ struct DeltaHarness {
 
 /// A framed dump file's bytes: header, the ticks, then (by default) a trailer.
 func dumpBytes(capture: String = "test", seq: Int64 = 0, startedAt: Int64 = 1_700_000_000_000_000, monotonicStart: Int64 = -576_460_000_000_000,
-               ticks: [(ts: Int64, samples: [SampleSpec])], trailer: Bool = true) -> [UInt8] {
+               ticks: [(ts: Int64, samples: [SampleSpec])], trailer: Bool = true, unchanged: String? = nil) -> [UInt8] {
     var terms: [[UInt8]] = []
     terms.append(E.term(E.tuple(E.atom("flame_dump"), E.int(1), E.map([
         (E.atom("node"), E.atom("test@host")),
@@ -125,7 +125,7 @@ func dumpBytes(capture: String = "test", seq: Int64 = 0, startedAt: Int64 = 1_70
         (E.atom("capture"), E.binary(capture)),
         (E.atom("seq"), E.int(seq)),
         (E.atom("agent"), E.binary("test")),
-    ]))))
+    ] + (unchanged.map { [(E.atom("unchanged"), E.atom($0))] } ?? [])))))
     for tick in ticks {
         terms.append(E.term(E.tuple(E.atom("samples"), E.int(monotonicStart + tick.ts), E.list(tick.samples.map(\.encoded)))))
     }
