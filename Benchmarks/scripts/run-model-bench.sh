@@ -7,8 +7,8 @@
 # BEFORE_REV defaults to ae6faf4 (main before the profile model), AFTER_REV to
 # HEAD. Each revision is checked out into a temporary git worktree and built
 # with `swift build -c release` (scratch path .build-bench-REV, kept for the
-# next run). Inputs: the real captures in Fixtures/captures (all four merged,
-# 1.6 MB) and two synthetic 200 MB dumps from dumpsynth (realistic and high
+# next run). Inputs: the four real captures in Fixtures/captures merged
+# (1.6 MB) and two synthetic 200 MB dumps from dumpsynth (realistic and high
 # stack variety; made once under bench-data/). For each input and dialect:
 #   - instructions (valgrind --tool=callgrind; repeatable whatever the load)
 #     of `convert INPUT -o /dev/null` on the captures and on 20 MB dumps;
@@ -54,12 +54,18 @@ for size in 20M 200M; do
     done
 done
 
+# The four real captures, merged: a folder of links to their folders (the
+# README.md in Fixtures/captures is not a dump).
+CAPTURES=$DATA/real-captures
+mkdir -p "$CAPTURES"
+for c in plain rotated compressed top100; do ln -sfn "$ROOT/Fixtures/captures/$c" "$CAPTURES/$c"; done
+
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 note ""
 note "instructions (callgrind), convert INPUT -o /dev/null"
 note "input                         dialect      before          after     after/before"
-for input in Fixtures/captures "$DATA/synth-realistic-20M.flame" "$DATA/synth-high-20M.flame"; do
+for input in "$CAPTURES" "$DATA/synth-realistic-20M.flame" "$DATA/synth-high-20M.flame"; do
     for dialect in portable flame_prof; do
         counts=()
         for bin in "$OLD" "$NEW"; do
@@ -73,7 +79,7 @@ done
 note ""
 note "wall time (median of 5, s) and peak RSS (KB), convert INPUT --quiet > /dev/null"
 note "input                         dialect   before s  after s   before KB  after KB  same bytes"
-for input in Fixtures/captures "$DATA/synth-realistic-200M.flame" "$DATA/synth-high-200M.flame"; do
+for input in "$CAPTURES" "$DATA/synth-realistic-200M.flame" "$DATA/synth-high-200M.flame"; do
     for dialect in portable flame_prof; do
         row=()
         for bin in "$OLD" "$NEW"; do
