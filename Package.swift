@@ -49,7 +49,7 @@ let package = Package(
         // What the test targets share: a scratch folder, the ETF term and dump builder, the
         // capture editor, the child-process runner (flameconv, erl, tools), the fixtures' paths.
         .target(name: "TestSupport", dependencies: ["ETF", "FlameDump", "CZlib"], path: "Tests/TestSupport"),
-        .testTarget(name: "ETFTests", dependencies: ["ETF"]),
+        .testTarget(name: "ETFTests", dependencies: ["ETF", "TestSupport"]),
         .testTarget(name: "FlameDumpTests", dependencies: ["FlameDump", "FlameModel", "ETF"]),
         .testTarget(name: "FlameFormatsTests", dependencies: ["FlameFormats", "FlameRun", "FlameModel", "FlameDump"]),
         .testTarget(name: "flameconvTests", dependencies: ["FlameDump", "FlameModel"]),

@@ -1,5 +1,6 @@
 @testable import ETF
 import Foundation
+import TestSupport
 import Testing
 
 /// Big integers print as `~w` prints them, in subquadratic time: the transforms,
@@ -162,7 +163,7 @@ struct BignumPrintingTests {
             end, [\(expressions.map { "\"\($0)\"" }.joined(separator: ", "))]),
             halt().
             """
-        let run = try LiveBEAMTests.run(LiveBEAMTests.onPath("erl")!, ["-noshell", "-eval", program])
+        let run = try Subprocess.run([Subprocess.onPath("erl")!, "-noshell", "-eval", program])
         try #require(run.status == 0, "erl failed: \(run.log)")
         let lines = CorpusSet.splitLines(run.stdout)
         try #require(lines.count == 2 * expressions.count, "\(run.log)")

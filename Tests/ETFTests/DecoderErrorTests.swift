@@ -1,4 +1,5 @@
 import ETF
+import TestSupport
 import Testing
 
 /// One bad input and the exact error it must give.
@@ -191,9 +192,9 @@ struct DecoderErrorTests {
             == .unsupportedTag("atom cache references need a distribution channel's atom cache"))
         #expect(Self.decodeError([131, 113] + B.atom("m") + B.atom("f") + B.atom("x"))
             == ETFError(offset: 8, tag: 119, reason: .unexpectedTag(expected: "an integer in EXPORT_EXT")))
-        #expect(Self.decodeError([131, 113] + B.atom("m") + B.atom("f") + B.int(256))
+        #expect(Self.decodeError([131, 113] + B.atom("m") + B.atom("f") + B.int32(256))
             == ETFError(offset: 8, tag: 113, reason: .unexpectedTag(expected: "an arity from 0 to 255")))
-        #expect(Self.decodeError([131, 113] + B.atom("m") + B.atom("f") + B.int(-1))
+        #expect(Self.decodeError([131, 113] + B.atom("m") + B.atom("f") + B.int32(-1))
             == ETFError(offset: 8, tag: 113, reason: .unexpectedTag(expected: "an arity from 0 to 255")))
         // A fun's creator must be a pid.
         let funWithoutPid = Array(Self.fun[..<41]) + B.atom("x")
@@ -284,7 +285,7 @@ struct DecoderErrorTests {
         #expect(Self.decodeError([131, 116, 0, 0, 0, 2, 97, 1, 97, 2, 97, 1, 97, 3]) == dup)
         // Nested equal keys, equal though encoded differently.
         let key1 = B.tuple(B.smallInt(1), B.list([B.atom("a")]), B.binary([1, 2]))
-        let key2 = B.tuple(B.int(1), B.list([B.latin1Atom([97])]), B.bitstring([1, 2], bits: 8))
+        let key2 = B.tuple(B.int32(1), B.list([B.latin1Atom([97])]), B.bitstring([1, 2], bits: 8))
         #expect(Self.decodeError(B.term(B.map([(key1, B.nil), (B.atom("x"), B.nil), (key2, B.nil)]))) == dup)
         // The error names the inner map when that is where the duplicate is.
         let inner = B.map([(B.atom("k"), B.nil), (B.atom("k"), B.nil)])
@@ -297,8 +298,8 @@ struct DecoderErrorTests {
 
     @Test("duplicate keys in a map of more than 32 keys")
     func duplicateInLargeMap() {
-        var pairs = (0..<40).map { (B.int(Int32($0) * 1000), B.nil) }
-        pairs.append((B.int(39_000), B.atom("again")))
+        var pairs = (0..<40).map { (B.int32(Int32($0) * 1000), B.nil) }
+        pairs.append((B.int32(39_000), B.atom("again")))
         #expect(Self.decodeError(B.term(B.map(pairs))) == ETFError(offset: 1, tag: 116, reason: .duplicateMapKey))
     }
 

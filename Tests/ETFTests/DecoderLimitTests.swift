@@ -1,4 +1,5 @@
 @testable import ETF
+import TestSupport
 import Testing
 
 /// Nesting depth and node count: hostile shapes must decode and print without

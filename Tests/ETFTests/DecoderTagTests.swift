@@ -1,4 +1,5 @@
 import ETF
+import TestSupport
 import Testing
 
 /// Every tag of the external term format, decoded from hand-made bytes and

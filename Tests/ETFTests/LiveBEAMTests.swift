@@ -1,5 +1,6 @@
 import ETF
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the real BEAM: a fresh random corpus from Tests/erlang/gen-etf-corpus.sh,
@@ -12,18 +13,8 @@ import Testing
 @Suite("Live comparison with the BEAM")
 struct LiveBEAMTests {
     static let environment = ProcessInfo.processInfo.environment
-    static let isCI = environment["CI"] == "true"
-
-    /// The path of `name` in a PATH folder, if it is an executable there.
-    static func onPath(_ name: String) -> String? {
-        for folder in (environment["PATH"] ?? "").split(separator: ":") {
-            let candidate = "\(folder)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-
-    static let erlangAvailable = onPath("erl") != nil && onPath("erlc") != nil
+    static let isCI = Subprocess.inCI
+    static let erlangAvailable = Subprocess.onPath("erl") != nil && Subprocess.onPath("erlc") != nil
 
     static let script = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -91,7 +82,7 @@ struct LiveBEAMTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("etf-oracle-\(UUID().uuidString).erl")
         try Data(ErlangOracle.program(entries).utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let run = try Self.run(Self.onPath("erl")!, ErlangOracle.erlArguments(programPath: file.path))
+        let run = try Subprocess.run([Subprocess.onPath("erl")!] + ErlangOracle.erlArguments(programPath: file.path))
         try #require(run.status == 0, "erl failed: \(run.log)")
         let lines = CorpusSet.splitLines(run.stdout)
         try #require(lines.count == entries.count, "erl printed \(lines.count) lines for \(entries.count) cases: \(run.log)")
@@ -100,36 +91,12 @@ struct LiveBEAMTests {
         }
     }
 
-    struct Run {
-        var status: Int32
-        var stdout: [UInt8]
-        var stderr: [UInt8]
-        var log: String { latin1String(stdout) + latin1String(stderr) }
+    static func runGenerator(output: URL, seed: UInt32, count: Int) throws -> ProcessResult {
+        try Subprocess.run(["/bin/sh", script.path, output.path, String(seed), String(count)])
     }
+}
 
-    static func runGenerator(output: URL, seed: UInt32, count: Int) throws -> Run {
-        try run("/bin/sh", [script.path, output.path, String(seed), String(count)])
-    }
-
-    /// Runs a program to its end; output goes through files, so a chatty child cannot block on a full pipe.
-    static func run(_ executable: String, _ arguments: [String]) throws -> Run {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("etf-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: outURL)
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus,
-            stdout: [UInt8](try Data(contentsOf: outURL)),
-            stderr: [UInt8](try Data(contentsOf: errURL)))
-    }
+extension ProcessResult {
+    /// Standard output (Latin-1, as erl writes it), then standard error.
+    var log: String { latin1String(stdout) + stderr }
 }

@@ -1,4 +1,5 @@
 import ETF
+import TestSupport
 import Testing
 
 /// TermPrinter options and mechanics: output encoding, the local node, flushing,

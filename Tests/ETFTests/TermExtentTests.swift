@@ -1,4 +1,5 @@
 import ETF
+import TestSupport
 import Testing
 
 /// TermExtent.measure: where a term ends in a stream of concatenated terms.

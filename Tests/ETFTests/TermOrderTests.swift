@@ -1,4 +1,5 @@
 import ETF
+import TestSupport
 import Testing
 
 /// Map key order (`Term.compare`): the order `~w` prints small maps in, and the

@@ -1,5 +1,6 @@
 @testable import ETF
 import Foundation
+import TestSupport
 import Testing
 
 /// TermValidator must say what TermDecoder says about every input (the same
@@ -104,7 +105,7 @@ struct TermValidatorTests {
             (B.list([B.smallInt(1)], tail: B.string([2, 3])), B.string([1, 2, 3])),
             (B.list([B.smallInt(1)], tail: B.atom("t")), [108, 0, 0, 0, 1, 97, 1] + [108, 0, 0, 0, 0] + B.atom("t")),
             (B.smallBig(negative: false, [0, 0, 0, 0, 0, 0, 0, 0, 1, 0]), B.largeBig(negative: false, [0, 0, 0, 0, 0, 0, 0, 0, 1])),
-            (B.int(-1), B.smallBig(negative: true, [1])),
+            (B.int32(-1), B.smallBig(negative: true, [1])),
             (B.float(0.5), B.floatText("5.00000000000000000000e-01")),
             (B.smallLatin1Atom([0xE9, 0x74]), B.atomUTF8(Array("ét".utf8))),
             (B.binary([1, 2]), B.bitstring([1, 2], bits: 8)),
@@ -161,7 +162,7 @@ struct TermValidatorTests {
         // 2,000 keys, each 1,000 atoms then a distinct integer: 2 million nodes.
         let prefix = Array([[UInt8]](repeating: B.atom("a"), count: 1000).joined())
         var pairs: [UInt8] = []
-        for i in 0..<2000 { pairs += [108] + B.u32(1001) + prefix + B.int(Int32(i)) + [106] + B.nil }
+        for i in 0..<2000 { pairs += [108] + B.u32(1001) + prefix + B.int32(Int32(i)) + [106] + B.nil }
         let map = [131, 116] + B.u32(2000) + pairs
         let start = ContinuousClock.now
         #expect(Self.validatorVerdict(map) == .accepted)

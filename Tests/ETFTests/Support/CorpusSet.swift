@@ -1,5 +1,6 @@
 import ETF
 import Foundation
+import TestSupport
 
 /// One option set of the ETF corpus: `<name>.etf` (4-byte big-endian length,
 /// then one external term, repeated) and `<name>.expected` (the `~w` text of
@@ -14,13 +15,8 @@ struct CorpusSet: Sendable {
     var frames: [[UInt8]]
     var expected: [UInt8]
 
-    /// `Fixtures/etf`, found from this file's place in the repository.
-    static let fixtureDirectory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent()  // Support
-        .deletingLastPathComponent()  // ETFTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // repository root
-        .appendingPathComponent("Fixtures/etf")
+    /// `Fixtures/etf`.
+    static let fixtureDirectory: URL = Fixtures.etf
 
     /// The sets README.md documents; the corpus test checks they are all there.
     static let documentedSetNames = [
@@ -46,20 +42,17 @@ struct CorpusSet: Sendable {
     }
 
     static func splitFrames(_ bytes: [UInt8], name: String) throws -> [[UInt8]] {
-        var frames: [[UInt8]] = []
-        var i = 0
-        while i < bytes.count {
-            guard i + 4 <= bytes.count else {
-                throw LoadError(description: "\(name).etf: a length prefix is cut at byte \(i)")
+        // ETFBytes.frames stops at the first frame that does not fit; say how it does not.
+        let frames = ETFBytes.frames(in: bytes)
+        let end = frames.last?.term.endIndex ?? 0
+        if end < bytes.count {
+            guard end + 4 <= bytes.count else {
+                throw LoadError(description: "\(name).etf: a length prefix is cut at byte \(end)")
             }
-            let length = Int(bytes[i]) << 24 | Int(bytes[i + 1]) << 16 | Int(bytes[i + 2]) << 8 | Int(bytes[i + 3])
-            guard i + 4 + length <= bytes.count else {
-                throw LoadError(description: "\(name).etf: the frame at byte \(i) claims \(length) bytes, past the end")
-            }
-            frames.append(Array(bytes[(i + 4)..<(i + 4 + length)]))
-            i += 4 + length
+            let length = Int(bytes[end]) << 24 | Int(bytes[end + 1]) << 16 | Int(bytes[end + 2]) << 8 | Int(bytes[end + 3])
+            throw LoadError(description: "\(name).etf: the frame at byte \(end) claims \(length) bytes, past the end")
         }
-        return frames
+        return frames.map { Array($0.term) }
     }
 
     /// Lines split at `\n`; the file's final `\n` ends the last line.

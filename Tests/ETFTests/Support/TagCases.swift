@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 /// A hand-made external term and the `~w` text OTP 25 prints for it.
@@ -44,10 +45,10 @@ enum TagCases {
         TagCase("SMALL_INTEGER_EXT 0", B.smallInt(0), "0"),
         TagCase("SMALL_INTEGER_EXT 255", B.smallInt(255), "255"),
         // 98 INTEGER_EXT
-        TagCase("INTEGER_EXT -1", B.int(-1), "-1"),
-        TagCase("INTEGER_EXT 256", B.int(256), "256"),
-        TagCase("INTEGER_EXT max", B.int(.max), "2147483647"),
-        TagCase("INTEGER_EXT min", B.int(.min), "-2147483648"),
+        TagCase("INTEGER_EXT -1", B.int32(-1), "-1"),
+        TagCase("INTEGER_EXT 256", B.int32(256), "256"),
+        TagCase("INTEGER_EXT max", B.int32(.max), "2147483647"),
+        TagCase("INTEGER_EXT min", B.int32(.min), "-2147483648"),
         // 110 SMALL_BIG_EXT
         TagCase("SMALL_BIG_EXT 2^64", B.smallBig(negative: false, [0, 0, 0, 0, 0, 0, 0, 0, 1]), "18446744073709551616"),
         TagCase("SMALL_BIG_EXT 2^64-1", B.smallBig(negative: false, [UInt8](repeating: 255, count: 8)), "18446744073709551615"),
@@ -166,7 +167,7 @@ enum TagCases {
         TagCase("EXPORT_EXT lists:map/2", B.export("lists", "map", 2), "fun lists:map/2"),
         TagCase("EXPORT_EXT erlang:'+'/2", B.export("erlang", "+", 2), "fun erlang:'+'/2"),
         TagCase("EXPORT_EXT quoted names", B.export("a b", "Fun", 0), "fun 'a b':'Fun'/0"),
-        TagCase("EXPORT_EXT INTEGER_EXT arity", [113] + B.atom("m") + B.atom("f") + B.int(255), "fun m:f/255"),
+        TagCase("EXPORT_EXT INTEGER_EXT arity", [113] + B.atom("m") + B.atom("f") + B.int32(255), "fun m:f/255"),
         // 112 NEW_FUN_EXT
         TagCase("NEW_FUN_EXT no free variables", B.fun(module: "zz", index: 3, oldIndex: 7, oldUniq: 12345), "#Fun<zz.7.12345>"),
         TagCase("NEW_FUN_EXT free variables", B.fun(module: "m", arity: 2, oldIndex: 1, oldUniq: -1, free: [B.smallInt(1), B.nil]), "#Fun<m.1.-1>"),

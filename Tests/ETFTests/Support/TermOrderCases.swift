@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 
 /// A map whose key `keys[i]` holds the value `i + 1`, and the order in which
@@ -43,10 +44,10 @@ enum TermOrderCases {
         OrderCase("one key of each kind", [
             B.bitstring([128], bits: 1), B.list([B.smallInt(1)]), B.nil, B.map([]), B.tuple(), B.pid(id: 1, serial: 0),
             B.port(id: 1), B.export("lists", "map", 2), B.fun(module: "m"), B.ref(ids: [1, 0, 0]), B.atom("a"),
-            B.float(1.0), B.smallInt(2), B.smallBig(negative: false, [0, 0, 0, 0, 0, 0, 0, 0, 1]), B.int(-1),
+            B.float(1.0), B.smallInt(2), B.smallBig(negative: false, [0, 0, 0, 0, 0, 0, 0, 0, 1]), B.int32(-1),
         ], [15, 13, 14, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]),
         OrderCase("integers before floats", [
-            B.smallInt(3), B.smallInt(100), B.int(-1), B.float(1.5), B.float(2.0), B.float(-0.5),
+            B.smallInt(3), B.smallInt(100), B.int32(-1), B.float(1.5), B.float(2.0), B.float(-0.5),
             B.smallBig(negative: false, [0, 0, 0, 0, 0, 0, 0, 0, 1]), B.smallBig(negative: true, [0, 0, 0, 0, 0, 0, 0, 0, 1]),
             B.float(1.0e300), B.float(0.0), B.largeBig(negative: false, [UInt8](repeating: 0, count: 20) + [1]),
         ], [8, 3, 1, 2, 7, 11, 6, 10, 4, 5, 9]),
