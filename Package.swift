@@ -50,7 +50,7 @@ let package = Package(
         // capture editor, the child-process runner (flameconv, erl, tools), the fixtures' paths.
         .target(name: "TestSupport", dependencies: ["ETF", "FlameDump", "CZlib"], path: "Tests/TestSupport"),
         .testTarget(name: "ETFTests", dependencies: ["ETF", "TestSupport"]),
-        .testTarget(name: "FlameDumpTests", dependencies: ["FlameDump", "FlameModel", "ETF"]),
+        .testTarget(name: "FlameDumpTests", dependencies: ["FlameDump", "FlameModel", "ETF", "TestSupport"]),
         .testTarget(name: "FlameFormatsTests", dependencies: ["FlameFormats", "FlameRun", "FlameModel", "FlameDump"]),
         .testTarget(name: "flameconvTests", dependencies: ["FlameDump", "FlameModel"]),
         .testTarget(name: "HardeningTests", dependencies: ["FlameDump", "FlameModel", "FlameFormats", "FlameRun", "ETF"]),

@@ -1,4 +1,5 @@
 import FlameDump
+import TestSupport
 import Testing
 
 /// ByteSource: plain, gzip and zstd files, told apart by their first bytes, read as one stream.
@@ -26,8 +27,8 @@ struct ByteSourceTests {
 
     @Test("a plain file reads back unchanged, in any chunk size", arguments: [1, 3, 4096, 1 << 20])
     func plain(chunk: Int) throws {
-        let folder = try TempFolder()
-        let path = try folder.write("plain", Self.content)
+        let folder = ScratchDir()
+        let path = folder.write("plain", Self.content)
         let source = try ByteSource(path: path)
         #expect(source.compression == .none)
         #expect(source.path == path)
@@ -38,45 +39,45 @@ struct ByteSourceTests {
 
     @Test("files too short for a magic number are plain", arguments: [[], [0x1F], [0x28, 0xB5, 0x2F], [0x1F, 0x8C, 0, 0]] as [[UInt8]])
     func shortFiles(bytes: [UInt8]) throws {
-        let folder = try TempFolder()
-        let source = try ByteSource(path: try folder.write("short", bytes))
+        let folder = ScratchDir()
+        let source = try ByteSource(path: folder.write("short", bytes))
         #expect(source.compression == .none)
         #expect(try readAll(source, chunk: 1) == bytes)
     }
 
     @Test("gzip, including several members one after another")
     func gzip() throws {
-        let folder = try TempFolder()
+        let folder = ScratchDir()
         let one = try folder.gzip(Self.content)
-        let source = try ByteSource(path: try folder.write("one.gz", one))
+        let source = try ByteSource(path: folder.write("one.gz", one))
         #expect(source.compression == .gzip)
         #expect(try readAll(source, chunk: 1000) == Self.content)
         // What `gzip -c b >> a.gz` makes: the members read as one stream, an empty one included.
         let second = Array("and a second member".utf8)
         let joined = one + (try folder.gzip([])) + (try folder.gzip(second))
-        #expect(try readAll(try ByteSource(path: try folder.write("joined.gz", joined))) == Self.content + second)
+        #expect(try readAll(try ByteSource(path: folder.write("joined.gz", joined))) == Self.content + second)
         // A gzip of nothing is an empty stream.
-        #expect(try readAll(try ByteSource(path: try folder.write("empty.gz", try folder.gzip([])))) == [])
+        #expect(try readAll(try ByteSource(path: folder.write("empty.gz", try folder.gzip([])))) == [])
     }
 
     @Test("zstd, including concatenated frames")
     func zstd() throws {
-        let folder = try TempFolder()
+        let folder = ScratchDir()
         let one = try folder.zstd(Self.content)
-        let source = try ByteSource(path: try folder.write("one.zst", one))
+        let source = try ByteSource(path: folder.write("one.zst", one))
         #expect(source.compression == .zstd)
         #expect(try readAll(source, chunk: 777) == Self.content)
         let second = Array("second frame".utf8)
         let joined = one + (try folder.zstd(second))
-        #expect(try readAll(try ByteSource(path: try folder.write("joined.zst", joined))) == Self.content + second)
+        #expect(try readAll(try ByteSource(path: folder.write("joined.zst", joined))) == Self.content + second)
     }
 
     @Test("a truncated gzip file names where it ends")
     func truncatedGzip() throws {
-        let folder = try TempFolder()
+        let folder = ScratchDir()
         let whole = try folder.gzip(Self.content)
         for cut in [1, 4, 8, 9, whole.count / 2] {
-            let path = try folder.write("cut\(cut).gz", Array(whole.dropLast(cut)))
+            let path = folder.write("cut\(cut).gz", Array(whole.dropLast(cut)))
             let error = try #require(expectDecompressionError(path, format: "gzip"))
             #expect(error.reason == .decompression(format: "gzip", detail: "the file ends inside a gzip member", compressedOffset: whole.count - cut))
             // The offset is in the decompressed stream: no further than what the file held.
@@ -87,10 +88,10 @@ struct ByteSourceTests {
 
     @Test("a truncated zstd file names where it ends")
     func truncatedZstd() throws {
-        let folder = try TempFolder()
+        let folder = ScratchDir()
         let whole = try folder.zstd(Self.content)
         for cut in [1, 4, whole.count / 2] {
-            let path = try folder.write("cut\(cut).zst", Array(whole.dropLast(cut)))
+            let path = folder.write("cut\(cut).zst", Array(whole.dropLast(cut)))
             let error = try #require(expectDecompressionError(path, format: "zstd"))
             #expect(error.reason == .decompression(format: "zstd", detail: "the file ends inside a zstd frame", compressedOffset: whole.count - cut))
             #expect(error.offset <= Self.content.count)
@@ -103,14 +104,14 @@ struct ByteSourceTests {
     /// and the last deflate byte, whose high bits may be padding.
     @Test("a flipped bit in gzip data is a decompression error")
     func gzipBitFlips() throws {
-        let folder = try TempFolder()
+        let folder = ScratchDir()
         let whole = try folder.gzip(Self.content)
         let positions = [10, 11, 12, 50, whole.count / 3, whole.count / 2, whole.count - 10, whole.count - 8, whole.count - 5, whole.count - 1]
         for (i, position) in positions.enumerated() {
             for bit in [0, 3, 7] {
                 var damaged = whole
                 damaged[position] ^= UInt8(1 << bit)
-                let path = try folder.write("flip\(i)-\(bit).gz", damaged)
+                let path = folder.write("flip\(i)-\(bit).gz", damaged)
                 guard let error = expectDecompressionError(path, format: "gzip") else { continue }
                 if case .decompression(_, _, let at) = error.reason {
                     #expect(at >= 0 && at <= whole.count, "byte \(position) bit \(bit): \(error)")
@@ -121,29 +122,29 @@ struct ByteSourceTests {
 
     @Test("a damaged zstd checksum is a decompression error")
     func zstdChecksum() throws {
-        let folder = try TempFolder()
+        let folder = ScratchDir()
         var damaged = try folder.zstd(Self.content)
         damaged[damaged.count - 1] ^= 0x40  // the frame's trailing content checksum
-        _ = expectDecompressionError(try folder.write("bad.zst", damaged), format: "zstd")
+        _ = expectDecompressionError(folder.write("bad.zst", damaged), format: "zstd")
     }
 
     @Test("gzip magic followed by garbage")
     func fakeGzip() throws {
-        let folder = try TempFolder()
-        _ = expectDecompressionError(try folder.write("fake.gz", [0x1F, 0x8B] + sampleBytes(100)), format: "gzip")
+        let folder = ScratchDir()
+        _ = expectDecompressionError(folder.write("fake.gz", [0x1F, 0x8B] + sampleBytes(100)), format: "gzip")
     }
 
     @Test("missing files and folders are I/O errors")
     func ioErrors() throws {
-        let folder = try TempFolder()
+        let folder = ScratchDir()
         #expect {
-            _ = try ByteSource(path: folder.path("absent"))
+            _ = try ByteSource(path: folder.file("absent"))
         } throws: { error in
             guard let error = error as? DumpError, case .io(let message) = error.reason else { return false }
             return message.hasPrefix("cannot open") && error.offset == 0
         }
         #expect {
-            _ = try ByteSource(path: folder.url.path)
+            _ = try ByteSource(path: folder.path)
         } throws: { error in
             (error as? DumpError)?.reason == .io("is a directory")
         }

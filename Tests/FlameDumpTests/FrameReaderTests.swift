@@ -1,5 +1,6 @@
 import ETF
 import FlameDump
+import TestSupport
 import Testing
 
 /// FrameReader: framed (4-byte length prefixes) and concatenated terms, told
@@ -28,7 +29,8 @@ struct FrameReaderTests {
         return read
     }
 
-    static let terms: [[UInt8]] = (try? CorpusFrames.load()) ?? []
+    /// The terms of the ETF corpus's `default` set, for realistic frames.
+    static let terms: [[UInt8]] = ETFBytes.frames(in: readFile("\(repositoryRoot)/Fixtures/etf/default.etf") ?? []).map { Array($0.term) }
 
     /// Where each term starts in a framed file (after its prefix) and in a concatenated one.
     static func framedOffsets(_ terms: [[UInt8]]) -> [Int] {
@@ -53,11 +55,11 @@ struct FrameReaderTests {
 
     enum Packing: String, CaseIterable { case plain, gzip, zstd }
 
-    func pack(_ bytes: [UInt8], _ packing: Packing, in folder: TempFolder) throws -> String {
+    func pack(_ bytes: [UInt8], _ packing: Packing, in folder: ScratchDir) throws -> String {
         switch packing {
-        case .plain: return try folder.write("dump", bytes)
-        case .gzip: return try folder.write("dump.gz", try folder.gzip(bytes))
-        case .zstd: return try folder.write("dump.zst", try folder.zstd(bytes))
+        case .plain: return folder.write("dump", bytes)
+        case .gzip: return folder.write("dump.gz", try folder.gzip(bytes))
+        case .zstd: return folder.write("dump.zst", try folder.zstd(bytes))
         }
     }
 
@@ -65,8 +67,8 @@ struct FrameReaderTests {
           arguments: Packing.allCases, [1000, 1 << 20])
     func framed(_ packing: Packing, chunkSize: Int) throws {
         try #require(Self.terms.count > 600, "Fixtures/etf/default.etf not found")
-        let folder = try TempFolder()
-        let bytes = CorpusFrames.framed(Self.terms)
+        let folder = ScratchDir()
+        let bytes = ETFBytes.framed(Self.terms)
         let read = Self.readFrames(try pack(bytes, packing, in: folder), chunkSize: chunkSize)
         #expect(read.error == nil, "\(String(describing: read.error))")
         #expect(read.container == .framed)
@@ -79,7 +81,7 @@ struct FrameReaderTests {
           arguments: Packing.allCases, [1000, 1 << 20])
     func concatenated(_ packing: Packing, chunkSize: Int) throws {
         try #require(Self.terms.count > 600, "Fixtures/etf/default.etf not found")
-        let folder = try TempFolder()
+        let folder = ScratchDir()
         let bytes = Array(Self.terms.joined())
         let read = Self.readFrames(try pack(bytes, packing, in: folder), chunkSize: chunkSize)
         #expect(read.error == nil, "\(String(describing: read.error))")
@@ -91,8 +93,8 @@ struct FrameReaderTests {
 
     @Test("frames decode as terms")
     func framesDecode() throws {
-        let folder = try TempFolder()
-        let read = Self.readFrames(try folder.write("dump", CorpusFrames.framed(Array(Self.terms.prefix(50)))))
+        let folder = ScratchDir()
+        let read = Self.readFrames(folder.write("dump", ETFBytes.framed(Array(Self.terms.prefix(50)))))
         var decoder = TermDecoder()
         var term = Term()
         for frame in read.frames {
@@ -103,8 +105,8 @@ struct FrameReaderTests {
 
     @Test("an empty file, or an empty gzip stream, is an error at offset 0")
     func empty() throws {
-        let folder = try TempFolder()
-        for path in [try folder.write("empty", []), try folder.write("empty.gz", try folder.gzip([]))] {
+        let folder = ScratchDir()
+        for path in [folder.write("empty", []), folder.write("empty.gz", try folder.gzip([]))] {
             let read = Self.readFrames(path)
             #expect(read.error?.reason == .empty)
             #expect(read.error?.offset == 0)
@@ -114,37 +116,37 @@ struct FrameReaderTests {
 
     @Test("a framed file cut inside its last frame or its length prefix")
     func truncatedFramed() throws {
-        let folder = try TempFolder()
+        let folder = ScratchDir()
         let terms = Array(Self.terms.prefix(10))
-        let bytes = CorpusFrames.framed(terms)
+        let bytes = ETFBytes.framed(terms)
         let lastStart = Self.framedOffsets(terms).last! - 4
         let lastTotal = 4 + terms.last!.count
 
-        let cutInFrame = Self.readFrames(try folder.write("a", Array(bytes.dropLast())))
+        let cutInFrame = Self.readFrames(folder.write("a", Array(bytes.dropLast())))
         #expect(cutInFrame.frames.count == 9)
         #expect(cutInFrame.error?.offset == lastStart)
         #expect(cutInFrame.error?.reason == .truncated(needed: lastTotal, available: lastTotal - 1))
 
-        let cutInPrefix = Self.readFrames(try folder.write("b", bytes + [0, 0]))
+        let cutInPrefix = Self.readFrames(folder.write("b", bytes + [0, 0]))
         #expect(cutInPrefix.frames.count == 10)
         #expect(cutInPrefix.error?.offset == bytes.count)
         #expect(cutInPrefix.error?.reason == .truncated(needed: 4, available: 2))
 
         // The same cut inside a gzip file: the offset is still in the decompressed stream.
-        let gzipped = Self.readFrames(try folder.write("c.gz", try folder.gzip(Array(bytes.dropLast(5)))))
+        let gzipped = Self.readFrames(folder.write("c.gz", try folder.gzip(Array(bytes.dropLast(5)))))
         #expect(gzipped.error?.offset == lastStart)
         #expect(gzipped.error?.reason == .truncated(needed: lastTotal, available: lastTotal - 5))
-        #expect(gzipped.error.map { "\($0)" }?.hasPrefix(folder.path("c.gz") + ": offset \(lastStart): truncated") == true)
+        #expect(gzipped.error.map { "\($0)" }?.hasPrefix(folder.file("c.gz") + ": offset \(lastStart): truncated") == true)
     }
 
     @Test("concatenated terms cut inside the last one")
     func truncatedConcatenated() throws {
-        let folder = try TempFolder()
+        let folder = ScratchDir()
         let terms = Array(Self.terms.prefix(10))
         let bytes = Array(terms.joined())
         let lastStart = Self.concatenatedOffsets(terms).last!
         let available = terms.last!.count - 3
-        let read = Self.readFrames(try folder.write("a", Array(bytes.dropLast(3))))
+        let read = Self.readFrames(folder.write("a", Array(bytes.dropLast(3))))
         #expect(read.frames.count == 9)
         #expect(read.error?.offset == lastStart)
         #expect(read.error?.reason == .truncated(needed: available + 1, available: available))
@@ -152,9 +154,9 @@ struct FrameReaderTests {
 
     @Test("a zero-length frame")
     func emptyFrame() throws {
-        let folder = try TempFolder()
-        let bytes = CorpusFrames.framed([[131, 106]]) + [0, 0, 0, 0]
-        let read = Self.readFrames(try folder.write("a", bytes))
+        let folder = ScratchDir()
+        let bytes = ETFBytes.framed([[131, 106]]) + [0, 0, 0, 0]
+        let read = Self.readFrames(folder.write("a", bytes))
         #expect(read.frames.count == 1)
         #expect(read.error?.reason == .emptyFrame)
         #expect(read.error?.offset == 6)
@@ -162,23 +164,23 @@ struct FrameReaderTests {
 
     @Test("a frame claiming 4 GiB is refused before anything is buffered")
     func hugeFrame() throws {
-        let folder = try TempFolder()
+        let folder = ScratchDir()
         let start = ContinuousClock.now
-        let read = Self.readFrames(try folder.write("a", [255, 255, 255, 255, 131, 106]))
+        let read = Self.readFrames(folder.write("a", [255, 255, 255, 255, 131, 106]))
         #expect(read.error?.reason == .frameTooLarge(claimed: 4_294_967_295, limit: DumpLimits.default.maxFrameBytes))
         #expect(read.error?.offset == 0)
         #expect(ContinuousClock.now - start < .seconds(5))
         // The limit is inclusive, and applies to the frame after the prefix.
-        let frame = CorpusFrames.framed([[131, 107, 0, 3, 1, 2, 3]])  // a 7-byte term
-        #expect(Self.readFrames(try folder.write("b", frame), limits: DumpLimits(maxFrameBytes: 7)).error == nil)
-        #expect(Self.readFrames(try folder.write("c", frame), limits: DumpLimits(maxFrameBytes: 6)).error?.reason
+        let frame = ETFBytes.framed([[131, 107, 0, 3, 1, 2, 3]])  // a 7-byte term
+        #expect(Self.readFrames(folder.write("b", frame), limits: DumpLimits(maxFrameBytes: 7)).error == nil)
+        #expect(Self.readFrames(folder.write("c", frame), limits: DumpLimits(maxFrameBytes: 6)).error?.reason
             == .frameTooLarge(claimed: 7, limit: 6))
     }
 
     @Test("a concatenated term claiming more than maxFrameBytes is refused by its claim")
     func hugeConcatenatedTerm() throws {
-        let folder = try TempFolder()
-        let read = Self.readFrames(try folder.write("a", [131, 106, 131, 109, 255, 255, 255, 255, 0]))
+        let folder = ScratchDir()
+        let read = Self.readFrames(folder.write("a", [131, 106, 131, 109, 255, 255, 255, 255, 0]))
         #expect(read.frames.count == 1)
         #expect(read.error?.offset == 3)
         guard case .term(let error)? = read.error?.reason else {
@@ -190,20 +192,20 @@ struct FrameReaderTests {
         // length is unknown when the reader gives up; `claimed` is what it had
         // buffered (here the whole file), at least the limit.
         let long = [131, 107, 0, 200] + [UInt8](repeating: 1, count: 200)
-        let limited = Self.readFrames(try folder.write("b", long), limits: DumpLimits(maxFrameBytes: 100))
+        let limited = Self.readFrames(folder.write("b", long), limits: DumpLimits(maxFrameBytes: 100))
         #expect(limited.error?.offset == 0)
         guard case .frameTooLarge(let claimed, let limit)? = limited.error?.reason else {
             Issue.record("expected frameTooLarge, got \(String(describing: limited.error))")
             return
         }
         #expect(limit == 100 && claimed > 100)
-        #expect(Self.readFrames(try folder.write("c", long), limits: DumpLimits(maxFrameBytes: 204)).frames.count == 1)
+        #expect(Self.readFrames(folder.write("c", long), limits: DumpLimits(maxFrameBytes: 204)).frames.count == 1)
     }
 
     @Test("bytes that do not start a term between concatenated terms")
     func notATerm() throws {
-        let folder = try TempFolder()
-        let read = Self.readFrames(try folder.write("a", [131, 97, 1, 131, 106, 7, 8, 9]))
+        let folder = ScratchDir()
+        let read = Self.readFrames(folder.write("a", [131, 97, 1, 131, 106, 7, 8, 9]))
         #expect(read.frames.map(\.bytes) == [[131, 97, 1], [131, 106]])
         #expect(read.error?.reason == .notATerm(firstByte: 7))
         #expect(read.error?.offset == 5)
