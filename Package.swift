@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "FlameDumpTests", dependencies: ["FlameDump", "FlameModel", "ETF", "TestSupport"]),
         .testTarget(name: "FlameFormatsTests", dependencies: ["FlameFormats", "FlameRun", "FlameModel", "FlameDump"]),
         .testTarget(name: "flameconvTests", dependencies: ["FlameDump", "FlameModel"]),
-        .testTarget(name: "HardeningTests", dependencies: ["FlameDump", "FlameModel", "FlameFormats", "FlameRun", "ETF"]),
+        .testTarget(name: "HardeningTests", dependencies: ["FlameDump", "FlameModel", "FlameFormats", "FlameRun", "ETF", "TestSupport"]),
         .testTarget(name: "FlameModelTests", dependencies: ["FlameModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Real captures with integers moved to the ends of Int64 (and clocks stepped
@@ -10,8 +11,8 @@ struct ArithmeticEdgeTests {
     static let rotated = "rotated"
 
     /// Writes the edited files of one capture into `dir` (names as the fixture's) and returns `dir`'s path.
-    static func write(_ files: [CaptureEditor], _ dir: TempDir, name: String) throws -> String {
-        let folder = dir.path(name)
+    static func write(_ files: [CaptureEditor], _ dir: ScratchDir, name: String) throws -> String {
+        let folder = dir.file(name)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         for (seq, file) in files.enumerated() {
             try Data(file.bytes).write(to: URL(fileURLWithPath: "\(folder)/\(name)-\(String(format: "%06d", seq)).flame"))
@@ -19,7 +20,7 @@ struct ArithmeticEdgeTests {
         return folder
     }
 
-    static func run(_ arguments: [String], timeout: Double? = nil) throws -> Flameconv.Run {
+    static func run(_ arguments: [String], timeout: Double? = nil) throws -> ProcessResult {
         let run = try Flameconv.run(arguments, timeout: timeout)
         print("hardening: flameconv \(arguments.dropLast().joined(separator: " ")): exit \(run.exitCode ?? -1) \(String(format: "%.2f", run.seconds)) s")
         #expect(run.signal == nil && !run.timedOut, "\(run)")
@@ -28,8 +29,8 @@ struct ArithmeticEdgeTests {
     }
 
     /// Event lines of flame_prof text.
-    static func events(_ run: Flameconv.Run) -> [Substring] {
-        run.stdoutText.split(separator: "\n").filter { !$0.hasPrefix("\t") }
+    static func events(_ run: ProcessResult) -> [Substring] {
+        run.out.split(separator: "\n").filter { !$0.hasPrefix("\t") }
     }
 
     /// The wall time of a file's tick `n`, as docs/dump-format.md defines it (no overflow in these tests).
@@ -43,7 +44,7 @@ struct ArithmeticEdgeTests {
         #expect(run.exitCode == 0, "\(run)")
         let object = try JSONSerialization.jsonObject(with: Data(run.stdout))
         let captures = try #require((object as? [String: Any])?["captures"] as? [[String: Any]])
-        return (run.stdoutText, try #require(captures.first))
+        return (run.out, try #require(captures.first))
     }
 
     // MARK: Deltas and sums (F01, F02, F08)
@@ -51,9 +52,9 @@ struct ArithmeticEdgeTests {
     @Test("reductions Int64.max then -1: the delta -d of d = Int64.min saturates to Int64.max")
     func reductionsDeltaAtInt64Min() throws {
         var file = try CaptureEditor.capture(Self.plain)[0]
-        file.setItem(tick: 0, "reductions", E.int(.max))
-        file.setItem(tick: 1, "reductions", E.int(-1))
-        let dir = try TempDir()
+        file.setItem(tick: 0, "reductions", ETFBytes.int(.max))
+        file.setItem(tick: 1, "reductions", ETFBytes.int(-1))
+        let dir = ScratchDir()
         let path = try Self.write([file], dir, name: "delta")
         let convert = try Self.run(["convert", "--quiet", "--dialect", "flame_prof", path])
         #expect(convert.exitCode == 0, "\(convert)")
@@ -69,12 +70,12 @@ struct ArithmeticEdgeTests {
     func stackReductionsSumSaturates() throws {
         var file = try CaptureEditor.capture(Self.plain)[0]
         // Every process: 0, then Int64.max - 1 (delta Int64.max), then 0 (delta Int64.max - 1) ...
-        for n in 0..<file.ticks.count { file.setItem(tick: n, "reductions", E.int(n % 2 == 0 ? 0 : .max - 1)) }
-        let dir = try TempDir()
+        for n in 0..<file.ticks.count { file.setItem(tick: n, "reductions", ETFBytes.int(n % 2 == 0 ? 0 : .max - 1)) }
+        let dir = ScratchDir()
         let path = try Self.write([file], dir, name: "sum")
         let stats = try Self.run(["stats", path])
         #expect(stats.exitCode == 0, "\(stats)")
-        let byReductions = stats.stdoutText.components(separatedBy: "stacks by reductions delta:\n").last ?? ""
+        let byReductions = stats.out.components(separatedBy: "stacks by reductions delta:\n").last ?? ""
         #expect(byReductions.hasPrefix("  9223372036854775807  "), "\(byReductions)")
         let (_, capture) = try Self.statsJSON(path)
         let top = try #require((capture["top_by_reductions"] as? [[String: Any]])?.first)
@@ -87,11 +88,11 @@ struct ArithmeticEdgeTests {
         var files = try CaptureEditor.capture(Self.rotated)
         try #require(files.count >= 3)
         for i in files.indices { files[i].setTrailer("overruns", each) }
-        let dir = try TempDir()
+        let dir = ScratchDir()
         let path = try Self.write(files, dir, name: "overruns")
         let stats = try Self.run(["stats", path])
         #expect(stats.exitCode == 0, "\(stats)")
-        #expect(stats.stdoutText.contains("\noverruns   \(total)\n"), "\(stats.stdoutText)")
+        #expect(stats.out.contains("\noverruns   \(total)\n"), "\(stats.out)")
         let (text, _) = try Self.statsJSON(path)
         #expect(text.contains("\"overruns\": \(total),"))
     }
@@ -102,7 +103,7 @@ struct ArithmeticEdgeTests {
     func startedAtInt64Max() throws {
         var file = try CaptureEditor.capture(Self.plain)[0]
         file.setHeader("started_at", .max)
-        let dir = try TempDir()
+        let dir = ScratchDir()
         let path = try Self.write([file], dir, name: "started")
         let all = try Self.run(["convert", "--quiet", "--dialect", "flame_prof", path])
         #expect(all.exitCode == 0, "\(all)")
@@ -118,7 +119,7 @@ struct ArithmeticEdgeTests {
     func monotonicStartInt64Min() throws {
         var file = try CaptureEditor.capture(Self.plain)[0]
         file.setHeader("monotonic_start", .min)
-        let dir = try TempDir()
+        let dir = ScratchDir()
         let path = try Self.write([file], dir, name: "monotonic")
         let all = try Self.run(["convert", "--quiet", "--dialect", "flame_prof", path])
         #expect(all.exitCode == 0, "\(all)")
@@ -136,7 +137,7 @@ struct ArithmeticEdgeTests {
         file.setHeader("started_at", .min)
         file.setHeader("monotonic_start", file.tickTs(0))
         let last = file.tickTs(file.ticks.count - 1) - file.tickTs(0)
-        let dir = try TempDir()
+        let dir = ScratchDir()
         let path = try Self.write([file], dir, name: "wallmin")
         let convert = try Self.run(["convert", "--quiet", "--dialect", "flame_prof", path])
         #expect(convert.exitCode == 0, "\(convert)")
@@ -144,21 +145,21 @@ struct ArithmeticEdgeTests {
         // `date -u -d @-9223372036855` (GNU date, proleptic Gregorian): -290308-12-21 19:59:05; the fraction is .224192.
         let stats = try Self.run(["stats", path])
         #expect(stats.exitCode == 0, "\(stats)")
-        #expect(stats.stdoutText.contains("span       -290308-12-21 19:59:05.224192 UTC to "), "\(stats.stdoutText)")
-        #expect(stats.stdoutText.contains("  (0.\(String(format: "%06lld", last)) s)\n"), "\(stats.stdoutText)")
+        #expect(stats.out.contains("span       -290308-12-21 19:59:05.224192 UTC to "), "\(stats.out)")
+        #expect(stats.out.contains("  (0.\(String(format: "%06lld", last)) s)\n"), "\(stats.out)")
     }
 
     @Test("a tick at wall time Int64.max µs: stats give 294247-01-10 04:00:54.775807 UTC")
     func wallInt64Max() throws {
         var file = try CaptureEditor.capture(Self.plain)[0]
         file.setHeader("started_at", .max)
-        let dir = try TempDir()
+        let dir = ScratchDir()
         let path = try Self.write([file], dir, name: "wallmax")
         let stats = try Self.run(["stats", path])
         #expect(stats.exitCode == 0, "\(stats)")
         // `date -u -d @9223372036854`: 294247-01-10 04:00:54.
-        #expect(stats.stdoutText.contains("span       294247-01-10 04:00:54.775807 UTC to 294247-01-10 04:00:54.775807 UTC  (0.000000 s)\n"),
-                "\(stats.stdoutText)")
+        #expect(stats.out.contains("span       294247-01-10 04:00:54.775807 UTC to 294247-01-10 04:00:54.775807 UTC  (0.000000 s)\n"),
+                "\(stats.out)")
     }
 
     // MARK: Spans (F06, F06b, F07)
@@ -172,11 +173,11 @@ struct ArithmeticEdgeTests {
         let lastTick = files[lastFile].ticks.count - 1
         let sinceOpen = files[lastFile].tickTs(lastTick) - files[lastFile].header("monotonic_start")
         files[lastFile].setHeader("started_at", first - 10_250_000 - sinceOpen)
-        let dir = try TempDir()
+        let dir = ScratchDir()
         let path = try Self.write(files, dir, name: "clockstep")
         let stats = try Self.run(["stats", path])
         #expect(stats.exitCode == 0, "\(stats)")
-        #expect(stats.stdoutText.contains(" UTC  (-10.250000 s)\n"), "\(stats.stdoutText)")
+        #expect(stats.out.contains(" UTC  (-10.250000 s)\n"), "\(stats.out)")
         let (text, capture) = try Self.statsJSON(path)
         #expect(text.contains("\"span_seconds\": -10.250000,"))
         #expect((capture["span_seconds"] as? NSNumber)?.doubleValue == -10.25)
@@ -189,10 +190,10 @@ struct ArithmeticEdgeTests {
         var file = try CaptureEditor.capture(Self.plain)[0]
         let last = file.ticks.count - 1
         file.setTickTs(last, file.tickTs(0) + span)
-        let dir = try TempDir()
+        let dir = ScratchDir()
         let path = try Self.write([file], dir, name: "span")
         let stats = try Self.run(["stats", path])
-        #expect(stats.stdoutText.contains(" UTC  (\(text) s)\n"), "\(stats.stdoutText)")
+        #expect(stats.out.contains(" UTC  (\(text) s)\n"), "\(stats.out)")
         let (json, capture) = try Self.statsJSON(path)
         #expect(json.contains("\"span_seconds\": \(text),"))
         #expect((capture["span_seconds"] as? NSNumber)?.doubleValue == Double(text))
@@ -207,7 +208,7 @@ struct ArithmeticEdgeTests {
         files[0].setHeader("started_at", .min)
         files[0].setHeader("monotonic_start", files[0].tickTs(0))
         files[files.count - 1].setHeader("started_at", .max)
-        let dir = try TempDir()
+        let dir = ScratchDir()
         let path = try Self.write(files, dir, name: "widest")
         let (text, capture) = try Self.statsJSON(path)
         #expect(text.contains("\"first_tick_us\": -9223372036854775808, \"last_tick_us\": 9223372036854775807, \"span_seconds\": 9223372036854.775807,"), "\(text)")
@@ -215,7 +216,7 @@ struct ArithmeticEdgeTests {
         let parsed = (capture["span_seconds"] as? NSNumber)?.doubleValue ?? 0
         #expect(abs(parsed - 9223372036854.775807) < 0.01, "\(parsed)")
         let stats = try Self.run(["stats", path])
-        #expect(stats.stdoutText.contains(" UTC  (9223372036854.775807 s)\n"), "\(stats.stdoutText)")
+        #expect(stats.out.contains(" UTC  (9223372036854.775807 s)\n"), "\(stats.out)")
     }
 
     // MARK: Integers (F13)
@@ -224,7 +225,7 @@ struct ArithmeticEdgeTests {
     func tickTsInt64Min() throws {
         var file = try CaptureEditor.capture(Self.plain)[0]
         file.setTickTs(1, .min)
-        let dir = try TempDir()
+        let dir = ScratchDir()
         let path = try Self.write([file], dir, name: "tsmin")
         let convert = try Self.run(["convert", "--dialect", "flame_prof", path])
         #expect(convert.exitCode == 0, "\(convert)")
@@ -232,7 +233,7 @@ struct ArithmeticEdgeTests {
         #expect(Self.events(convert).count == 400)
         // Its wall time: started_at + (Int64.min - monotonic_start), which fits.
         let wall = file.header("started_at") + (Int64.min - file.header("monotonic_start"))
-        #expect(convert.stdoutText.contains(" [000] -\(wall.magnitude / 1_000_000).\(String(format: "%06llu", wall.magnitude % 1_000_000)): cpu-clock:"))
+        #expect(convert.out.contains(" [000] -\(wall.magnitude / 1_000_000).\(String(format: "%06llu", wall.magnitude % 1_000_000)): cpu-clock:"))
         // Ticks must reach FlameScope in time order: the step back is reported.
         #expect(convert.stderr.contains("1 ticks were earlier than the tick before them"), "\(convert.stderr)")
     }
@@ -245,7 +246,7 @@ struct ArithmeticEdgeTests {
     static func distinctStacks(_ stacks: Int, depth: Int) throws -> [UInt8] {
         var file = try CaptureEditor.capture(Self.plain)[0]
         let perTick = file.sampleCount(tick: 0)
-        let pool = (0..<64).map { E.frame("hostile_mod", "f\($0)", 0) }
+        let pool = (0..<64).map { ETFBytes.frame("hostile_mod", "f\($0)", 0) }
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         func stack() -> [UInt8] {
             var frames: [[UInt8]] = []
@@ -258,7 +259,7 @@ struct ArithmeticEdgeTests {
                 previous = f
                 frames.append(pool[f])
             }
-            return E.list(frames)
+            return ETFBytes.list(frames)
         }
         file.appendCopies(of: 0, count: (stacks + perTick - 1) / perTick, step: 20_000) { file, tick in
             for sample in 0..<perTick { file.setItem(tick: tick, sample: sample, "current_stacktrace", stack()) }
@@ -269,13 +270,13 @@ struct ArithmeticEdgeTests {
     @Test("stats on 2,000 distinct 100-frame stacks costs about what convert costs (the ranking does not rebuild texts per comparison)",
           .disabled(if: Flameconv.underASan, "AddressSanitizer changes what costs what"))
     func distinctStacksRankQuickly() throws {
-        let dir = try TempDir()
-        let path = try dir.write("distinct.flame", try Self.distinctStacks(2_000, depth: 100))
+        let dir = ScratchDir()
+        let path = dir.write("distinct.flame", try Self.distinctStacks(2_000, depth: 100))
         // The quickest of three runs each, taken in turn, and time to spare: this
         // compares costs on a machine that may be busy with other work.
         var convert = Double.infinity, stats = Double.infinity
         for _ in 0..<3 {
-            let c = try Self.run(["convert", "--quiet", path, "-o", dir.path("out.perf")], timeout: 60)
+            let c = try Self.run(["convert", "--quiet", path, "-o", dir.file("out.perf")], timeout: 60)
             let s = try Self.run(["stats", path], timeout: 60)
             #expect(c.exitCode == 0 && s.exitCode == 0, "\(c)\n\(s)")
             convert = min(convert, c.seconds)
@@ -306,8 +307,8 @@ struct ArithmeticEdgeTests {
 
     @Test("past --max-processes the least recently seen processes are forgotten, counted in the summary and in stats; one that comes back starts over")
     func forgetsProcesses() throws {
-        let dir = try TempDir()
-        let path = try dir.write("many.flame", try Self.manyProcesses(ticks: 500))
+        let dir = ScratchDir()
+        let path = dir.write("many.flame", try Self.manyProcesses(ticks: 500))
         let limited = try Self.run(["convert", "--dialect", "flame_prof", "--max-processes", "500", path])
         #expect(limited.exitCode == 0, "\(limited)")
         // 8 + 4,000 + 8 processes taken in; a sweep of 250 at the 501st and every 250 after: 15 sweeps.
@@ -321,7 +322,7 @@ struct ArithmeticEdgeTests {
         #expect(unlimited.exitCode == 0 && !unlimited.stderr.contains("forgot"), "\(unlimited)")
         #expect(!Self.events(unlimited).suffix(8).allSatisfy { $0.contains(", 1\tmetric_erlang_message_queue_len: ") })
         let stats = try Self.run(["stats", "--max-processes", "500", path])
-        #expect(stats.stdoutText.contains("\nprocesses  4016 (3750 forgotten past --max-processes; any that came back counted again)\n"), "\(stats.stdoutText)")
+        #expect(stats.out.contains("\nprocesses  4016 (3750 forgotten past --max-processes; any that came back counted again)\n"), "\(stats.out)")
         let (json, _) = try Self.statsJSON(path)
         #expect(json.contains("\"processes\": 4008, \"processes_forgotten\": 0,"))
     }

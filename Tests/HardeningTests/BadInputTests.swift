@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every case of Fixtures/bad (made by scripts/make-bad-inputs.sh, described in its
@@ -42,8 +43,8 @@ struct BadInputTests {
 
     @Test("convert: exit status, message, salvage, no partial file", arguments: cases)
     func convert(_ c: Case) throws {
-        let dir = try TempDir()
-        let out = dir.path("out.perf")
+        let dir = ScratchDir()
+        let out = dir.file("out.perf")
         let run = try Flameconv.run(["convert", "--quiet", c.path, "-o", out])
         Self.log(c, "convert", run)
         try Self.expectClean(run, exit: c.convertExit)
@@ -52,12 +53,12 @@ struct BadInputTests {
         let reported = try Self.expectMessage(run.stderr, c)
         // What was salvaged equals converting the good prefix.
         if let prefix = try Self.prefix(c, reportedOffset: reported) {
-            let good = dir.path("prefix.flame")
+            let good = dir.file("prefix.flame")
             try Data(prefix).write(to: URL(fileURLWithPath: good))
-            let goodRun = try Flameconv.run(["convert", "--quiet", good, "-o", dir.path("prefix.perf")])
+            let goodRun = try Flameconv.run(["convert", "--quiet", good, "-o", dir.file("prefix.perf")])
             #expect(goodRun.exitCode == 0, "\(goodRun)")
-            let salvaged = (try? dir.read("out.perf")) ?? []
-            let expected = (try? dir.read("prefix.perf")) ?? []
+            let salvaged = dir.read("out.perf") ?? []
+            let expected = dir.read("prefix.perf") ?? []
             let same = salvaged == expected
             #expect(same, "\(c.name): salvaged \(lines(salvaged)) lines, the good prefix (\(prefix.count) bytes) gives \(lines(expected))")
         }
@@ -76,8 +77,8 @@ struct BadInputTests {
             // The terms printed are those of the whole frames before the reported offset.
             let source = try Self.sourceBytes(c)
             let prefix = Self.wholeFrames(source, before: reported, concatenated: c.prefixOf == "concat.flame", knownLength: c.prefixLength)
-            let dir = try TempDir()
-            let good = try dir.write("prefix.flame", prefix)
+            let dir = ScratchDir()
+            let good = dir.write("prefix.flame", prefix)
             let goodRun = try Flameconv.run(["inspect", good])
             let same = run.stdout == goodRun.stdout
             #expect(same, "\(c.name): printed \(lines(run.stdout)) terms, the good prefix gives \(lines(goodRun.stdout))")
@@ -86,7 +87,7 @@ struct BadInputTests {
 
     // MARK: Helpers
 
-    static func expectClean(_ run: Flameconv.Run, exit: Int32) throws {
+    static func expectClean(_ run: ProcessResult, exit: Int32) throws {
         #expect(!run.timedOut, "\(run)")
         #expect(run.signal == nil, "killed by signal: \(run)")
         #expect(!run.stderr.contains("Fatal error") && !run.stderr.contains("Program crashed"), "\(run)")
@@ -141,11 +142,11 @@ struct BadInputTests {
     static func wholeFrames(_ source: [UInt8], before offset: Int, concatenated: Bool, knownLength: Int) -> [UInt8] {
         if knownLength >= 0 { return Array(source[..<knownLength]) }
         var end = 0
-        for f in framesOf(source) where f.term.endIndex <= offset { end = f.term.endIndex }
+        for f in ETFBytes.frames(in: source) where f.term.endIndex <= offset { end = f.term.endIndex }
         return Array(source[..<end])
     }
 
-    static func log(_ c: Case, _ command: String, _ run: Flameconv.Run) {
+    static func log(_ c: Case, _ command: String, _ run: ProcessResult) {
         print("hardening: \(command) \(c.name): exit \(run.exitCode.map(String.init) ?? "sig \(run.signal ?? 0)") \(String(format: "%.3f", run.seconds)) s, max RSS \(run.maxRSSKiB / 1024) MiB")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every input a fuzz target ever crashed on (Fuzz/FailCases/<target>/), run again
@@ -25,7 +26,7 @@ struct FuzzReplayTests {
         }
         // Each frame of each bad dump as a lone term too.
         for url in Self.files(Fixtures.bad) {
-            for f in framesOf(try Fixtures.bytes(url)) {
+            for f in ETFBytes.frames(in: try Fixtures.bytes(url)) {
                 Array(f.term).withUnsafeBytes { ETFHarness.run($0) }
             }
         }

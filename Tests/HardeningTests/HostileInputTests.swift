@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Inputs too big to commit, made at test time: an honest 64 MiB compressed term,
@@ -8,23 +9,20 @@ import Testing
 struct HostileInputTests {
     static func base() throws -> (frames: [(start: Int, term: ArraySlice<UInt8>)], bytes: [UInt8]) {
         let bytes = try Fixtures.bytes(Fixtures.bad.appendingPathComponent("base.flame"))
-        return (framesOf(bytes), bytes)
+        return (ETFBytes.frames(in: bytes), bytes)
     }
 
     /// base.flame with `term` as a frame after its first tick.
     static func dump(inserting term: [UInt8]) throws -> [UInt8] {
         let (frames, bytes) = try base()
         let at = frames[2].start
-        return Array(bytes[..<at]) + frame(term) + Array(bytes[at...])
+        return Array(bytes[..<at]) + ETFBytes.framed([term]) + Array(bytes[at...])
     }
 
-    static let atomSystem: [UInt8] = [119, 6] + Array("system".utf8)
-    static let atomSamples: [UInt8] = [119, 7] + Array("samples".utf8)
-
     /// `{system, 1, X}`.
-    static func system(_ value: [UInt8]) -> [UInt8] { [131, 104, 3] + atomSystem + [97, 1] + value }
+    static func system(_ value: [UInt8]) -> [UInt8] { ETFBytes.term(ETFBytes.tuple(ETFBytes.atom("system"), ETFBytes.int(1), value)) }
 
-    /// `depth` nested one-element tuples around [].
+    /// `depth` nested one-element tuples around [], written straight into one buffer.
     static func nested(_ depth: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: depth * 2 + 1)
         for i in 0..<depth { bytes[2 * i] = 104; bytes[2 * i + 1] = 1 }
@@ -34,16 +32,16 @@ struct HostileInputTests {
 
     /// `{samples, 1, [{<a@b.85.0>, [{status, running}, {deep_item, X}]}]}`.
     static func tick(withItem value: [UInt8]) -> [UInt8] {
-        let pid: [UInt8] = [88, 119, 3] + Array("a@b".utf8) + [0, 0, 0, 85, 0, 0, 0, 0, 0, 0, 0, 0]
-        let status: [UInt8] = [104, 2, 119, 6] + Array("status".utf8) + [119, 7] + Array("running".utf8)
-        let deep: [UInt8] = [104, 2, 119, 9] + Array("deep_item".utf8) + value
-        return [131, 104, 3] + atomSamples + [97, 1, 108, 0, 0, 0, 1, 104, 2] + pid + [108, 0, 0, 0, 2] + status + deep + [106, 106]
+        typealias E = ETFBytes
+        let pid = E.pid(node: E.atom("a@b"), id: 85, serial: 0)
+        let items = E.list([E.tuple(E.atom("status"), E.atom("running")), E.tuple(E.atom("deep_item"), value)])
+        return E.tick(ts: 1, samples: [E.tuple(pid, items)])
     }
 
     static func runBoth(_ name: String, _ bytes: [UInt8], convertExit: Int32, inspectExit: Int32, reason: String? = nil, inspectTimeout: Double? = nil) throws {
-        let dir = try TempDir()
-        let path = try dir.write(name, bytes)
-        let convert = try Flameconv.run(["convert", "--quiet", path, "-o", dir.path("out.perf")])
+        let dir = ScratchDir()
+        let path = dir.write(name, bytes)
+        let convert = try Flameconv.run(["convert", "--quiet", path, "-o", dir.file("out.perf")])
         print("hardening: convert \(name) (\(bytes.count) bytes): exit \(convert.exitCode ?? -1) \(String(format: "%.2f", convert.seconds)) s, max RSS \(convert.maxRSSKiB / 1024) MiB")
         #expect(convert.exitCode == convertExit && convert.signal == nil && !convert.timedOut, "\(convert)")
         #expect(dir.partials().isEmpty)
@@ -61,15 +59,16 @@ struct HostileInputTests {
     /// `{system, 1, <<N MiB of zeros>>}` as term_to_binary(T, [compressed]); zlib via python3.
     func honestCompressed(mebibytes: Int) throws -> [UInt8] {
         let size = UInt32(mebibytes << 20)
-        let inner = Self.system([109, UInt8(size >> 24), UInt8(size >> 16 & 0xFF), 0, 0]).dropFirst()  // without the version byte
-        let dir = try TempDir()
+        // The term up to the binary's bytes (python adds those), without the version byte.
+        let inner = Self.system([109] + ETFBytes.u32(size)).dropFirst()
+        let dir = ScratchDir()
         let script = """
             import sys, zlib, struct
             inner = open(sys.argv[1], 'rb').read() + bytes(int(sys.argv[2]) << 20)
             sys.stdout.buffer.write(bytes([131, 80]) + struct.pack('>I', len(inner)) + zlib.compress(inner, 1))
             """
-        let innerPath = try dir.write("inner", Array(inner))
-        let term = try python(script, [innerPath, String(mebibytes)], dir)
+        let innerPath = dir.write("inner", Array(inner))
+        let term = try python(script, [innerPath, String(mebibytes)])
         try #require(term.count < 2 << 20, "compressed: \(term.count) bytes")
         return term
     }
@@ -82,9 +81,9 @@ struct HostileInputTests {
 
     @Test("an honest 250 MiB compressed term, just under --max-term-bytes, converts within 512 MiB")
     func honest250MiB() throws {
-        let dir = try TempDir()
-        let path = try dir.write("honest-250mib.flame", try Self.dump(inserting: try honestCompressed(mebibytes: 250)))
-        let run = try Flameconv.run(["convert", "--quiet", path, "-o", dir.path("out.perf")])
+        let dir = ScratchDir()
+        let path = dir.write("honest-250mib.flame", try Self.dump(inserting: try honestCompressed(mebibytes: 250)))
+        let run = try Flameconv.run(["convert", "--quiet", path, "-o", dir.file("out.perf")])
         print("hardening: convert honest-250mib.flame: exit \(run.exitCode ?? -1) \(String(format: "%.2f", run.seconds)) s, max RSS \(run.maxRSSKiB / 1024) MiB")
         #expect(run.exitCode == 0 && run.signal == nil && !run.timedOut, "\(run)")
     }
@@ -103,24 +102,17 @@ struct HostileInputTests {
 
     @Test("a plain run on a good capture passes under ulimit -v 524288")
     func goodUnderLimit() throws {
-        let dir = try TempDir()
+        let dir = ScratchDir()
         for capture in ["plain", "compressed", "rotated", "top100"] {
-            let run = try Flameconv.run(["convert", "--quiet", Fixtures.captures.appendingPathComponent(capture).path, "-o", dir.path("\(capture).perf")])
+            let run = try Flameconv.run(["convert", "--quiet", Fixtures.captures.appendingPathComponent(capture).path, "-o", dir.file("\(capture).perf")])
             print("hardening: convert \(capture): exit \(run.exitCode ?? -1) \(String(format: "%.2f", run.seconds)) s, max RSS \(run.maxRSSKiB / 1024) MiB")
             #expect(run.exitCode == 0 && run.signal == nil, "\(run)")
         }
     }
 
-    func python(_ script: String, _ arguments: [String], _ dir: TempDir) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        let out = dir.path("python.out")
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: out)
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "python3 failed")
-        return try dir.read("python.out")
+    func python(_ script: String, _ arguments: [String]) throws -> [UInt8] {
+        let run = try Subprocess.run(["/usr/bin/env", "python3", "-c", script] + arguments)
+        try #require(run.exitCode == 0, "python3 failed")
+        return run.stdout
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -9,11 +10,11 @@ import Glibc
 struct OutputSafetyTests {
     /// About `megabytes` MB of dump: the plain capture's header, its ticks again and
     /// again, its trailer.
-    static func bigInput(_ dir: TempDir, megabytes: Int) throws -> String {
+    static func bigInput(_ dir: ScratchDir, megabytes: Int) throws -> String {
         let bytes = try Fixtures.bytes(Fixtures.captures.appendingPathComponent("plain/plain-000000.flame"))
-        let frames = framesOf(bytes)
+        let frames = ETFBytes.frames(in: bytes)
         let ticks = Array(bytes[frames[1].start..<frames.last!.start])
-        let path = dir.path("big.flame")
+        let path = dir.file("big.flame")
         _ = FileManager.default.createFile(atPath: path, contents: Data(bytes[..<frames[1].start]))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
@@ -27,16 +28,16 @@ struct OutputSafetyTests {
     @Test("SIGINT or SIGTERM during convert -o leaves neither the output nor a partial file",
           arguments: [SIGINT, SIGTERM])
     func interrupted(_ sig: Int32) throws {
-        let dir = try TempDir()
+        let dir = ScratchDir()
         let input = try Self.bigInput(dir, megabytes: 100)
-        let out = dir.path("out.perf")
+        let out = dir.file("out.perf")
         var signalled = false
         let run = try Flameconv.run(["convert", "--quiet", input, "-o", out], timeout: 60) { pid in
             // Wait until the partial file holds data: the job is mid-write.
-            let deadline = Flameconv.now() + 30
-            while Flameconv.now() < deadline {
+            let deadline = Subprocess.now() + 30
+            while Subprocess.now() < deadline {
                 if let partial = dir.partials().first,
-                   let size = try? FileManager.default.attributesOfItem(atPath: dir.path(partial))[.size] as? Int, size > 0 {
+                   let size = try? FileManager.default.attributesOfItem(atPath: dir.file(partial))[.size] as? Int, size > 0 {
                     kill(pid, sig)
                     signalled = true
                     return
@@ -88,8 +89,8 @@ struct OutputSafetyTests {
     @Test("a full 64 KiB tmpfs: ENOSPC message, exit 1, no output, no partial file",
           .enabled(if: tmpfs != nil, "needs root and mount -t tmpfs (not permitted here)"))
     func fullDisk() throws {
-        let dir = try TempDir()
-        let mountPoint = dir.path("small")
+        let dir = ScratchDir()
+        let mountPoint = dir.file("small")
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
         try #require(mount("tmpfs", mountPoint, "tmpfs", 0, "size=64k") == 0, "mount: \(String(cString: strerror(errno)))")
         defer { umount(mountPoint) }
@@ -127,19 +128,19 @@ struct OutputSafetyTests {
 
     @Test("inputs are unchanged: contents, size, mode, mtime and ctime, good or bad")
     func inputsUntouched() throws {
-        let dir = try TempDir()
+        let dir = ScratchDir()
         // Copies, so the check does not depend on the checkout's own timestamps.
         var inputs: [String] = []
         for url in FuzzReplayTests.files(Fixtures.bad) + [Fixtures.captures.appendingPathComponent("rotated/rotated-000000.flame")] {
-            inputs.append(try dir.write("in-" + url.lastPathComponent, try Fixtures.bytes(url)))
+            inputs.append(dir.write("in-" + url.lastPathComponent, try Fixtures.bytes(url)))
         }
         let before = try inputs.map(Self.snapshot)
         usleep(20_000)  // so a write would show in mtime
         for input in inputs {
-            _ = try Flameconv.run(["convert", "--quiet", input, "-o", dir.path("out.perf")])
+            _ = try Flameconv.run(["convert", "--quiet", input, "-o", dir.file("out.perf")])
             _ = try Flameconv.run(["inspect", input], stdout: "/dev/null")
         }
-        _ = try Flameconv.run(["convert", "--quiet", dir.url.path, "-o", dir.path("all.perf")])
+        _ = try Flameconv.run(["convert", "--quiet", dir.path, "-o", dir.file("all.perf")])
         let after = try inputs.map(Self.snapshot)
         for (i, input) in inputs.enumerated() {
             #expect(before[i] == after[i], "\(input) changed")
@@ -148,11 +149,11 @@ struct OutputSafetyTests {
 
     @Test("convert | head -1 and inspect | head -1 end quietly", arguments: ["convert", "inspect"])
     func brokenPipe(_ command: String) throws {
-        guard let binary = Flameconv.binary else { throw Flameconv.Failure("no flameconv binary") }
+        let binary = try Flameconv.requireBinary()
         var fds: [Int32] = [0, 0]
         try #require(pipe(&fds) == 0)
-        let dir = try TempDir()
-        let errPath = dir.path("stderr")
+        let dir = ScratchDir()
+        let errPath = dir.file("stderr")
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -163,7 +164,7 @@ struct OutputSafetyTests {
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         // The plain capture gives ~320 KB (convert) or ~1 MB (inspect): more than a pipe holds.
         let input = Fixtures.captures.appendingPathComponent("plain/plain-000000.flame").path
-        let pid = try Flameconv.spawn([binary, command, input], actions: &actions)
+        let pid = try Subprocess.spawn([binary, command, input], actions: &actions)
         close(fds[1])
         // head -1: read one line, then close the pipe.
         var byte: UInt8 = 0
@@ -173,8 +174,8 @@ struct OutputSafetyTests {
             if byte == 0x0A { break }
         }
         close(fds[0])
-        let waited = try Flameconv.wait(pid, timeout: Flameconv.effectiveTimeout)
-        let stderr = String(decoding: (try? dir.read("stderr")) ?? [], as: UTF8.self)
+        let waited = try Subprocess.wait(pid, timeout: Flameconv.effectiveTimeout)
+        let stderr = String(decoding: dir.read("stderr") ?? [], as: UTF8.self)
         #expect(line > 1)
         #expect(waited.signal == nil && !waited.timedOut, "killed by \(String(describing: waited.signal)): \(stderr)")
         #expect(waited.exitCode == 0, "exit \(String(describing: waited.exitCode)): \(stderr)")

@@ -4,6 +4,7 @@ import FlameRun
 import FlameModel
 import FlameDump
 import Foundation
+import TestSupport
 import Testing
 
 /// A dump cut at every byte: what the reader converts is exactly the whole frames
@@ -41,14 +42,14 @@ struct TruncationTests {
           arguments: [("base-compressed.flame", 1), ("base.flame", 16)])
     func everyPrefix(_ name: String, _ step: Int) throws {
         let bytes = try Fixtures.bytes(Fixtures.bad.appendingPathComponent(name))
-        let frames = framesOf(bytes)
+        let frames = ETFBytes.frames(in: bytes)
         try #require(frames.count >= 4 && frames.last!.term.endIndex == bytes.count)
-        let dir = try TempDir()
-        let path = try dir.write(name, bytes)
+        let dir = ScratchDir()
+        let path = dir.write(name, bytes)
         // The output of each whole-frame prefix, and its tick count.
         var atBoundary: [Int: Converted] = [:]
         for end in [frames[1].start] + frames.dropFirst().map(\.term.endIndex) {
-            let prefix = try dir.write("prefix-\(end)", Array(bytes[..<end]))
+            let prefix = dir.write("prefix-\(end)", Array(bytes[..<end]))
             atBoundary[end] = Self.convert(prefix)
         }
         let fd = open(path, O_WRONLY)
@@ -91,13 +92,13 @@ struct TruncationTests {
     @Test("the binary at, just before and just after every frame boundary")
     func binaryAtBoundaries() throws {
         let bytes = try Fixtures.bytes(Fixtures.bad.appendingPathComponent("base.flame"))
-        let frames = framesOf(bytes)
-        let dir = try TempDir()
+        let frames = ETFBytes.frames(in: bytes)
+        let dir = ScratchDir()
         let headerEnd = frames[0].term.endIndex
         for boundary in frames.dropFirst().map(\.start) + [bytes.count] {
             for cut in [boundary - 1, boundary, boundary + 1] where cut <= bytes.count {
-                let path = try dir.write("cut-\(cut).flame", Array(bytes[..<cut]))
-                let run = try Flameconv.run(["convert", "--quiet", path, "-o", dir.path("out-\(cut).perf")])
+                let path = dir.write("cut-\(cut).flame", Array(bytes[..<cut]))
+                let run = try Flameconv.run(["convert", "--quiet", path, "-o", dir.file("out-\(cut).perf")])
                 let onBoundary = frames.contains { $0.term.endIndex == cut }
                 let expected: Int32 = cut < headerEnd ? 1 : (onBoundary ? 0 : 2)
                 #expect(run.exitCode == expected, "cut \(cut): \(run)")

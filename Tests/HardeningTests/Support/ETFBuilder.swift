@@ -1,1 +1,0 @@
-../../FlameFormatsTests/Support/ETFBuilder.swift
