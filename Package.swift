@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["ETF", "FlameDump", "CZlib"], path: "Tests/TestSupport"),
         .testTarget(name: "ETFTests", dependencies: ["ETF", "TestSupport"]),
         .testTarget(name: "FlameDumpTests", dependencies: ["FlameDump", "FlameModel", "ETF", "TestSupport"]),
-        .testTarget(name: "FlameFormatsTests", dependencies: ["FlameFormats", "FlameRun", "FlameModel", "FlameDump"]),
+        .testTarget(name: "FlameFormatsTests", dependencies: ["FlameFormats", "FlameRun", "FlameModel", "FlameDump", "TestSupport"]),
         .testTarget(name: "flameconvTests", dependencies: ["FlameDump", "FlameModel"]),
         .testTarget(name: "HardeningTests", dependencies: ["FlameDump", "FlameModel", "FlameFormats", "FlameRun", "ETF", "TestSupport"]),
         .testTarget(name: "FlameModelTests", dependencies: ["FlameModel"]),

@@ -2,6 +2,7 @@
 @testable import FlameRun
 @testable import FlameModel
 import FlameDump
+import TestSupport
 import Testing
 
 /// flame_prof's delta rules (docs/perf-output.md), on samples parsed from hand-made ETF.

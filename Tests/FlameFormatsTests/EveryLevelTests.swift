@@ -2,6 +2,7 @@
 @testable import FlameModel
 import FlameDump
 import FlameRun
+import TestSupport
 import Testing
 
 /// What every category level must do, whichever it is: a new level in

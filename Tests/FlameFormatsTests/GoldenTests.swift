@@ -2,10 +2,8 @@
 @testable import FlameRun
 @testable import FlameModel
 import FlameDump
+import TestSupport
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The flame_prof dialect against the independent oracle's outputs
 /// (Tests/reference/flame_prof_ref.escript → Fixtures/golden), byte for byte.
@@ -15,25 +13,9 @@ struct GoldenTests {
     static let golden = "\(repositoryRoot)/Fixtures/golden"
     static let testdata = "\(repositoryRoot)/Tests/reference/testdata"
 
-    static func entries(_ dir: String) -> [String] {
-        guard let d = opendir(dir) else { return [] }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
-            if !name.hasPrefix(".") { names.append(name) }
-        }
-        return names.sorted()
-    }
+    static let captureNames: [String] = listDirectory(captures).filter { isDirectory("\(captures)/\($0)") }
 
-    static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-    }
-
-    static let captureNames: [String] = entries(captures).filter { isDirectory("\(captures)/\($0)") }
-
-    static func files(of capture: String) -> [String] { entries("\(captures)/\(capture)").map { "\(captures)/\(capture)/\($0)" } }
+    static func files(of capture: String) -> [String] { listDirectory("\(captures)/\(capture)").map { "\(captures)/\(capture)/\($0)" } }
 
     static func goldenText(_ capture: String) throws -> [UInt8] {
         let plain = "\(golden)/\(capture).flame_prof.perf"

@@ -2,6 +2,7 @@
 @testable import FlameModel
 import FlameDump
 import FlameRun
+import TestSupport
 import Testing
 
 /// The agent's short samples (`{flame_unchanged, Ts}`) and skipped items

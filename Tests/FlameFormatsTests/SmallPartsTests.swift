@@ -3,6 +3,7 @@
 @testable import FlameModel
 import FlameDump
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("SampleFilter.parsePid")

@@ -4,9 +4,10 @@ import Testing
 @testable import FlameRun
 @testable import FlameModel
 import FlameDump
-#if canImport(Glibc)
-import Glibc
-#endif
+import TestSupport
+
+/// The ETF builder, by the short name these tests use.
+typealias E = ETFBytes
 
 /// One `{Pid, Items}` of a samples term, with every item the agent asks for;
 /// tests change or drop single items.
@@ -57,7 +58,7 @@ struct SampleSpec {
         return copy
     }
 
-    var encoded: [UInt8] { E.tuple(E.pid(pid.0, pid.1), E.list(items.map { E.tuple(E.atom($0.0), $0.1) })) }
+    var encoded: [UInt8] { E.tuple(E.samplePid(pid.0, pid.1), E.list(items.map { E.tuple(E.atom($0.0), $0.1) })) }
 }
 
 /// Parses samples terms the way a dump reader does (SampleParser on the bytes),
@@ -115,96 +116,14 @@ struct DeltaHarness {
 /// A framed dump file's bytes: header, the ticks, then (by default) a trailer.
 func dumpBytes(capture: String = "test", seq: Int64 = 0, startedAt: Int64 = 1_700_000_000_000_000, monotonicStart: Int64 = -576_460_000_000_000,
                ticks: [(ts: Int64, samples: [SampleSpec])], trailer: Bool = true, unchanged: String? = nil) -> [UInt8] {
-    var terms: [[UInt8]] = []
-    terms.append(E.term(E.tuple(E.atom("flame_dump"), E.int(1), E.map([
-        (E.atom("node"), E.atom("test@host")),
-        (E.atom("otp_release"), E.binary("25")),
-        (E.atom("started_at"), E.int(startedAt)),
-        (E.atom("monotonic_start"), E.int(monotonicStart)),
-        (E.atom("sample_interval_ms"), E.int(20)),
-        (E.atom("capture"), E.binary(capture)),
-        (E.atom("seq"), E.int(seq)),
-        (E.atom("agent"), E.binary("test")),
-    ] + (unchanged.map { [(E.atom("unchanged"), E.atom($0))] } ?? [])))))
+    var terms = [E.dumpHeader(capture: capture, seq: seq, startedAt: startedAt, monotonicStart: monotonicStart, unchanged: unchanged)]
     for tick in ticks {
-        terms.append(E.term(E.tuple(E.atom("samples"), E.int(monotonicStart + tick.ts), E.list(tick.samples.map(\.encoded)))))
+        terms.append(E.tick(ts: monotonicStart + tick.ts, samples: tick.samples.map(\.encoded)))
     }
     if trailer {
-        let samples = ticks.reduce(0) { $0 + $1.samples.count }
-        terms.append(E.term(E.tuple(E.atom("flame_dump_end"), E.map([(E.atom("ticks"), E.int(Int64(ticks.count))), (E.atom("samples"), E.int(Int64(samples)))]))))
+        terms.append(E.trailer(ticks: Int64(ticks.count), samples: Int64(ticks.reduce(0) { $0 + $1.samples.count })))
     }
-    return terms.flatMap { E.u32(UInt32($0.count)) + $0 }
-}
-
-/// A scratch directory, removed at deinit.
-final class ScratchDir {
-    let path: String
-
-    init() {
-        var template = Array("/tmp/flameconvert-tests.XXXXXX".utf8CString)
-        path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-    }
-
-    deinit { removeTree(path) }
-
-    @discardableResult
-    func write(_ name: String, _ bytes: [UInt8]) -> String {
-        let full = "\(path)/\(name)"
-        writeFile(full, bytes)
-        return full
-    }
-}
-
-func writeFile(_ path: String, _ bytes: [UInt8]) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    precondition(fd >= 0, "cannot create \(path)")
-    bytes.withUnsafeBytes { raw in
-        var offset = 0
-        while offset < raw.count {
-            let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
-            precondition(n > 0)
-            offset += n
-        }
-    }
-    close(fd)
-}
-
-func readFile(_ path: String) -> [UInt8]? {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { return out }
-        out.append(contentsOf: chunk[..<n])
-    }
-}
-
-/// A file's bytes after gzip decompression when it is gzip (FlameDump's ByteSource detects it).
-func readDecompressed(_ path: String) throws -> [UInt8] {
-    let source = try ByteSource(path: path)
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
-    defer { buffer.deallocate() }
-    var out: [UInt8] = []
-    while true {
-        let n = try source.read(into: buffer)
-        if n == 0 { return out }
-        out.append(contentsOf: buffer[..<n])
-    }
-}
-
-func removeTree(_ path: String) {
-    guard path.hasPrefix("/tmp/") else { return }
-    var pid: pid_t = 0
-    let args = ["/bin/rm", "-rf", path]
-    var cArgs = args.map { strdup($0) } + [nil]
-    defer { for a in cArgs { free(a) } }
-    if posix_spawn(&pid, "/bin/rm", nil, nil, &cArgs, environ) == 0 {
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-    }
+    return E.framed(terms)
 }
 
 /// What an in-process conversion did: the run's summary, with the perf
@@ -255,10 +174,3 @@ func convertTicks(_ ticks: [(ts: Int64, samples: [SampleSpec])], dialect: PerfDi
     let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks))
     return String(decoding: convert([path], dialect: dialect, levels: levels).text, as: UTF8.self)
 }
-
-/// The repository root, from this file's place in it.
-let repositoryRoot: String = {
-    var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(4)  // Tests/FlameConvertTests/Support/Dumps.swift -> root
-    return parts.joined(separator: "/")
-}()
