@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "ETFTests", dependencies: ["ETF", "TestSupport"]),
         .testTarget(name: "FlameDumpTests", dependencies: ["FlameDump", "FlameModel", "ETF", "TestSupport"]),
         .testTarget(name: "FlameFormatsTests", dependencies: ["FlameFormats", "FlameRun", "FlameModel", "FlameDump", "TestSupport"]),
-        .testTarget(name: "flameconvTests", dependencies: ["FlameDump", "FlameModel"]),
+        .testTarget(name: "flameconvTests", dependencies: ["FlameDump", "FlameModel", "TestSupport"]),
         .testTarget(name: "HardeningTests", dependencies: ["FlameDump", "FlameModel", "FlameFormats", "FlameRun", "ETF", "TestSupport"]),
         .testTarget(name: "FlameModelTests", dependencies: ["FlameModel"]),
     ],

@@ -1,16 +1,7 @@
+import TestSupport
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// Whether `tool` is on PATH.
-func onPath(_ tool: String) -> Bool {
-    guard let path = getenv("PATH") else { return false }
-    return String(cString: path).split(separator: ":").contains { isExecutable("\($0)/\(tool)") }
-}
-
-let runningInCI = getenv("CI").map { String(cString: $0) == "true" } ?? false
-let haveErlang = onPath("erl") && onPath("erlc") && onPath("escript")
+let haveErlang = ["erl", "erlc", "escript"].allSatisfy { Subprocess.onPath($0) != nil }
 
 /// Tests/erlang/e2e.sh: a real BEAM, the agent rotating a capture over several
 /// files, dump_check.escript, and flameconv's text checked. Skipped without
@@ -18,15 +9,14 @@ let haveErlang = onPath("erl") && onPath("erlc") && onPath("escript")
 @Suite("End to end with a real BEAM", .timeLimit(.minutes(2)))
 struct EndToEndTests {
     @Test("agent → rotated dump files → flameconv: functions, statuses, metrics, deltas across files",
-          .enabled(if: haveErlang || runningInCI, "erl, erlc and escript are not installed"))
+          .enabled(if: haveErlang || Subprocess.inCI, "erl, erlc and escript are not installed"))
     func agentToPerf() throws {
         guard haveErlang else {
             Issue.record("CI=true but erl, erlc or escript is missing: the end-to-end test cannot run")
             return
         }
-        let binary = try #require(flameconvBinary, "no flameconv binary: build it (swift build) or set FLAMECONV")
-        let dir = ScratchDir()
-        let result = run(["/usr/bin/env", "FLAMECONV=\(binary)", "/bin/bash", "\(repositoryRoot)/Tests/erlang/e2e.sh"], in: dir)
+        let binary = try #require(Flameconv.binary, "no flameconv binary: build it (swift build) or set FLAMECONV")
+        let result = try Subprocess.run(["/usr/bin/env", "FLAMECONV=\(binary)", "/bin/bash", "\(repositoryRoot)/Tests/erlang/e2e.sh"])
         #expect(result.status == 0, "e2e.sh failed:\n\(result.out)\n\(result.err)")
         #expect(result.out.contains(": OK"), "\(result.out)")
     }

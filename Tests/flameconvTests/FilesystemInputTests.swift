@@ -1,4 +1,5 @@
 import Dispatch
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -15,28 +16,19 @@ struct FilesystemInputTests {
     let plain = "\(capturesDir)/plain/plain-000000.flame"
     let rotated = "\(capturesDir)/rotated"
 
-    /// An instrumented binary reserves terabytes of shadow memory: no address space limit then, and more time.
-    static let underASan = dlsym(nil, "__asan_init") != nil
-
     /// Runs `flameconv ARGUMENTS` after `setup` (shell commands), under the limits.
-    func guarded(_ arguments: [String], in dir: ScratchDir, setup: String = "", stdin: String = "/dev/null") async throws -> RunResult {
-        let binary = try #require(flameconvBinary, "no flameconv binary: build it (swift build) or set FLAMECONV")
-        let limit = Self.underASan ? "" : "ulimit -v 524288; "
-        let seconds = Self.underASan ? 40 : 10
-        // -k: a run that ignores the TERM is killed 5 s later.
-        let argv = ["/bin/bash", "-c", "\(limit)\(setup) exec timeout -k 5 \(seconds) \"$@\"", "bash", binary] + arguments
-        return await offThePool { run(argv, in: dir, stdin: stdin) }
+    func guarded(_ arguments: [String], setup: String = "", stdin: String = "/dev/null") async throws -> ProcessResult {
+        try await offThePool { try Flameconv.run(arguments, stdin: stdin, setup: setup) }
     }
 
     /// `flameconv ARGUMENTS` with no limits.
-    func plainRun(_ arguments: [String], in dir: ScratchDir) async throws -> RunResult {
-        let binary = try #require(flameconvBinary, "no flameconv binary: build it (swift build) or set FLAMECONV")
-        return await offThePool { run([binary] + arguments, in: dir) }
+    func plainRun(_ arguments: [String]) async throws -> ProcessResult {
+        try await offThePool { try Flameconv.run(arguments, limited: false) }
     }
 
     /// The text of converting `inputs` on their own, the plain way.
-    func reference(_ inputs: String..., in dir: ScratchDir) async throws -> [UInt8] {
-        let result = try await plainRun(["convert", "--quiet"] + inputs, in: dir)
+    func reference(_ inputs: String...) async throws -> [UInt8] {
+        let result = try await plainRun(["convert", "--quiet"] + inputs)
         try #require(result.status == 0, "\(result.err)")
         return result.stdout
     }
@@ -50,7 +42,7 @@ struct FilesystemInputTests {
     @Test("a link to its own folder, three links to '.', and a link to /: each file is read once, and the walk ends")
     func linkCycles() async throws {
         let dir = ScratchDir()
-        let once = try await reference(plain, in: dir)
+        let once = try await reference(plain)
         mkdir(dir.file("loop1"), 0o755)
         try copy(plain, to: dir.file("loop1/plain-000000.flame"))
         symlink(".", dir.file("loop1/self"))
@@ -58,14 +50,14 @@ struct FilesystemInputTests {
         try copy(plain, to: dir.file("loop3/plain-000000.flame"))
         for name in ["a", "b", "c"] { symlink(".", dir.file("loop3/\(name)")) }
         for folder in ["loop1", "loop3"] {
-            let result = try await guarded(["convert", "--quiet", dir.file(folder)], in: dir)
+            let result = try await guarded(["convert", "--quiet", dir.file(folder)])
             #expect(result.status == 0, "\(folder): \(result.err)")
             #expect(identical(result.stdout, once), "\(folder): the capture was not read exactly once")
         }
         mkdir(dir.file("rootlink"), 0o755)
         try copy(plain, to: dir.file("rootlink/plain-000000.flame"))
         symlink("/", dir.file("rootlink/root"))
-        let root = try await guarded(["convert", "--quiet", dir.file("rootlink")], in: dir)
+        let root = try await guarded(["convert", "--quiet", dir.file("rootlink")])
         // The files directly in / are no dumps, and may make it exit 1; / is not walked.
         #expect(root.signal == nil && (root.status == 0 || root.status == 1), "\(root.status): \(root.err.prefix(500))")
         #expect(identical(root.stdout, once))
@@ -78,22 +70,22 @@ struct FilesystemInputTests {
         let dir = ScratchDir()
         mkdir(dir.file("archive"), 0o755)
         mkdir(dir.file("archive/node1"), 0o755)
-        for name in ScratchDir.entries(of: rotated) { try copy("\(rotated)/\(name)", to: dir.file("archive/node1/\(name)")) }
+        for name in listDirectory(rotated) { try copy("\(rotated)/\(name)", to: dir.file("archive/node1/\(name)")) }
         mkdir(dir.file("archive/node1/older"), 0o755)
         try copy(plain, to: dir.file("archive/node1/older/plain-000000.flame"))
         mkdir(dir.file("links"), 0o755)
         symlink(dir.file("archive/node1"), dir.file("links/node1"))
-        let result = try await guarded(["convert", "--quiet", dir.file("links")], in: dir)
+        let result = try await guarded(["convert", "--quiet", dir.file("links")])
         #expect(result.status == 0, "\(result.err)")
-        #expect(identical(result.stdout, try await reference(rotated, in: dir)))
+        #expect(identical(result.stdout, try await reference(rotated)))
         #expect(result.err.contains("links/node1: reached through a link, so its 1 subdirectory was not walked"), "\(result.err)")
         // Named on the command line, the same link is walked all through; so is the
         // folder it leads to when a named tree holds it, even after the link.
-        let everything = try await reference(rotated, plain, in: dir)
-        let named = try await guarded(["convert", "--quiet", dir.file("links/node1")], in: dir)
+        let everything = try await reference(rotated, plain)
+        let named = try await guarded(["convert", "--quiet", dir.file("links/node1")])
         #expect(named.status == 0)
         #expect(identical(named.stdout, everything))
-        let both = try await guarded(["convert", "--quiet", dir.file("links"), dir.file("archive")], in: dir)
+        let both = try await guarded(["convert", "--quiet", dir.file("links"), dir.file("archive")])
         #expect(both.status == 0, "\(both.err)")
         #expect(identical(both.stdout, everything))
     }
@@ -103,16 +95,16 @@ struct FilesystemInputTests {
     @Test("the same file named twice, through a link, a hard link and as standard input, is read once")
     func sameFileOnce() async throws {
         let dir = ScratchDir()
-        let once = try await reference(plain, in: dir)
+        let once = try await reference(plain)
         mkdir(dir.file("names"), 0o755)
         let file = dir.file("names/a-000000.flame")
         try copy(plain, to: file)
         symlink(file, dir.file("names/soft.flame"))
         link(file, dir.file("names/hard.flame"))
-        let result = try await guarded(["convert", "--quiet", file, file, dir.file("names/soft.flame"), dir.file("names/hard.flame"), dir.file("names")], in: dir)
+        let result = try await guarded(["convert", "--quiet", file, file, dir.file("names/soft.flame"), dir.file("names/hard.flame"), dir.file("names")])
         #expect(result.status == 0, "\(result.err)")
         #expect(identical(result.stdout, once))
-        let withStdin = try await guarded(["convert", "--quiet", file, "-"], in: dir, stdin: file)
+        let withStdin = try await guarded(["convert", "--quiet", file, "-"], stdin: file)
         #expect(withStdin.status == 0, "\(withStdin.err)")
         #expect(identical(withStdin.stdout, once))
     }
@@ -120,11 +112,11 @@ struct FilesystemInputTests {
     @Test("two files of one capture with the same seq: the first in path order is read, and a warning names both")
     func duplicateSeq() async throws {
         let dir = ScratchDir()
-        let expected = try await reference("\(rotated)/rotated-000000.flame", "\(rotated)/rotated-000001.flame", in: dir)
+        let expected = try await reference("\(rotated)/rotated-000000.flame", "\(rotated)/rotated-000001.flame")
         mkdir(dir.file("dup"), 0o755)
         for name in ["rotated-000000.flame", "rotated-000001.flame"] { try copy("\(rotated)/\(name)", to: dir.file("dup/\(name)")) }
         try copy("\(rotated)/rotated-000001.flame", to: dir.file("dup/rotated-000001.flame.copy"))
-        let result = try await guarded(["convert", "--quiet", dir.file("dup")], in: dir)
+        let result = try await guarded(["convert", "--quiet", dir.file("dup")])
         #expect(result.status == 0, "\(result.err)")
         #expect(identical(result.stdout, expected))
         #expect(result.err.contains("capture rotated: \(dir.file("dup/rotated-000001.flame")) and \(dir.file("dup/rotated-000001.flame.copy")) both hold seq 1"), "\(result.err)")
@@ -133,9 +125,8 @@ struct FilesystemInputTests {
 
     @Test("missing seq numbers (0, 2, 4): a warning names the capture and each gap, and says deltas span it")
     func seqGaps() async throws {
-        let dir = ScratchDir()
         let files = [0, 2, 4].map { "\(rotated)/rotated-00000\($0).flame" }
-        let result = try await guarded(["convert", "--quiet"] + files, in: dir)
+        let result = try await guarded(["convert", "--quiet"] + files)
         #expect(result.status == 0, "\(result.err)")
         #expect(result.err.contains("capture rotated: seq 1 is missing between \(files[0]) and \(files[1]): deltas are taken across the gap"), "\(result.err)")
         #expect(result.err.contains("capture rotated: seq 3 is missing between \(files[1]) and \(files[2])"))
@@ -147,14 +138,14 @@ struct FilesystemInputTests {
     @Test("a FIFO, /dev/stdin and - are read once, in one pass, plain or compressed", arguments: ["cat", "gzip -c", "zstd -q -c"])
     func streams(writer: String) async throws {
         let dir = ScratchDir()
-        let once = try await reference(plain, in: dir)
+        let once = try await reference(plain)
         let fifo = dir.file("capture.fifo")
         #expect(mkfifo(fifo, 0o644) == 0)
-        let viaFIFO = try await guarded(["convert", "--quiet", fifo], in: dir, setup: "\(writer) '\(plain)' > '\(fifo)' &")
+        let viaFIFO = try await guarded(["convert", "--quiet", fifo], setup: "\(writer) '\(plain)' > '\(fifo)' &")
         #expect(viaFIFO.status == 0, "\(viaFIFO.err)")
         #expect(identical(viaFIFO.stdout, once))
         for name in ["/dev/stdin", "-"] {
-            let piped = try await guarded(["convert", "--quiet", name], in: dir, setup: "exec < <(\(writer) '\(plain)');")
+            let piped = try await guarded(["convert", "--quiet", name], setup: "exec < <(\(writer) '\(plain)');")
             #expect(piped.status == 0, "\(name): \(piped.err)")
             #expect(identical(piped.stdout, once), "\(name)")
         }
@@ -166,22 +157,22 @@ struct FilesystemInputTests {
         mkdir(dir.file("capture"), 0o755)
         try copy(plain, to: dir.file("capture/plain-000000.flame"))
         #expect(mkfifo(dir.file("capture/nobody-writes"), 0o644) == 0)
-        let result = try await guarded(["convert", "--quiet", dir.file("capture")], in: dir)
+        let result = try await guarded(["convert", "--quiet", dir.file("capture")])
         #expect(result.status == 0, "\(result.err)")
-        #expect(identical(result.stdout, try await reference(plain, in: dir)))
+        #expect(identical(result.stdout, try await reference(plain)))
         #expect(result.err.contains("capture/nobody-writes: skipped: not a regular file"), "\(result.err)")
     }
 
     @Test("when every input fails, no output file is written: a pipe of text, a capture whose only tick is cut")
     func nothingReadNothingWritten() async throws {
         let dir = ScratchDir()
-        let text = try await guarded(["convert", "-", "-o", dir.file("text.perf")], in: dir, setup: "exec < <(printf 'hello, not a dump');")
+        let text = try await guarded(["convert", "-", "-o", dir.file("text.perf")], setup: "exec < <(printf 'hello, not a dump');")
         #expect(text.status == 1, "\(text.err)")
         #expect(text.err.contains("standard input: offset 0: not a flame dump"), "\(text.err)")
         let bytes = try #require(readFile(plain))
         let starts = frameStarts(bytes)
         let cut = dir.write("cut-000000.flame", Array(bytes[..<(starts[1] + 100)]))
-        let damaged = try await guarded(["convert", cut, "-o", dir.file("cut.perf")], in: dir)
+        let damaged = try await guarded(["convert", cut, "-o", dir.file("cut.perf")])
         #expect(damaged.status == 2, "\(damaged.err)")
         #expect(damaged.err.contains("\(cut): offset \(starts[1])"), "\(damaged.err)")
         #expect(damaged.err.contains("cut.perf was not written"))
@@ -193,11 +184,11 @@ struct FilesystemInputTests {
     func zstdSkippableFrame() async throws {
         let dir = ScratchDir()
         let file = dir.file("skippable.flame.zst")
-        let make = await offThePool { run(["/bin/bash", "-c", "{ printf '\\x50\\x2a\\x4d\\x18\\x04\\x00\\x00\\x00note'; zstd -q -c '\(plain)'; } > '\(file)'"], in: dir) }
+        let make = try await offThePool { try Subprocess.run(["/bin/bash", "-c", "{ printf '\\x50\\x2a\\x4d\\x18\\x04\\x00\\x00\\x00note'; zstd -q -c '\(plain)'; } > '\(file)'"]) }
         try #require(make.status == 0)
-        let result = try await guarded(["convert", "--quiet", file], in: dir)
+        let result = try await guarded(["convert", "--quiet", file])
         #expect(result.status == 0, "\(result.err)")
-        #expect(identical(result.stdout, try await reference(plain, in: dir)))
+        #expect(identical(result.stdout, try await reference(plain)))
     }
 
     // MARK: The output is an input (F17), and bad option values
@@ -211,11 +202,11 @@ struct FilesystemInputTests {
         symlink("in.flame", dir.file("link.perf"))
         link(input, dir.file("hard.perf"))
         for output in [input, dir.file("link.perf"), dir.file("hard.perf")] {
-            let result = try await guarded(["convert", input, "-o", output], in: dir)
+            let result = try await guarded(["convert", input, "-o", output])
             #expect(result.status == 64, "\(output): \(result.err)")
             #expect(result.err.contains("is also an input (\(input), the same file)"), "\(result.err)")
         }
-        let appended = try await guarded(["convert", input], in: dir, setup: "exec >> '\(input)';")
+        let appended = try await guarded(["convert", input], setup: "exec >> '\(input)';")
         #expect(appended.status == 64, "\(appended.err)")
         #expect(readFile(input) == before)
         #expect(!dir.entries().contains { $0.contains(".partial-") })
@@ -225,13 +216,13 @@ struct FilesystemInputTests {
           arguments: [["-o", ""], ["--from", "nan"], ["--to", "inf"], ["--from", "-inf"]])
     func badValues(arguments: [String]) async throws {
         let dir = ScratchDir()
-        let result = try await guarded(["convert", plain] + arguments, in: dir)
+        let result = try await guarded(["convert", plain] + arguments)
         #expect(result.status == 64, "\(arguments): \(result.err)")
         #expect(result.stdout.isEmpty)
         // In the scratch folder, where a file named '-' would show.
-        let dash = try await guarded(["convert", "--quiet", plain, "-o", "-"], in: dir, setup: "cd '\(dir.path)';")
+        let dash = try await guarded(["convert", "--quiet", plain, "-o", "-"], setup: "cd '\(dir.path)';")
         #expect(dash.status == 0)
-        #expect(identical(dash.stdout, try await reference(plain, in: dir)))
+        #expect(identical(dash.stdout, try await reference(plain)))
         #expect(!fileExists(dir.file("-")))
     }
 
@@ -240,17 +231,18 @@ struct FilesystemInputTests {
     /// The plain capture cut into one-tick captures, each with an id of its
     /// own, `spacing` µs after the one before (0: all at the same time).
     func oneTickCaptures(_ count: Int, spacing: Int64, in folder: String) throws {
-        let frames = try CaptureFrames(plain)
+        let capture = CaptureEditor(try #require(readFile(plain)))
+        try #require(capture.terms.count >= 3)
         let startedAt: Int64 = 1_795_582_443_222_658
         mkdir(folder, 0o755)
         for i in 0..<count {
-            let tick = frames.ticks[i % frames.ticks.count]
+            var file = capture
+            file.keepTicks([i % capture.ticks.count])
             // The tick is at started_at: monotonic_start is its own Ts.
-            writeFile("\(folder)/c\(i).flame", frames.dump([
-                ("capture", CaptureFrames.binary("slice-\(i)")),
-                ("started_at", CaptureFrames.integer(startedAt + Int64(i) * spacing)),
-                ("monotonic_start", CaptureFrames.integer(CaptureFrames.timestamp(ofTick: tick))),
-            ], ticks: [tick]))
+            file.setHeader("capture", encoded: ETFBytes.binary("slice-\(i)"))
+            file.setHeader("started_at", startedAt + Int64(i) * spacing)
+            file.setHeader("monotonic_start", file.tickTs(0))
+            writeFile("\(folder)/c\(i).flame", file.bytes)
         }
     }
 
@@ -260,7 +252,7 @@ struct FilesystemInputTests {
     func manyCaptures() async throws {
         let dir = ScratchDir()
         try oneTickCaptures(300, spacing: 20_000, in: dir.file("many"))
-        let result = try await guarded(["convert", dir.file("many"), "-o", dir.file("many.perf")], in: dir, setup: "ulimit -n 100;")
+        let result = try await guarded(["convert", dir.file("many"), "-o", dir.file("many.perf")], setup: "ulimit -n 100;")
         #expect(result.status == 0, "\(result.err.prefix(1000))")
         #expect(result.err.contains("from 300 ticks of 300 captures (300 files)"), "\(result.err.prefix(1000))")
         let text = String(decoding: try #require(readFile(dir.file("many.perf"))), as: UTF8.self)
@@ -271,13 +263,13 @@ struct FilesystemInputTests {
     func overlapBound() async throws {
         let dir = ScratchDir()
         try oneTickCaptures(12, spacing: 0, in: dir.file("same-time"))
-        let stopped = try await guarded(["convert", dir.file("same-time"), "--max-open-captures", "8", "-o", dir.file("out.perf")], in: dir)
+        let stopped = try await guarded(["convert", dir.file("same-time"), "--max-open-captures", "8", "-o", dir.file("out.perf")])
         #expect(stopped.status == 1, "\(stopped.err)")
         #expect(stopped.err.contains("at most 8 captures that overlap in time are merged at once"), "\(stopped.err)")
         #expect(stopped.err.contains("out.perf was not written"))
         #expect(!fileExists(dir.file("out.perf")))
         #expect(!dir.entries().contains { $0.contains(".partial-") })
-        let merged = try await guarded(["convert", dir.file("same-time"), "--max-open-captures", "12", "-o", dir.file("out.perf")], in: dir)
+        let merged = try await guarded(["convert", dir.file("same-time"), "--max-open-captures", "12", "-o", dir.file("out.perf")])
         #expect(merged.status == 0, "\(merged.err)")
         #expect(merged.err.contains("from 12 ticks of 12 captures"))
     }
@@ -287,17 +279,18 @@ struct FilesystemInputTests {
     @Test("a signal while writing -o leaves no partial file, and the process still ends by that signal",
           arguments: [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM, SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGTRAP])
     func signalled(_ sig: Int32) async throws {
-        let binary = try #require(flameconvBinary)
+        let binary = try #require(Flameconv.binary)
         let dir = ScratchDir()
         // The header and a few ticks, then nothing more until the FIFO is closed: the job waits mid-run.
         let bytes = try #require(readFile(plain))
         let fifo = HeldFIFO(dir.file("capture.fifo"), holding: Array(bytes[..<frameStarts(bytes)[3]]))
-        let pid = spawn([binary, "convert", fifo.path, "-o", dir.file("out.perf")], in: dir, name: "signalled")
+        let child = try Subprocess.start([binary, "convert", fifo.path, "-o", dir.file("out.perf")])
+        let pid = child.pid
         let partial = dir.file(".out.perf.partial-\(pid)")
         let started = await waitForFile(partial, seconds: 10)
         kill(pid, sig)
         let ended = await waitForExit(pid, seconds: 10)
-        let result = wait(pid, scratch: dir, name: "signalled")
+        let result = try child.wait()
         #expect(started, "no partial output appeared: \(result.err)")
         #expect(ended, "still running after the signal")
         #expect(result.signal == sig, "ended with \(result.status), signal \(result.signal.map(String.init) ?? "none")")
@@ -308,14 +301,14 @@ struct FilesystemInputTests {
     @Test("a file size limit (SIGXFSZ) is a write error: exit 1, a clear message, nothing left")
     func fileSizeLimit() async throws {
         let dir = ScratchDir()
-        let result = try await guarded(["convert", "\(capturesDir)/top100", "-o", dir.file("out.perf")], in: dir, setup: "ulimit -f 64;")
+        let result = try await guarded(["convert", "\(capturesDir)/top100", "-o", dir.file("out.perf")], setup: "ulimit -f 64;")
         #expect(result.status == 1 && result.signal == nil, "\(result.status) \(result.err)")
         #expect(result.err.contains("out.perf: write failed: File too large"), "\(result.err)")
         #expect(!fileExists(dir.file("out.perf")))
         #expect(!dir.entries().contains { $0.contains(".partial-") }, "\(dir.entries())")
     }
 
-    @Test("a crash (an allocation that fails, then abort) leaves no partial file", .enabled(if: !underASan, "needs the address space limit"))
+    @Test("a crash (an allocation that fails, then abort) leaves no partial file", .enabled(if: !Flameconv.underASan, "needs the address space limit"))
     func crash() async throws {
         let dir = ScratchDir()
         let bytes = try #require(readFile(plain))
@@ -324,7 +317,7 @@ struct FilesystemInputTests {
         let claim: UInt32 = 1800 << 20
         let bomb = dir.write("bomb-000000.flame", Array(bytes[..<frameStarts(bytes)[4]])
             + [UInt8(claim >> 24), UInt8(claim >> 16 & 0xFF), UInt8(claim >> 8 & 0xFF), UInt8(claim & 0xFF)] + [UInt8](repeating: 131, count: 64))
-        let result = try await guarded(["convert", bomb, "--max-frame-bytes", "4000000000", "-o", dir.file("out.perf")], in: dir)
+        let result = try await guarded(["convert", bomb, "--max-frame-bytes", "4000000000", "-o", dir.file("out.perf")])
         #expect(result.signal == SIGABRT, "\(result.status): \(result.err.prefix(300))")
         #expect(!fileExists(dir.file("out.perf")))
         #expect(!dir.entries().contains { $0.contains(".partial-") }, "\(dir.entries())")
@@ -335,18 +328,4 @@ struct FilesystemInputTests {
 /// failure it would print and diff two arrays of megabytes.
 func identical(_ output: [UInt8], _ expected: [UInt8]) -> Bool {
     output == expected
-}
-
-extension ScratchDir {
-    /// The visible names in `path`, sorted.
-    static func entries(of path: String) -> [String] {
-        guard let d = opendir(path) else { return [] }
-        defer { closedir(d) }
-        var names: [String] = []
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
-            if !name.hasPrefix(".") { names.append(name) }
-        }
-        return names.sorted()
-    }
 }
