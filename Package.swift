@@ -16,6 +16,9 @@ let package = Package(
         .library(name: "FlameDump", targets: ["FlameDump"]),
         .library(name: "FlameFormats", targets: ["FlameFormats"]),
         .library(name: "FlameRun", targets: ["FlameRun"]),
+        // The fuzz targets' bodies, for Fuzz/ (a package of its own) and the replay tests; not part of the tool.
+        .library(name: "FuzzETFHarness", targets: ["FuzzETFHarness"]),
+        .library(name: "FuzzDumpHarness", targets: ["FuzzDumpHarness"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -49,11 +52,20 @@ let package = Package(
         // What the test targets share: a scratch folder, the ETF term and dump builder, the
         // capture editor, the child-process runner (flameconv, erl, tools), the fixtures' paths.
         .target(name: "TestSupport", dependencies: ["ETF", "FlameDump", "CZlib"], path: "Tests/TestSupport"),
+        // What each fuzz target does with one input (one module each, so FuzzETFDecode
+        // carries no dump code). Fuzz/ builds them with libFuzzer's instrumentation;
+        // HardeningTests run every saved fail case through them.
+        .target(name: "FuzzETFHarness", dependencies: ["ETF"], path: "Fuzz/Harness/ETF"),
+        .target(
+            name: "FuzzDumpHarness", dependencies: ["ETF", "FlameModel", "FlameDump", "FlameFormats", "FlameRun"],
+            path: "Fuzz/Harness/Dump"),
         .testTarget(name: "ETFTests", dependencies: ["ETF", "TestSupport"]),
         .testTarget(name: "FlameDumpTests", dependencies: ["FlameDump", "FlameModel", "ETF", "TestSupport"]),
         .testTarget(name: "FlameFormatsTests", dependencies: ["FlameFormats", "FlameRun", "FlameModel", "FlameDump", "TestSupport"]),
         .testTarget(name: "flameconvTests", dependencies: ["FlameDump", "FlameModel", "TestSupport"]),
-        .testTarget(name: "HardeningTests", dependencies: ["FlameDump", "FlameModel", "FlameFormats", "FlameRun", "ETF", "TestSupport"]),
+        .testTarget(
+            name: "HardeningTests",
+            dependencies: ["FlameDump", "FlameModel", "FlameFormats", "FlameRun", "ETF", "FuzzDumpHarness", "FuzzETFHarness", "TestSupport"]),
         .testTarget(name: "FlameModelTests", dependencies: ["FlameModel"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,26 +1,32 @@
 // swift-tools-version: 6.1
 // Fuzz targets for flameconv, kept out of the root package so `swift test` never
-// builds them. The library targets are the root package's own sources, reached
-// through symlinks in Sources/, so they are built with the fuzzer's coverage
-// instrumentation too. Build and run with ./run.sh TARGET SECONDS.
+// builds them (they need -parse-as-library and libFuzzer's main). Each is a
+// libFuzzer entry point around its body in one of the root package's harness
+// libraries (Fuzz/Harness, which the replay tests in Tests/HardeningTests run too).
+// The root package and its libraries are built in the same build as these
+// targets, so run.sh's -sanitize=fuzzer,address instruments them all.
+// Build and run with ./run.sh TARGET SECONDS.
 import PackageDescription
 
 let package = Package(
     name: "flameconv-fuzz",
+    dependencies: [
+        .package(name: "flameconv", path: ".."),
+    ],
     targets: [
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib"),
-        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd"),
-        .target(name: "ETF", dependencies: ["CZlib"]),
-        .target(name: "FlameModel"),
-        .target(name: "FlameDump", dependencies: ["ETF", "FlameModel", "CZlib", "CZstd"]),
-        .target(name: "FlameFormats", dependencies: ["FlameModel", "FlameDump"]),
-        .target(name: "FlameRun", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "CZlib"]),
         // libFuzzer supplies main(); the Swift file only defines LLVMFuzzerTestOneInput.
         .executableTarget(
-            name: "FuzzETFDecode", dependencies: ["ETF"],
+            name: "FuzzETFDecode",
+            dependencies: [.product(name: "FuzzETFHarness", package: "flameconv"), .product(name: "ETF", package: "flameconv")],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
         .executableTarget(
-            name: "FuzzDumpConvert", dependencies: ["ETF", "FlameModel", "FlameDump", "FlameFormats", "FlameRun"],
+            name: "FuzzDumpConvert",
+            dependencies: [
+                .product(name: "FuzzDumpHarness", package: "flameconv"),
+                .product(name: "ETF", package: "flameconv"), .product(name: "FlameModel", package: "flameconv"),
+                .product(name: "FlameDump", package: "flameconv"), .product(name: "FlameFormats", package: "flameconv"),
+                .product(name: "FlameRun", package: "flameconv"),
+            ],
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,9 +1,12 @@
 import Foundation
+import FuzzDumpHarness
+import FuzzETFHarness
 import TestSupport
 import Testing
 
 /// Every input a fuzz target ever crashed on (Fuzz/FailCases/<target>/), run again
-/// through the target's own body (Fuzz/Harness, linked here by symlink). A crash
+/// through the target's own body (Fuzz/Harness, the FuzzETFHarness and
+/// FuzzDumpHarness targets). A crash
 /// takes the test process down, which fails the run. The bad-input corpus goes
 /// through the same paths as a bonus.
 @Suite("Fuzz fail cases replay")

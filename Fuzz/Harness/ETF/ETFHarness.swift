@@ -1,13 +1,13 @@
 import ETF
 
-/// FuzzETFDecode's body, shared with Tests/HardeningTests (FuzzReplayTests) through a
-/// symlink: decode arbitrary bytes as one external term and, when that works,
-/// print it with both encodings. Any outcome is fine except a crash, a hang or
-/// unbounded memory; errors must carry an offset inside the input.
-enum ETFHarness {
-    static let limits = ETFLimits(maxDecompressedBytes: 64 << 20, maxDepth: 100_000, maxNodes: 1_000_000)
+/// FuzzETFDecode's body, also run by Tests/HardeningTests (FuzzReplayTests) on
+/// every saved fail case: decode arbitrary bytes as one external term and, when
+/// that works, print it with both encodings. Any outcome is fine except a crash,
+/// a hang or unbounded memory; errors must carry an offset inside the input.
+public enum ETFHarness {
+    public static let limits = ETFLimits(maxDecompressedBytes: 64 << 20, maxDepth: 100_000, maxNodes: 1_000_000)
 
-    static func run(_ bytes: UnsafeRawBufferPointer) {
+    public static func run(_ bytes: UnsafeRawBufferPointer) {
         var decoder = TermDecoder(limits: limits)
         var term = Term()
         do throws(ETFError) {

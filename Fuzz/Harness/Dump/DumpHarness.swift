@@ -7,18 +7,19 @@ import FlameDump
 import Glibc
 #endif
 
-/// FuzzDumpConvert's body, shared with Tests/HardeningTests (FuzzReplayTests) through a
-/// symlink: write arbitrary bytes to a file, then run what `flameconv convert`
-/// and `flameconv inspect` run on it (catalogue scan, a ProfileRun into a perf
-/// sink that discards its text and a stats sink; FrameReader + TermDecoder + TermPrinter). Any outcome is fine except
-/// a crash, a hang or unbounded memory.
 /// Drops what it is given: the harness checks the run, not its text.
 final class DiscardOutput: ByteOutput {
     func write(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {}
 }
 
-enum DumpHarness {
-    static let limits = DumpLimits(maxFrameBytes: 16 << 20, term: ETFLimits(maxDecompressedBytes: 64 << 20, maxDepth: 100_000, maxNodes: 1_000_000))
+/// FuzzDumpConvert's body, also run by Tests/HardeningTests (FuzzReplayTests) on
+/// every saved fail case: write arbitrary bytes to a file, then run what
+/// `flameconv convert` and `flameconv inspect` run on it (catalogue scan, a
+/// ProfileRun into a perf sink that discards its text and a stats sink;
+/// FrameReader + TermDecoder + TermPrinter). Any outcome is fine except a crash,
+/// a hang or unbounded memory.
+public enum DumpHarness {
+    public static let limits = DumpLimits(maxFrameBytes: 16 << 20, term: ETFLimits(maxDecompressedBytes: 64 << 20, maxDepth: 100_000, maxNodes: 1_000_000))
 
     /// One scratch file per process, rewritten for every input.
     nonisolated(unsafe) static var scratch: String = {
@@ -29,7 +30,7 @@ enum DumpHarness {
         return String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }()
 
-    static func run(_ bytes: UnsafeRawBufferPointer) {
+    public static func run(_ bytes: UnsafeRawBufferPointer) {
         let path = scratch
         let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
         precondition(fd >= 0, "cannot open \(path)")
@@ -43,7 +44,7 @@ enum DumpHarness {
         runFile(path)
     }
 
-    static func runFile(_ path: String) {
+    public static func runFile(_ path: String) {
         // convert
         let scan = CaptureCatalog.scan([path], limits: limits)
         for problem in scan.problems { _ = problem.description }

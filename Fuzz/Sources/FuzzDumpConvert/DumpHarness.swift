@@ -1,1 +1,0 @@
-../../Harness/DumpHarness.swift

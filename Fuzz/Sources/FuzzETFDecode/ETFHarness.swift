@@ -1,1 +1,0 @@
-../../Harness/ETFHarness.swift
