@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(
             name: "HardeningTests",
             dependencies: ["FlameDump", "FlameModel", "FlameFormats", "FlameRun", "ETF", "FuzzDumpHarness", "FuzzETFHarness", "TestSupport"]),
-        .testTarget(name: "FlameModelTests", dependencies: ["FlameModel"]),
+        .testTarget(name: "FlameModelTests", dependencies: ["FlameModel", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,16 +1,9 @@
 @testable import FlameModel
 import Foundation
+import TestSupport
 import Testing
 
-/// The repository's root, from this file's path.
-private let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-private let configDirectory = repositoryRoot.appendingPathComponent("Tests/reference/testdata/configs")
-
-private func bytes(of url: URL) throws -> [UInt8] {
-    [UInt8](try Data(contentsOf: url))
-}
+private let configDirectory = Fixtures.root.appendingPathComponent("Tests/reference/testdata/configs")
 
 private func configFiles(_ prefix: String) throws -> [String] {
     try FileManager.default.contentsOfDirectory(atPath: configDirectory.path)
@@ -26,7 +19,7 @@ private func parse(_ text: String, path: String = "flameconv.json") throws(Conve
 struct ConvertConfigSchemaTests {
     @Test("equals schemas/convert-config.schema.json byte for byte (run scripts/embed-config-schema.sh)")
     func embeddedTextMatchesTheFile() throws {
-        let file = try bytes(of: repositoryRoot.appendingPathComponent("schemas/convert-config.schema.json"))
+        let file = try Fixtures.bytes(Fixtures.root.appendingPathComponent("schemas/convert-config.schema.json"))
         #expect(Array(ConvertConfigSchema.text.utf8) == file)
     }
 
@@ -106,13 +99,13 @@ struct ConvertConfigFileTests {
 
     @Test("good files read as expected", arguments: good.keys.sorted())
     func goodFile(name: String) throws {
-        let config = try ConvertConfig.parse(try bytes(of: configDirectory.appendingPathComponent(name)), path: name)
+        let config = try ConvertConfig.parse(try Fixtures.bytes(configDirectory.appendingPathComponent(name)), path: name)
         #expect(config == Self.good[name])
     }
 
     @Test("bad files fail with the expected message", arguments: bad.keys.sorted())
     func badFile(name: String) throws {
-        let contents = try bytes(of: configDirectory.appendingPathComponent(name))
+        let contents = try Fixtures.bytes(configDirectory.appendingPathComponent(name))
         let error = #expect(throws: ConvertConfigError.self) { try ConvertConfig.parse(contents, path: "configs/" + name) }
         #expect(error?.description == "configs/\(name): " + (Self.bad[name] ?? ""))
         switch error {
@@ -203,7 +196,7 @@ struct ConvertConfigParseTests {
 
     @Test("mutated config files give a config or an error, never a crash")
     func mutations() throws {
-        let seeds = try configFiles("").map { try bytes(of: configDirectory.appendingPathComponent($0)) }
+        let seeds = try configFiles("").map { try Fixtures.bytes(configDirectory.appendingPathComponent($0)) }
         var random = SplitMix64(state: 4)
         for _ in 0..<4000 {
             var input = seeds.randomElement(using: &random)!
