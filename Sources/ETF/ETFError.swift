@@ -86,21 +86,21 @@ public struct ETFError: Error, Sendable, Equatable, CustomStringConvertible {
         case .decompressedSizeMismatch(let declared, let actual):
             return "compressed term declares \(declared) bytes but inflates to \(actual == Int.max ? "more" : String(actual))"
         case .decompressedTooLarge(let declared, let limit):
-            return "compressed term declares \(declared) bytes, over the limit of \(limit) (raise it with --max-term-bytes)"
+            return "compressed term declares \(declared) bytes, over the limit of \(limit)"
         case .corruptCompressedData(let detail):
             return "corrupt zlib data: \(detail)"
         case .tooDeep(let limit):
-            return "term nests deeper than the limit of \(limit) levels (raise it with --max-depth)"
+            return "term nests deeper than the limit of \(limit) levels"
         case .tooManyNodes(let limit):
-            return "term has more than \(limit) subterms (raise it with --max-term-nodes)"
+            return "term has more than \(limit) subterms"
         case .trailingBytes(let count):
             return "\(count) bytes follow the term inside its frame"
         case .bignumTooLong(let bytes):
             return "integer has \(bytes) bytes, more than Erlang's limit of \(ETFLimits.erlangMaxBignumBytes) (binary_to_term refuses it)"
         case .tooManyBignumBytes(let limit):
-            return "term holds more than \(limit) bytes of big integers, which take long to print (raise it with --max-bignum-bytes)"
+            return "term holds more than \(limit) bytes of big integers, which take long to print"
         case .overMemoryBudget(let limit, let needed, let purpose):
-            return "reading this term needs \(needed) bytes at once (\(purpose)), over the memory budget of \(limit) (raise it with --max-term-memory)"
+            return "reading this term needs \(needed) bytes at once (\(purpose)), over the memory budget of \(limit)"
         }
     }
 

@@ -93,7 +93,7 @@ public final class ProfileRun {
             // Open the captures that start before that tick: one of them may come first.
             while nextPending < pending.count, chosen == nil || pending[nextPending].start <= chosen!.current.wallMicros {
                 guard open.count < plan.maxOpenCaptures else {
-                    summary.stoppedEarly = tooManyOpen()
+                    summary.stoppedEarly = .tooManyOpenCaptures(tooManyOpen())
                     break merge
                 }
                 guard let capture = openNext() else { continue }
@@ -105,6 +105,10 @@ public final class ProfileRun {
             guard let capture = chosen else { break }
             try feed(capture, tick: summary.ticks, &event, &summary)
             summary.ticks += 1
+            if let over = overSymbolBudget(capture) {
+                summary.stoppedEarly = .symbolBudget(over)
+                break merge
+            }
             if summary.ticks & 1023 == 0 { progress?(summary.ticks) }
             capture.advance(profile)
             if !capture.hasCurrent { close(capture) }
@@ -137,6 +141,16 @@ public final class ProfileRun {
     private func close(_ capture: OpenCapture) {
         finished[capture.index] = capture.summary
         open.removeAll { $0 === capture }
+    }
+
+    /// The stacks the outputs show grow with distinct keys of the samples
+    /// (function, stack, initial calls); with the symbol tables they stay
+    /// within the one budget, or the run stops and says where.
+    private func overSymbolBudget(_ capture: OpenCapture) -> String? {
+        let held = profile.stacks.byteEstimate + profile.symbols.byteEstimate
+        guard held > plan.limits.maxSymbolBytes else { return nil }
+        let file = capture.reader.currentPath ?? capture.reader.capture.id
+        return "\(file): at byte \(capture.current.offset): the tables of distinct names and stacks hold about \(held) bytes, over the limit of \(plan.limits.maxSymbolBytes)"
     }
 
     private func tooManyOpen() -> String {

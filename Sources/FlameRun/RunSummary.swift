@@ -17,7 +17,7 @@ public struct RunSummary: Sendable {
     /// Processes forgotten to stay within `DumpLimits.maxProcesses`.
     public var processesForgotten = 0
     /// Why the run stopped before the end, when it did: its outputs are then incomplete.
-    public var stoppedEarly: String?
+    public var stoppedEarly: StopReason?
 
     public init() {}
 
@@ -39,4 +39,19 @@ struct CaptureSummary {
     var processes: Int
     var processesForgotten: Int
     var skippedSamples: [String: Int]
+}
+
+/// Why a run stopped before the end. The text names the file and the bound,
+/// not the option that sets it: that is the command's to say.
+public enum StopReason: Sendable, CustomStringConvertible {
+    /// More captures overlap in time than the run may hold open.
+    case tooManyOpenCaptures(String)
+    /// The tables of distinct names and stacks passed their budget.
+    case symbolBudget(String)
+
+    public var description: String {
+        switch self {
+        case .tooManyOpenCaptures(let text), .symbolBudget(let text): return text
+        }
+    }
 }

@@ -6,7 +6,9 @@ extension CaptureStats {
     /// Reads a whole capture through a `StatsSink`; `top` stacks are kept for
     /// each ranking. With `grouped`, the plan's category levels and weight are
     /// reported too (`categories`, `topByWeight`).
-    public static func collect(_ capture: CaptureFiles, plan: RunPlan = RunPlan(), top: Int = 10, grouped: Bool = false) -> CaptureStats {
+    /// `describe` writes a file's error as the user reads it.
+    public static func collect(_ capture: CaptureFiles, plan: RunPlan = RunPlan(), top: Int = 10, grouped: Bool = false,
+                               describe: (DumpError) -> String = { $0.description }) -> CaptureStats {
         let first = capture.files.first?.header
         var stats = CaptureStats(capture: capture.id, node: first?.node, otpRelease: first?.otpRelease, agent: first?.agent, sampleIntervalMs: first?.sampleIntervalMs)
         let sink = StatsSink(weight: plan.weight)
@@ -27,10 +29,10 @@ extension CaptureStats {
         for report in summary.files {
             // Saturating: trailers of a hostile dump may say anything.
             if let overruns = report.trailer?.overruns { stats.overruns = (stats.overruns ?? 0).saturatingAdding(overruns) }
-            stats.files.append(File(path: report.path, seq: report.header.seq, compression: report.compression.rawValue, ticks: report.ticks, truncated: report.truncated, tailError: report.tailError?.description))
+            stats.files.append(File(path: report.path, seq: report.header.seq, compression: report.compression.rawValue, ticks: report.ticks, truncated: report.truncated, tailError: report.tailError.map(describe)))
         }
         for error in summary.openErrors {
-            stats.files.append(File(path: error.path, seq: -1, compression: "?", ticks: 0, truncated: true, tailError: error.description))
+            stats.files.append(File(path: error.path, seq: -1, compression: "?", ticks: 0, truncated: true, tailError: describe(error)))
         }
         (stats.topBySamples, stats.topByReductions, stats.topByWeight) = sink.top(top)
         if grouped {

@@ -110,7 +110,12 @@ struct Convert: ParsableCommand {
         progress.finish()
         if let reason = summary.stoppedEarly {
             out.abandon()
-            Diagnostics.error(reason + (openable < maxOpenCaptures ? " (the open file limit, ulimit -n \(descriptors), allows \(openable))" : "; convert fewer captures together, or raise --max-open-captures"))
+            switch reason {
+            case .tooManyOpenCaptures(let text):
+                Diagnostics.error(text + (openable < maxOpenCaptures ? " (the open file limit, ulimit -n \(descriptors), allows \(openable))" : "; convert fewer captures together, or raise --max-open-captures"))
+            case .symbolBudget(let text):
+                Diagnostics.error(text + " (--max-symbol-bytes); raise it, or convert less at once")
+            }
             Diagnostics.error(outputPath.map { "stopped: \($0) was not written" } ?? "stopped: standard output is incomplete")
             throw ExitCode(1)
         }
@@ -154,10 +159,10 @@ struct Convert: ParsableCommand {
 
     /// Tells the user what was converted and what was not.
     private func report(_ summary: RunSummary, sinks: [PerfSink], captures: Int, wrote: Bool) {
-        for error in summary.openErrors { Diagnostics.error(error.description) }
+        for error in summary.openErrors { Diagnostics.error(LimitHint.text(error)) }
         for file in summary.files {
             if let tail = file.tailError {
-                Diagnostics.warning("\(tail.description); converted the \(file.ticks) ticks before it")
+                Diagnostics.warning("\(LimitHint.text(tail)); converted the \(file.ticks) ticks before it")
             } else if file.truncated {
                 Diagnostics.warning("\(file.path): no trailer: the file was cut short (converted all \(file.ticks) ticks in it)")
             }

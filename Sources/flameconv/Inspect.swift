@@ -53,7 +53,7 @@ struct Inspect: ParsableCommand {
                 } catch let error as DumpError {
                     try output.write(buffer)
                     buffer.removeAll(keepingCapacity: true)
-                    Diagnostics.error(error.description)
+                    Diagnostics.error(LimitHint.text(error))
                     failed = true
                 }
             }

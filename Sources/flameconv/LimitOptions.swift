@@ -58,12 +58,38 @@ extension LimitOptions {
     /// nothing to work on.
     func scan(_ walk: InputWalk.Result, doing work: String) throws -> CaptureCatalog.Scan {
         let scan = CaptureCatalog.scan(walk, limits: dumpLimits)
-        for problem in scan.problems { Diagnostics.error(problem.description) }
+        for problem in scan.problems { Diagnostics.error(LimitHint.text(problem)) }
         for warning in scan.warnings { Diagnostics.warning(warning) }
         guard !scan.captures.isEmpty else {
             Diagnostics.error("no dump files to \(work)")
             throw ExitCode(1)
         }
         return scan
+    }
+}
+
+/// Errors as the user reads them: a library names the limit an input went
+/// over; the command adds the option that raises it.
+enum LimitHint {
+    static func text(_ error: DumpError) -> String {
+        guard let option = option(for: error.reason) else { return error.description }
+        return "\(error.description) (raise it with \(option))"
+    }
+
+    static func option(for reason: DumpError.Reason) -> String? {
+        switch reason {
+        case .frameTooLarge: return "--max-frame-bytes"
+        case .term(let error):
+            switch error.reason {
+            case .decompressedTooLarge: return "--max-term-bytes"
+            case .tooDeep: return "--max-depth"
+            case .tooManyNodes: return "--max-term-nodes"
+            case .tooManyBignumBytes: return "--max-bignum-bytes"
+            case .overMemoryBudget(_, _, let purpose):
+                return purpose == SampleParser.symbolTablesPurpose ? "--max-symbol-bytes" : "--max-term-memory"
+            default: return nil
+            }
+        default: return nil
+        }
     }
 }

@@ -59,7 +59,7 @@ struct Stats: ParsableCommand {
         let scan = try limits.scan(InputWalk.expand(inputs), doing: "summarise")
         let plan = try profile.plan(limits: limits.dumpLimits)
         if let note = profile.groupByNote { Diagnostics.note("flameconv: \(note)") }
-        let all = scan.captures.map { CaptureStats.collect($0, plan: plan, top: top, grouped: profile.grouped) }
+        let all = scan.captures.map { CaptureStats.collect($0, plan: plan, top: top, grouped: profile.grouped, describe: LimitHint.text) }
         let text = json ? StatsReport.json(all) : StatsReport.text(all)
         if case .failure(let error) = Self.write(text), case .failed = error {
             Diagnostics.error(error.description)

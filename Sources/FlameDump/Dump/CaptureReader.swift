@@ -27,6 +27,8 @@ public final class CaptureReader {
     public private(set) var openErrors: [DumpError] = []
     /// The header of the file being read.
     public private(set) var currentHeader: DumpHeader?
+    /// The file being read.
+    public var currentPath: String? { current?.path }
 
     private var fileIndex = 0
     private var current: DumpFileReader?

@@ -34,7 +34,7 @@ public struct DumpError: Error, Sendable, CustomStringConvertible {
         case .io(let message): return message
         case .empty: return "the file is empty"
         case .frameTooLarge(let claimed, let limit):
-            return "frame length \(claimed) is over the limit of \(limit) bytes (raise it with --max-frame-bytes)"
+            return "frame length \(claimed) is over the limit of \(limit) bytes"
         case .emptyFrame: return "frame length is 0; a frame holds one term"
         case .truncated(let needed, let available):
             return "truncated: the stream ends \(needed - available) bytes before the end of this frame (\(available) of \(needed) bytes present)"

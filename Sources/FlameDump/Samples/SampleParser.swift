@@ -68,6 +68,9 @@ public struct SampleParser {
     var labelDecoder = TermDecoder(limits: ETFLimits(maxDecompressedBytes: 1 << 20, maxDepth: 1000, maxNodes: 100_000))
     var labelTerm = Term()
 
+    /// What the symbol budget's error says the memory is for.
+    public static let symbolTablesPurpose = "the tables of distinct names, functions, frames and stacks"
+
     public init() {}
 
     /// A new file of the capture begins: a short sample names a full one of
@@ -91,7 +94,7 @@ public struct SampleParser {
         }
         let symbolBytes = symbols.byteEstimate
         if symbolBytes > symbolBudget {
-            throw reader.error(.overMemoryBudget(limit: symbolBudget, needed: symbolBytes, purpose: "the tables of distinct names, functions, frames and stacks"), tag: nil)
+            throw reader.error(.overMemoryBudget(limit: symbolBudget, needed: symbolBytes, purpose: Self.symbolTablesPurpose), tag: nil)
         }
         let count: Int
         switch try reader.readListStart() {

@@ -21,10 +21,6 @@ extension ByteOutput {
     public func write(_ bytes: [UInt8]) throws(OutputError) {
         try bytes.withUnsafeBytesTyped { (raw: UnsafeRawBufferPointer) throws(OutputError) in try write(raw) }
     }
-
-    public func write(_ bytes: ArraySlice<UInt8>) throws(OutputError) {
-        try Array(bytes).withUnsafeBytesTyped { (raw: UnsafeRawBufferPointer) throws(OutputError) in try write(raw) }
-    }
 }
 
 /// Bytes kept in memory: for tests, and for outputs that are read back.

@@ -75,11 +75,4 @@ public struct Tick: Sendable {
         samples.removeAll(keepingCapacity: true)
         metricValues.removeAll(keepingCapacity: true)
     }
-
-    /// The value of `metric` in `sample`, or nil when the sample lacks it.
-    @inlinable @inline(__always)
-    public func value(of metric: MetricID, in sample: ProcessSample) -> Int64? {
-        guard sample.metrics.contains(metric) else { return nil }
-        return metricValues[sample.firstValue + sample.metrics.rank(of: metric)]
-    }
 }

@@ -28,15 +28,6 @@ public enum ProfileFrame: Hashable, Sendable {
         return line >= 0 ? line : nil
     }
 
-    /// The source file the node reported, else `M.erl` of its module; nil for native code.
-    public func file(_ symbols: Symbols) -> [UInt8]? {
-        if case .code(let frame) = self, symbols.frames[Int(frame)].file != Symbols.none {
-            return Array(symbols.name(symbols.frames[Int(frame)].file))
-        }
-        guard let function = function(symbols) else { return nil }
-        return Array(symbols.name(symbols.functions[Int(function)].module)) + Array(".erl".utf8)
-    }
-
     /// How people read the frame in a list of frames: `M:F/A`, `M:F/A:LINE`
     /// for a stack frame with a line, `(M:F/A)` for proc_lib's initial call,
     /// `native` for native code.
