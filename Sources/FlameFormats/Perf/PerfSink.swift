@@ -15,6 +15,9 @@ public final class PerfSink: ProfileSink {
     public let dialect: PerfDialect
     /// The metrics every event line carries, in order; nil for flame_prof's set.
     public let metrics: [MetricID]?
+    /// What a sample must have to be written.
+    private let requiredMetricSet: MetricSet
+    private let requiredItemSet: ProcessSample.Items
     private let output: any ByteOutput
     private let chunk: Int
 
@@ -66,6 +69,13 @@ public final class PerfSink: ProfileSink {
     public init(dialect: PerfDialect, output: any ByteOutput, metrics: [MetricID]? = nil, chunk: Int = 1 << 20) {
         self.dialect = dialect
         self.metrics = metrics
+        if let metrics {
+            requiredMetricSet = MetricSet(metrics)
+            requiredItemSet = []
+        } else {
+            requiredMetricSet = MetricSet(Self.requiredMetrics.map(\.0) + [MetricCatalogue.minorGCs])
+            requiredItemSet = ProcessSample.Items(Self.requiredItems.map(\.0)).union(.garbageCollectionInfo)
+        }
         self.output = output
         self.chunk = chunk
         buffer.reserveCapacity(chunk + (1 << 20))
@@ -135,6 +145,8 @@ public final class PerfSink: ProfileSink {
     /// the chosen metrics, or flame_prof's stack and metrics.
     private func missingReason(_ event: borrowing ProfileEvent, _ profile: Profile) -> String? {
         let present = event.metrics.present
+        // Nearly every sample has all it needs: two tests of bits.
+        if present.intersection(requiredMetricSet) == requiredMetricSet, event.sample.items.isSuperset(of: requiredItemSet) { return nil }
         if let chosen = metrics {
             for metric in chosen where !present.contains(metric) { return "missing \(profile.catalogue[metric].name)" }
             return nil
