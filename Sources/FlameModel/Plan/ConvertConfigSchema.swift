@@ -58,7 +58,7 @@ public enum ConvertConfigSchema {
       "additionalProperties": false,
       "properties": {
         "level": {
-          "description": "The level's keyword: status, registered_name, initial_call, proc_lib_initial_call, process_label, pid, node or bucket (the program checks that it knows the level; docs/categories.md lists them).",
+          "description": "The level's keyword, such as status, registered_name, proc_lib_initial_call, pid or bucket (the program checks that it knows the level; flameconv convert --help and docs/categories.md list them).",
           "type": "string",
           "pattern": "^[a-z_]+$"
         },
