@@ -11,7 +11,7 @@ extension CaptureStats {
                                describe: (DumpError) -> String = { $0.description }) -> CaptureStats {
         let first = capture.files.first?.header
         var stats = CaptureStats(capture: capture.id, node: first?.node, otpRelease: first?.otpRelease, agent: first?.agent, sampleIntervalMs: first?.sampleIntervalMs)
-        let sink = StatsSink(weight: plan.weight)
+        let sink = StatsSink(weight: plan.weight, groups: grouped)
         let run = ProfileRun(captures: [capture], plan: plan, sinks: [sink])
         // A stats sink writes nothing, so it cannot fail.
         let summary = (try? run.run()) ?? RunSummary()

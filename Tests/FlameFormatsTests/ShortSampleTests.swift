@@ -22,7 +22,7 @@ struct ShortSampleTests {
         let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks, unchanged: "short"))
         var catalogue = MetricCatalogue()
         let plan = RunPlan(catalogue: catalogue, weight: try Weight.parse(weight, catalogue: &catalogue).get())
-        let sink = StatsSink(weight: plan.weight)
+        let sink = StatsSink(weight: plan.weight, groups: true)
         let run = ProfileRun(captures: CaptureCatalog.scan([path]).captures, plan: RunPlan(catalogue: catalogue, weight: plan.weight), sinks: [sink])
         let summary = try run.run()
         return (sink, summary, run.profile)

@@ -46,7 +46,6 @@ public final class PerfSink: ProfileSink {
     @exclusivity(unchecked) private var lineMetricsMask = MetricSet(rawValue: .max)
     /// Portable dialect: per capture, the metrics every event line carries, fixed by the first one.
     @exclusivity(unchecked) private var schemas: [[MetricID]?] = []
-    @exclusivity(unchecked) private var uniform: [MetricID] = []
     @exclusivity(unchecked) private var metricsDropped = 0
     @exclusivity(unchecked) private var missing: [String: Int] = [:]
     @exclusivity(unchecked) private var written = 0

@@ -23,8 +23,13 @@ public final class StatsSink: ProfileSink {
     /// The tally entry of each stack id (-1: none yet).
     @exclusivity(unchecked) private var entries: [Int32] = []
 
-    public init(weight: Weight = .samples) {
+    /// Whether to total the category groups: only `stats --category` or
+    /// `--weight` shows them, and it costs a lookup per sample.
+    public let groups: Bool
+
+    public init(weight: Weight = .samples, groups: Bool = false) {
         self.weight = weight
+        self.groups = groups
     }
 
     public func beginTick(wallMicros: Int64, capture: Int, in profile: Profile) throws(OutputError) {
@@ -52,6 +57,7 @@ public final class StatsSink: ProfileSink {
         }
         let weighs = weight.of(event)
         tally.add(Int(entries[stack]), reductions: event.metrics.delta(MetricCatalogue.reductions) ?? 0, weight: weighs ?? 0)
+        guard groups else { return }
         path.removeAll(keepingCapacity: true)
         path.append(contentsOf: event.categories)
         var totals = categories[path] ?? (0, 0, 0)
