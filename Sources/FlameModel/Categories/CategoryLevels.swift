@@ -11,6 +11,7 @@ public enum CategoryLevels {
         ProcessLabelLevel.self,
         PidLevel.self,
         NodeLevel.self,
+        CurrentFunctionLevel.self,
         BucketLevel.self,
         ]
     }
