@@ -11,6 +11,7 @@ dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
 command -v erl >/dev/null 2>&1 || need+=(erlang-nox)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 if ! python3 -c 'import pytest' >/dev/null 2>&1; then need+=(python3-pytest); fi
 if ! python3 -c 'import jsonschema' >/dev/null 2>&1; then need+=(python3-jsonschema); fi

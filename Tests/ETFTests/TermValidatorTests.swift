@@ -152,22 +152,32 @@ struct TermValidatorTests {
         let limits = ETFLimits(maxDepth: 1000)
         #expect(Self.validatorVerdict(deep, limits: limits) == .failed(ETFError(offset: 1 + 5 * 1000, tag: 108, reason: .tooDeep(limit: 1000))))
         // Maps nested in keys: each level hashes its key.
-        var keyed: [UInt8] = B.nil
-        for _ in 0..<100_000 { keyed = [116, 0, 0, 0, 1] + keyed + B.smallInt(1) }
+        // Built outside in (each map's head), then the innermost key, then each value:
+        // linear, where wrapping the term 100,000 times copies it each time.
+        let levels = 100_000
+        var keyed: [UInt8] = []
+        keyed.reserveCapacity(levels * 7 + 1)
+        for _ in 0..<levels { keyed += [116, 0, 0, 0, 1] }
+        keyed += B.nil
+        for _ in 0..<levels { keyed += B.smallInt(1) }
         Self.expectAgreement(B.term(keyed), "maps nested 100,000 deep in keys")
     }
 
     @Test("many maps with list keys sharing a long prefix are checked in linear time")
     func sharedPrefixKeys() {
-        // 2,000 keys, each 1,000 atoms then a distinct integer: 2 million nodes.
-        let prefix = Array([[UInt8]](repeating: B.atom("a"), count: 1000).joined())
-        var pairs: [UInt8] = []
-        for i in 0..<2000 { pairs += [108] + B.u32(1001) + prefix + B.int32(Int32(i)) + [106] + B.nil }
-        let map = [131, 116] + B.u32(2000) + pairs
-        let start = ContinuousClock.now
-        #expect(Self.validatorVerdict(map) == .accepted)
-        let elapsed = ContinuousClock.now - start
-        print("validator: 2,000 keys sharing a 1,000-atom prefix checked in \(elapsed)")
-        #expect(elapsed < .seconds(20))
+        // Keys of 1,000 atoms then a distinct integer. Comparing each key with
+        // the others, or rehashing the shared prefix per key, is quadratic in
+        // the number of keys: 4 times the keys would take 16 times as long.
+        func map(keys: Int) -> [UInt8] {
+            let prefix = Array([[UInt8]](repeating: B.atom("a"), count: 1000).joined())
+            var pairs: [UInt8] = []
+            for i in 0..<keys { pairs += [108] + B.u32(1001) + prefix + B.int32(Int32(i)) + [106] + B.nil }
+            return [131, 116] + B.u32(UInt32(keys)) + pairs
+        }
+        let small = map(keys: 250), large = map(keys: 1000)
+        #expect(Self.validatorVerdict(large) == .accepted)
+        let ratio = GrowthCheck.ratio(small: { _ = Self.validatorVerdict(small) }, large: { _ = Self.validatorVerdict(large) })
+        print("validator: 4 times the keys sharing a 1,000-atom prefix took \(ratio) times as long")
+        #expect(ratio < 8, "4 times the keys took \(ratio) times as long: worse than linear")
     }
 }
