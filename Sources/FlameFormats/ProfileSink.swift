@@ -21,6 +21,9 @@ public protocol ProfileSink: AnyObject {
     /// What the user should know about this output once it is finished
     /// (samples it could not show, and why).
     var notes: [String] { get }
+
+    /// Samples this output shows (it may leave out those it cannot show).
+    var samplesWritten: Int { get }
 }
 
 extension ProfileSink {

@@ -30,6 +30,13 @@ public final class OutputFile: ByteOutput {
         temporaryPath = nil
     }
 
+    /// Standard output, gzip-compressed when `gzip` says so.
+    public static func standardOutput(gzip: Bool) throws(OutputError) -> OutputFile {
+        let out = OutputFile()
+        if gzip { try out.startDeflate(out.displayName) }
+        return out
+    }
+
     /// A file at `path`, gzip when `path` ends in `.gz` (or when `gzip` says so).
     ///
     /// A path in `/dev` or `/proc` (`/dev/null`, `/dev/full`, `/dev/stdout`, which

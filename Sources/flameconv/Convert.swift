@@ -9,7 +9,7 @@ import Glibc
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Convert dumps to Linux perf script text for FlameScope and other flame graph tools.",
+        abstract: "Convert dumps to perf script text, folded stacks, speedscope JSON or pprof, in one pass.",
         discussion: """
             Inputs are dump files or directories of them (walked recursively). Files are \
             grouped into captures by the capture id in their headers, and each capture's \
@@ -20,7 +20,8 @@ struct Convert: ParsableCommand {
             while walking are followed; a link to a directory only one level (its files, \
             not its subdirectories). - reads standard input (once, as a stream, like a \
             FIFO or /dev/stdin); -o - writes standard output. An output that is one of \
-            the inputs is refused.
+            the inputs is refused. Every output is written in the same pass; if one \
+            cannot be finished, none is left.
 
             A truncated or corrupt file tail is reported (file, byte offset, reason) and \
             everything before it is converted; the exit status is then 2. Unreadable \
@@ -28,6 +29,8 @@ struct Convert: ParsableCommand {
 
             Examples:
               flameconv convert /tmp/flame -o capture.perf.gz
+              flameconv convert /tmp/flame -o out.perf -o out.folded -o out.speedscope.json -o out.pprof
+              flameconv convert /tmp/flame --format folded --weight reductions_delta > out.folded
               flameconv convert capture-000000.flame capture-000001.flame > out.perf
               flameconv convert /tmp/flame --dialect flame_prof -o flame_prof.perf
               flameconv convert /tmp/flame --from 10 --to 25 --status running,runnable
@@ -40,11 +43,24 @@ struct Convert: ParsableCommand {
     @Argument(help: ArgumentHelp("Dump files or directories; - is standard input.", valueName: "file-or-dir"))
     var inputs: [String]
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write here instead of standard output (- is standard output); gzip when it ends in .gz. The file appears only when complete.", valueName: "out"))
-    var output: String?
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp(
+        "Write here instead of standard output (- is standard output); repeat it to write several formats in one pass. The format comes from the name (.perf, .folded, .speedscope.json, .pprof or .pb.gz) unless --format says; .gz compresses. A file appears only when complete.",
+        valueName: "out"))
+    var outputs: [String] = []
 
-    @Option(help: "portable (read correctly by FlameScope, its fork, stackcollapse-perf.pl, speedscope and the Firefox Profiler) or flame_prof (flame_prof's exact text).")
+    @Option(help: ArgumentHelp(
+        "perf, folded, speedscope or pprof. Given once, it applies to every output; given once per -o, to each in order. Default: from each output's name, else perf.",
+        valueName: "format"))
+    var format: [OutputFormat] = []
+
+    @Option(help: "Perf text: portable (read correctly by FlameScope, its fork, stackcollapse-perf.pl, speedscope and the Firefox Profiler) or flame_prof (flame_prof's exact text, read correctly by FlameScope only).")
     var dialect: PerfDialect = .portable
+
+    @Flag(help: "Folded stacks: write negative weights (a delta that fell) to a second file, NAME.negative.folded, as positive numbers, instead of under a 'negative' root frame.")
+    var splitNegative = false
+
+    @Option(help: "speedscope: one profile per first-level category (each shows its samples in time order) or per process (each process's time line, its categories as root frames).")
+    var speedscopeBy: SpeedscopeGrouping = .category
 
     @OptionGroup(title: "Categories, metrics and filters")
     var profile: ProfileOptions
@@ -59,82 +75,125 @@ struct Convert: ParsableCommand {
     var limits: LimitOptions
 
     func validate() throws {
-        if output == "" { throw ValidationError("-o needs a file name (or - for standard output).") }
+        if outputs.contains("") { throw ValidationError("-o needs a file name (or - for standard output).") }
         if maxOpenCaptures < 1 { throw ValidationError("--max-open-captures must be at least 1, not \(maxOpenCaptures).") }
+        let requests = try outputRequests()
+        if requests.filter({ $0.path == nil }).count > 1 {
+            throw ValidationError("standard output is named more than once: give the other outputs file names.")
+        }
+        var seen = Set<String>()
+        for path in requests.compactMap(\.path) + requests.flatMap({ OpenOutput.companionPaths(of: $0, options: formatOptions) }) {
+            if !seen.insert(path).inserted { throw ValidationError("\(path) is named as more than one output.") }
+        }
+        if splitNegative, let folded = requests.first(where: { $0.format == .folded && $0.path == nil }) {
+            throw ValidationError("--split-negative writes a second file beside the folded output: give \(folded.displayName)'s folded output a file name with -o.")
+        }
+        if let binary = requests.first(where: { $0.format.isBinary && $0.path == nil }), isatty(1) == 1 {
+            throw ValidationError("\(binary.format.rawValue) is binary: write it to a file with -o, or redirect standard output.")
+        }
     }
 
-    /// Descriptors kept for standard streams, the output, directories and the libraries.
-    private static let descriptorsBesideCaptures = 64
+    /// The outputs, each with its format: `--format` once for all, or once
+    /// per `-o` in order; else each name's extension, else perf.
+    func outputRequests() throws -> [OutputRequest] {
+        let paths: [String?] = outputs.isEmpty ? [nil] : outputs.map { $0 == "-" ? nil : $0 }
+        if format.count > 1 && format.count != paths.count {
+            throw ValidationError("--format is given \(format.count) times for \(paths.count) output\(paths.count == 1 ? "" : "s"): give it once for all, or once per -o.")
+        }
+        return paths.enumerated().map { index, path in
+            let chosen = format.count == 1 ? format[0] : (format.isEmpty ? nil : format[index])
+            return OutputRequest(path: path, format: chosen ?? path.flatMap(OutputFormat.inferred(fromPath:)) ?? .perf)
+        }
+    }
 
-    /// The file to write, or nil for standard output.
-    private var outputPath: String? { output == "-" ? nil : output }
+    var formatOptions: FormatOptions {
+        FormatOptions(dialect: dialect, splitNegative: splitNegative, speedscopeBy: speedscopeBy)
+    }
+
+    /// Descriptors kept for standard streams, the outputs, directories and the libraries.
+    private static let descriptorsBesideCaptures = 64
 
     func run() throws {
         PartialOutputs.installSignalHandlers()
         let walk = InputWalk.expand(inputs)
-        if let input = OutputClash.input(sameAs: outputPath, among: walk.files) {
-            Diagnostics.error("\(outputPath ?? "standard output") is also an input (\(input), the same file): writing it would overwrite what is being read; choose another output")
-            throw ExitCode(64)
+        let requests = try outputRequests()
+        let options = formatOptions
+        for request in requests {
+            for path in [request.path] + OpenOutput.companionPaths(of: request, options: options).map(Optional.some) {
+                if let input = OutputClash.input(sameAs: path, among: walk.files) {
+                    Diagnostics.error("\(path ?? "standard output") is also an input (\(input), the same file): writing it would overwrite what is being read; choose another output")
+                    throw ExitCode(64)
+                }
+            }
         }
-        // Room for the captures a merge may hold open, beside the output and a few more;
+        // Room for the captures a merge may hold open, beside the outputs and a few more;
         // where `ulimit -n` allows less, fewer are opened, and a stop says why.
-        let descriptors = DescriptorLimit.raise(toAtLeast: maxOpenCaptures + Self.descriptorsBesideCaptures)
-        let openable = min(maxOpenCaptures, max(1, descriptors - Self.descriptorsBesideCaptures))
+        let descriptors = DescriptorLimit.raise(toAtLeast: maxOpenCaptures + Self.descriptorsBesideCaptures + 2 * requests.count)
+        let openable = min(maxOpenCaptures, max(1, descriptors - Self.descriptorsBesideCaptures - 2 * requests.count))
         let scan = try limits.scan(walk, doing: "convert")
         let plan = try profile.plan(limits: limits.dumpLimits, maxOpenCaptures: openable)
         if let note = profile.groupByNote { Diagnostics.note("flameconv: \(note)") }
 
-        let out: OutputFile
-        do {
-            out = try outputPath.map { try OutputFile(path: $0) } ?? OutputFile()
-        } catch {
-            Diagnostics.error("\(error)")
-            throw ExitCode(1)
+        var outs: [OpenOutput] = []
+        for request in requests {
+            do throws(OutputError) {
+                outs.append(try OpenOutput.open(request, plan: plan, options: options))
+            } catch {
+                for out in outs { out.abandon() }
+                Diagnostics.error("\(error)")
+                throw ExitCode(1)
+            }
         }
+        func abandonAll() { for out in outs { out.abandon() } }
         let progress = Progress(enabled: !quiet, files: scan.captures.reduce(0) { $0 + $1.files.count })
-        let perf = PerfSink(dialect: dialect, output: out, metrics: plan.perfMetrics)
-        let run = ProfileRun(captures: scan.captures, plan: plan, sinks: [perf])
+        let run = ProfileRun(captures: scan.captures, plan: plan, sinks: outs.map(\.sink))
         let summary: RunSummary
         switch Self.write(run, progress: progress) {
         case .success(let done):
             summary = done
         case .failure(.brokenPipe):
-            out.abandon()
+            abandonAll()
             return
         case .failure(let error):
-            out.abandon()
+            abandonAll()
             progress.finish()
             Diagnostics.error(error.description)
             throw ExitCode(1)
         }
         progress.finish()
         if let reason = summary.stoppedEarly {
-            out.abandon()
+            abandonAll()
             switch reason {
             case .tooManyOpenCaptures(let text):
                 Diagnostics.error(text + (openable < maxOpenCaptures ? " (the open file limit, ulimit -n \(descriptors), allows \(openable))" : "; convert fewer captures together, or raise --max-open-captures"))
             case .symbolBudget(let text):
                 Diagnostics.error(text + " (--max-symbol-bytes); raise it, or convert less at once")
             }
-            Diagnostics.error(outputPath.map { "stopped: \($0) was not written" } ?? "stopped: standard output is incomplete")
+            for out in outs {
+                Diagnostics.error(out.request.path.map { "stopped: \($0) was not written" } ?? "stopped: standard output is incomplete")
+            }
             throw ExitCode(1)
         }
         let damaged = summary.files.contains { $0.tailError != nil }
         let failed = !scan.problems.isEmpty || !summary.openErrors.isEmpty
         if summary.ticks == 0 && (failed || damaged) {
             // Every input that held anything failed: an empty output would only hide that.
-            out.abandon()
-            report(summary, sinks: [perf], captures: scan.captures.count, wrote: false)
+            abandonAll()
+            report(summary, outputs: outs, captures: scan.captures.count, wrote: false)
             throw ExitCode(failed ? 1 : 2)
         }
-        if case .failure(let error) = Self.commit(out) {
-            Diagnostics.error(error.description)
-            throw ExitCode(1)
+        // Every output or none: a failure to finish one removes the others too.
+        for (index, out) in outs.enumerated() {
+            if case .failure(let error) = Self.commit(out) {
+                for later in outs[(index + 1)...] { later.abandon() }
+                Diagnostics.error(error.description)
+                throw ExitCode(1)
+            }
         }
         if plan.showsWords, let capture = run.profile.captures.first(where: { $0.wordSizeAssumed }) {
             Diagnostics.note("flameconv: sizes counted in words are shown in bytes assuming 8-byte words: the header of capture \(capture.id) does not record word_size (an agent older than this converter)")
         }
-        report(summary, sinks: [perf], captures: scan.captures.count, wrote: true)
+        report(summary, outputs: outs, captures: scan.captures.count, wrote: true)
         if failed { throw ExitCode(1) }
         if damaged { throw ExitCode(2) }
     }
@@ -148,7 +207,7 @@ struct Convert: ParsableCommand {
         }
     }
 
-    private static func commit(_ out: OutputFile) -> Result<Void, OutputError> {
+    private static func commit(_ out: OpenOutput) -> Result<Void, OutputError> {
         do throws(OutputError) {
             try out.commit()
             return .success(())
@@ -158,7 +217,7 @@ struct Convert: ParsableCommand {
     }
 
     /// Tells the user what was converted and what was not.
-    private func report(_ summary: RunSummary, sinks: [PerfSink], captures: Int, wrote: Bool) {
+    private func report(_ summary: RunSummary, outputs: [OpenOutput], captures: Int, wrote: Bool) {
         for error in summary.openErrors { Diagnostics.error(LimitHint.text(error)) }
         for file in summary.files {
             if let tail = file.tailError {
@@ -173,8 +232,9 @@ struct Convert: ParsableCommand {
         for (reason, count) in summary.skippedSamples.sorted(by: { $0.key < $1.key }) {
             Diagnostics.warning("skipped \(count) sample\(count == 1 ? "" : "s"): \(reason)")
         }
-        for sink in sinks {
-            for note in sink.notes { Diagnostics.warning(note) }
+        // Several outputs: each note says which output it is about.
+        for out in outputs {
+            for note in out.sink.notes { Diagnostics.warning(outputs.count > 1 ? "\(out.request.displayName): \(note)" : note) }
         }
         if summary.ticksOutOfOrder > 0 {
             Diagnostics.warning("\(summary.ticksOutOfOrder) ticks were earlier than the tick before them (the node's clock stepped?); FlameScope's heat map needs time order")
@@ -185,16 +245,21 @@ struct Convert: ParsableCommand {
         if summary.metricEntriesDropped > 0 {
             Diagnostics.warning("left out \(summary.metricEntriesDropped) garbage_collection_info entries whose names came after the first \(MetricCatalogue.capacity) metrics")
         }
-        let where_ = outputPath ?? "standard output"
         if !wrote {
-            Diagnostics.error("no tick could be read from any input: \(where_) was not written")
+            let names = outputs.map(\.request.displayName).joined(separator: ", ")
+            Diagnostics.error("no tick could be read from any input: \(names) \(outputs.count == 1 ? "was" : "were") not written")
         } else if !quiet {
-            Diagnostics.note("flameconv: wrote \(sinks.first?.events ?? summary.events) samples from \(summary.ticks) ticks of \(captures) capture\(captures == 1 ? "" : "s") (\(summary.files.count) files) to \(where_)")
+            let source = "\(summary.ticks) ticks of \(captures) capture\(captures == 1 ? "" : "s") (\(summary.files.count) files)"
+            for out in outputs {
+                Diagnostics.note("flameconv: wrote \(out.sink.samplesWritten) samples from \(source) to \(out.request.displayName)\(outputs.count > 1 ? " (\(out.request.format.rawValue))" : "")")
+            }
         }
     }
 }
 
 extension PerfDialect: ExpressibleByArgument {}
+extension OutputFormat: ExpressibleByArgument {}
+extension SpeedscopeGrouping: ExpressibleByArgument {}
 
 /// `text` without leading and trailing blanks.
 func trimmed<S: StringProtocol>(_ text: S) -> String {

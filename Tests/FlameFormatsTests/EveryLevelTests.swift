@@ -17,6 +17,7 @@ struct EveryLevelTests {
         }
         func finish(_ profile: Profile) throws(OutputError) {}
         var notes: [String] { [] }
+        var samplesWritten: Int { labels.values.reduce(0, +) }
     }
 
     static var specs: [String] {

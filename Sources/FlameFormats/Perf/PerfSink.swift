@@ -125,6 +125,7 @@ public final class PerfSink: ProfileSink {
 
     /// Samples written.
     public var events: Int { written }
+    public var samplesWritten: Int { written }
     /// Samples not written, by why: flame_prof's text needs what they lack.
     public var skippedSamples: [String: Int] { missing }
     /// True when the last tick's timestamps were moved off a whole second.

@@ -5,6 +5,7 @@ import FlameModel
 public final class StatsSink: ProfileSink {
     public private(set) var ticks = 0
     public private(set) var samples = 0
+    public var samplesWritten: Int { samples }
     /// Wall-clock microseconds of the first and last tick.
     public private(set) var firstTick: Int64?
     public private(set) var lastTick: Int64?

@@ -1,0 +1,69 @@
+import FlameFormats
+
+/// One output a run is asked for: where, and in which format.
+public struct OutputRequest: Sendable, Equatable {
+    /// The file; nil for standard output.
+    public var path: String?
+    public var format: OutputFormat
+
+    public init(path: String?, format: OutputFormat) {
+        self.path = path
+        self.format = format
+    }
+
+    public var displayName: String { path ?? "standard output" }
+}
+
+/// An output being written: its sink and the files it fills, which are
+/// committed together at the end or abandoned together.
+public final class OpenOutput {
+    public let request: OutputRequest
+    public let sink: any ProfileSink
+    public let files: [OutputFile]
+
+    init(_ request: OutputRequest, sink: any ProfileSink, files: [OutputFile]) {
+        self.request = request
+        self.sink = sink
+        self.files = files
+    }
+
+    /// Creates the files and the format's sink. Adding a format is one case here.
+    public static func open(_ request: OutputRequest, plan: RunPlan, options: FormatOptions) throws(OutputError) -> OpenOutput {
+        let main = try file(request.path, gzip: request.format.isGzip(path: request.path))
+        switch request.format {
+        case .perf:
+            return OpenOutput(request, sink: PerfSink(dialect: options.dialect, output: main, metrics: plan.perfMetrics), files: [main])
+        case .folded, .speedscope, .pprof:
+            main.abandon()
+            throw .failed(path: request.displayName, message: "the \(request.format.rawValue) format is not written yet")
+        }
+    }
+
+    /// The files a request writes beside its main one (so the caller can
+    /// check them against the inputs before anything is opened).
+    public static func companionPaths(of request: OutputRequest, options: FormatOptions) -> [String] {
+        []
+    }
+
+    private static func file(_ path: String?, gzip: Bool) throws(OutputError) -> OutputFile {
+        guard let path else { return try OutputFile.standardOutput(gzip: gzip) }
+        return try OutputFile(path: path, gzip: gzip)
+    }
+
+    /// Finishes every file: compression flushed, renamed into place.
+    public func commit() throws(OutputError) {
+        for (index, file) in files.enumerated() {
+            do throws(OutputError) {
+                try file.commit()
+            } catch {
+                for later in files[(index + 1)...] { later.abandon() }
+                throw error
+            }
+        }
+    }
+
+    /// Removes every partial file.
+    public func abandon() {
+        for file in files { file.abandon() }
+    }
+}
