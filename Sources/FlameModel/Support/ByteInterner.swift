@@ -3,9 +3,20 @@
 /// Samples repeat: the same stack trace, function and atom bytes come back
 /// tick after tick. Interning their raw encoded bytes turns parsing a known
 /// one into a hash and a comparison. Open addressing, one byte arena.
+///
+/// The bytes come from the dump, so an attacker may choose them. The table
+/// starts with a fast unkeyed hash; the first probe sequence longer than
+/// `maxProbes` (which ordinary input practically never makes at half load)
+/// switches it for good to SipHash-1-3 under the process's random key
+/// (Swift's `Hasher`), and every entry is placed again. No input can then
+/// make a lookup walk more than a bounded chain, yet ordinary dumps keep the
+/// fast hash. Ids count first appearances, whatever the hash, so output
+/// does not change from run to run.
 public struct ByteInterner: Sendable {
     private var slots: [UInt32]  // id + 1, or 0 for empty
     private var hashes: [UInt64] = []
+    /// True once flooding was seen: the keyed hash from then on.
+    @usableFromInline private(set) var keyed = false
     private var starts: [Int] = [0]
     private var arena: [UInt8] = []
 
@@ -28,18 +39,44 @@ public struct ByteInterner: Sendable {
         arena.removeAll(keepingCapacity: false)
     }
 
+    /// Longest probe sequence allowed under the fast hash. At the table's
+    /// load (at most one half) a sequence this long is all but impossible
+    /// unless the keys were chosen to collide.
+    @usableFromInline static let maxProbes = 48
+
     /// The id of `bytes`, and whether it was new.
     @inlinable
     public mutating func intern(_ bytes: UnsafeRawBufferPointer) -> (id: UInt32, isNew: Bool) {
-        let hash = Self.hash(bytes)
-        if let id = find(bytes, hash: hash) { return (id, false) }
+        var hash = hash(bytes)
+        switch find(bytes, hash: hash) {
+        case .found(let id): return (id, false)
+        case .absent: break
+        case .tooLong:
+            switchToKeyedHash()
+            hash = self.hash(bytes)
+            if case .found(let id) = find(bytes, hash: hash) { return (id, false) }
+        }
         return (insert(bytes, hash: hash), true)
     }
 
     /// The id of `bytes` if it was interned before.
     @inlinable
     public func lookup(_ bytes: UnsafeRawBufferPointer) -> UInt32? {
-        find(bytes, hash: Self.hash(bytes))
+        if case .found(let id) = find(bytes, hash: hash(bytes), probeLimit: .max) { return id }
+        return nil
+    }
+
+    @inlinable
+    func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        keyed ? Self.keyedHash(bytes) : Self.fastHash(bytes)
+    }
+
+    @usableFromInline
+    enum Probe {
+        case found(UInt32)
+        case absent
+        /// The sequence went past `maxProbes`: flooding, or a very bad day.
+        case tooLong
     }
 
     /// The length of `id`'s bytes when `bytes` starts with them; nil otherwise.
@@ -57,23 +94,40 @@ public struct ByteInterner: Sendable {
     }
 
     @usableFromInline
-    func find(_ bytes: UnsafeRawBufferPointer, hash: UInt64) -> UInt32? {
+    func find(_ bytes: UnsafeRawBufferPointer, hash: UInt64, probeLimit: Int = ByteInterner.maxProbes) -> Probe {
         let mask = slots.count - 1
         var index = Int(truncatingIfNeeded: hash) & mask
+        // Under the keyed hash no sequence is long but by chance: no limit then.
+        var probesLeft = keyed ? Int.max : probeLimit
         while true {
             let slot = slots[index]
-            if slot == 0 { return nil }
+            if slot == 0 { return .absent }
             let id = Int(slot - 1)
             if hashes[id] == hash {
                 let start = starts[id], end = starts[id + 1]
                 if end - start == bytes.count && arena.withUnsafeBytes({ stored in
                     bytes.count == 0 || memcmp(stored.baseAddress! + start, bytes.baseAddress!, bytes.count) == 0
                 }) {
-                    return UInt32(id)
+                    return .found(UInt32(id))
                 }
             }
+            probesLeft -= 1
+            if probesLeft == 0 { return .tooLong }
             index = (index + 1) & mask
         }
+    }
+
+    /// From now on the keyed hash: every entry's hash made again from its bytes, and placed again.
+    @usableFromInline
+    mutating func switchToKeyedHash() {
+        keyed = true
+        arena.withUnsafeBytes { stored in
+            for id in hashes.indices {
+                hashes[id] = Self.keyedHash(UnsafeRawBufferPointer(rebasing: stored[starts[id]..<starts[id + 1]]))
+            }
+        }
+        slots = [UInt32](repeating: 0, count: slots.count)
+        for (id, hash) in hashes.enumerated() { place(UInt32(id), hash: hash) }
     }
 
     @usableFromInline
@@ -102,10 +156,10 @@ public struct ByteInterner: Sendable {
         slots[index] = id + 1
     }
 
-    /// A fast 64-bit hash, eight bytes at a time (not for hostile keys' sake:
-    /// the table's cost is bounded by the input size either way).
+    /// A fast 64-bit hash, eight bytes at a time; unkeyed and invertible, so
+    /// colliding keys are easy to make: the probe limit guards against that.
     @inlinable
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    static func fastHash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
         var i = 0
         let n = bytes.count
@@ -125,6 +179,14 @@ public struct ByteInterner: Sendable {
         h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
         h ^= h >> 29
         return h
+    }
+
+    /// SipHash-1-3 under the process's random key (Swift's `Hasher`).
+    @usableFromInline
+    static func keyedHash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var hasher = Hasher()
+        hasher.combine(bytes: bytes)
+        return UInt64(bitPattern: Int64(hasher.finalize()))
     }
 }
 
