@@ -42,6 +42,7 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         PartialOutputs.installSignalHandlers()
+        try OutputClash.refuse(nil, among: InputWalk.expand(files).files)
         let output = OutputFile()
         var failed = false
         var buffer: [UInt8] = []

@@ -56,7 +56,9 @@ struct Stats: ParsableCommand {
 
     func run() throws {
         PartialOutputs.installSignalHandlers()
-        let scan = try limits.scan(InputWalk.expand(inputs), doing: "summarise")
+        let walk = InputWalk.expand(inputs)
+        try OutputClash.refuse(nil, among: walk.files)
+        let scan = try limits.scan(walk, doing: "summarise")
         let plan = try profile.plan(limits: limits.dumpLimits)
         if let note = profile.groupByNote { Diagnostics.note("flameconv: \(note)") }
         let all = scan.captures.map { CaptureStats.collect($0, plan: plan, top: top, grouped: profile.grouped, describe: LimitHint.text) }
