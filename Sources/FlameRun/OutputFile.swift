@@ -1,4 +1,5 @@
 import CZlib
+import FlameDump
 import FlameFormats
 #if canImport(Glibc)
 import Glibc
@@ -47,8 +48,8 @@ public final class OutputFile: ByteOutput {
     public init(path: String, gzip: Bool? = nil) throws(OutputError) {
         displayName = path
         var info = stat()
-        if path.hasPrefix("/dev/") || path.hasPrefix("/proc/") || (stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG) {
-            let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        if path.hasPrefix("/dev/") || path.hasPrefix("/proc/") || (PathName.withCString(path, { stat($0, &info) }) == 0 && (info.st_mode & S_IFMT) != S_IFREG) {
+            let fd = PathName.withCString(path) { open($0, O_WRONLY | O_TRUNC | O_CLOEXEC) }
             if fd < 0 {
                 throw .failed(path: path, message: "cannot open: \(String(cString: strerror(errno)))")
             }
@@ -57,8 +58,9 @@ public final class OutputFile: ByteOutput {
             temporaryPath = nil
         } else {
             var path = path
-            if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK, let resolved = realpath(path, nil) {
-                path = String(cString: resolved)
+            if PathName.withCString(path, { lstat($0, &info) }) == 0, (info.st_mode & S_IFMT) == S_IFLNK,
+               let resolved = PathName.withCString(path, { realpath($0, nil) }) {
+                path = PathName.string(fromBytes: UnsafeBufferPointer(start: UnsafeRawPointer(resolved).assumingMemoryBound(to: UInt8.self), count: strlen(resolved)))
                 free(resolved)
             }
             finalPath = path
@@ -69,7 +71,7 @@ public final class OutputFile: ByteOutput {
             // Known to the signal handlers before it exists: a signal right after
             // the file appears still removes it.
             PartialOutputs.register(temporary)
-            let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            let fd = PathName.withCString(temporary) { open($0, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
             if fd < 0 {
                 let message = String(cString: strerror(errno))
                 PartialOutputs.unregister(temporary)
@@ -137,9 +139,9 @@ public final class OutputFile: ByteOutput {
             abandon()
             throw .failed(path: finalPath, message: "cannot close: \(message)")
         }
-        if rename(temporaryPath, finalPath) != 0 {
+        if PathName.withCString(temporaryPath, { from in PathName.withCString(finalPath) { rename(from, $0) } }) != 0 {
             let message = String(cString: strerror(errno))
-            unlink(temporaryPath)
+            _ = PathName.withCString(temporaryPath) { unlink($0) }
             PartialOutputs.unregister(temporaryPath)
             committed = true
             throw .failed(path: finalPath, message: "cannot rename into place: \(message)")
@@ -158,7 +160,7 @@ public final class OutputFile: ByteOutput {
             return
         }
         close(fd)
-        unlink(temporaryPath)
+        _ = PathName.withCString(temporaryPath) { unlink($0) }
         PartialOutputs.unregister(temporaryPath)
         committed = true
     }

@@ -1,3 +1,4 @@
+import FlameDump
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,7 +28,7 @@ public enum PartialOutputs {
     static func register(_ path: String) {
         withLock {
             for i in 0..<capacity where slots[i] == nil {
-                slots[i] = strdup(path)
+                slots[i] = PathName.withCString(path) { strdup($0) }
                 return
             }
         }
@@ -36,7 +37,7 @@ public enum PartialOutputs {
     static func unregister(_ path: String) {
         withLock {
             for i in 0..<capacity {
-                if let slot = slots[i], String(cString: slot) == path {
+                if let slot = slots[i], PathName.withCString(path, { strcmp(slot, $0) }) == 0 {
                     slots[i] = nil
                     free(slot)
                 }

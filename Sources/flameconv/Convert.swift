@@ -120,10 +120,7 @@ struct Convert: ParsableCommand {
         let options = formatOptions
         for request in requests {
             for path in [request.path] + OpenOutput.companionPaths(of: request, options: options).map(Optional.some) {
-                if let input = OutputClash.input(sameAs: path, among: walk.files) {
-                    Diagnostics.error("\(path ?? "standard output") is also an input (\(input), the same file): writing it would overwrite what is being read; choose another output")
-                    throw ExitCode(64)
-                }
+                try OutputClash.refuse(path, among: walk.files)
             }
         }
         // Room for the captures a merge may hold open, beside the outputs and a few more;

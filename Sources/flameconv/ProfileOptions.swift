@@ -150,7 +150,7 @@ struct ReadProblem: Error, CustomStringConvertible {
 
 /// A whole file of at most `limit` bytes, or why it cannot be read.
 func readSmallFile(_ path: String, limit: Int) -> Result<[UInt8], ReadProblem> {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    let fd = PathName.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
     guard fd >= 0 else { return .failure(ReadProblem(description: String(cString: strerror(errno)))) }
     defer { close(fd) }
     var bytes: [UInt8] = []

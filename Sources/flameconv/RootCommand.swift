@@ -1,4 +1,8 @@
 import ArgumentParser
+import FlameDump
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct RootCommand: ParsableCommand {
@@ -17,4 +21,15 @@ struct RootCommand: ParsableCommand {
         version: "0.1.0",
         subcommands: [Convert.self, Stats.self, Inspect.self]
     )
+
+    /// The arguments as the kernel gave them: a file name that is not UTF-8
+    /// keeps its bytes (`PathName`), where `CommandLine.arguments` would
+    /// replace them and name a file that does not exist.
+    static func main() {
+        let arguments = (1..<Int(CommandLine.argc)).map { index in
+            let raw = CommandLine.unsafeArgv[index]!
+            return PathName.string(fromBytes: UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw)))
+        }
+        main(arguments)
+    }
 }

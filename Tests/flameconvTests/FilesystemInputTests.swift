@@ -212,6 +212,71 @@ struct FilesystemInputTests {
         #expect(!dir.entries().contains { $0.contains(".partial-") })
     }
 
+    // MARK: File names are bytes, and messages are safe to show
+
+    /// `flameconv ARGUMENTS` from bash, so arguments can hold any bytes (`$'x\\xff'`).
+    func fromShell(_ arguments: String, in dir: ScratchDir) async throws -> ProcessResult {
+        let binary = try Flameconv.requireBinary()
+        return try await offThePool { try Subprocess.run(["/bin/bash", "-c", "cd '\(dir.path)' && exec '\(binary)' \(arguments)"], timeout: 60) }
+    }
+
+    @Test("a file whose name is not UTF-8 is read, named or met in a folder, and shown as \\xHH")
+    func nonUTF8Names() async throws {
+        let dir = ScratchDir()
+        let make = try await offThePool { try Subprocess.run(["/bin/bash", "-c", "cd '\(dir.path)' && mkdir in && cp '\(plain)' in/$'x\\xff.flame' && cp in/$'x\\xff.flame' $'y\\xfe\\xc3.flame'"]) }
+        try #require(make.status == 0)
+        let expected = try await reference(plain)
+        let named = try await fromShell("convert --quiet $'y\\xfe\\xc3.flame'", in: dir)
+        #expect(named.status == 0, "\(named.err)")
+        #expect(identical(named.stdout, expected))
+        let walked = try await fromShell("convert in", in: dir)
+        #expect(walked.status == 0, "\(walked.err)")
+        #expect(identical(walked.stdout, expected))
+        // An output named so is written under that very name.
+        let out = try await fromShell("convert --quiet in -o $'out\\xff.perf'", in: dir)
+        #expect(out.status == 0, "\(out.err)")
+        let listed = try await offThePool { try Subprocess.run(["/bin/bash", "-c", "cd '\(dir.path)' && ls | od -An -c | tr -s ' '"]) }
+        #expect(String(decoding: listed.stdout, as: UTF8.self).contains("o u t 377 . p e r f"), "\(String(decoding: listed.stdout, as: UTF8.self))")
+        // A name that cannot be read is named in the message with its bytes escaped.
+        let missing = try await fromShell("convert $'gone\\xff\\x1b[31m.flame'", in: dir)
+        #expect(missing.status == 1)
+        #expect(missing.err.contains("gone\\xFF\\e[31m.flame: offset 0: cannot read: No such file or directory"), "\(missing.err)")
+    }
+
+    @Test("names with newlines and terminal escapes are escaped in every message and in stats")
+    func controlCharactersEscaped() async throws {
+        let dir = ScratchDir()
+        let make = try await offThePool { try Subprocess.run(["/bin/bash", "-c", "cd '\(dir.path)' && mkdir in && cp '\(plain)' in/$'a\\nb\\x1b]0;title\\x07.flame' && head -c 3000 '\(plain)' > in/$'cut\\r.flame'"]) }
+        try #require(make.status == 0)
+        for command in ["convert in -o out.perf", "stats in", "stats --json in"] {
+            let result = try await fromShell(command, in: dir)
+            let text = String(decoding: result.stdout, as: UTF8.self) + result.err
+            #expect(!text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x0D }, "\(command): \(text)")
+            #expect(text.contains("a\\nb\\e]0;title\\x07.flame") || text.contains("a\\nb\\u001b]0;title\\u0007.flame"), "\(command): \(text)")
+        }
+    }
+
+    @Test("inspect and stats refuse standard output that is one of their inputs (appended, opened read-write, through stdin): exit 64, input untouched",
+          arguments: [["inspect"], ["stats"], ["stats", "--json"]])
+    func reportIntoInput(command: [String]) async throws {
+        let dir = ScratchDir()
+        let input = dir.file("in.flame")
+        try copy(plain, to: input)
+        let before = try #require(readFile(input))
+        for setup in ["exec >> '\(input)';", "exec 1<> '\(input)';"] {
+            let result = try await guarded(command + [input], setup: setup)
+            #expect(result.status == 64, "\(command) \(setup): \(result.err)")
+            #expect(result.err.contains("standard output is also an input (\(input), the same file)"), "\(result.err)")
+        }
+        let throughStdin = try await guarded(command + ["-"], setup: "exec < '\(input)' >> '\(input)';")
+        #expect(throughStdin.status == 64, "\(throughStdin.err)")
+        #expect(readFile(input) == before)
+        // Another file as standard output is fine.
+        let elsewhere = try await guarded(command + [input], setup: "exec > '\(dir.file("report.txt"))';")
+        #expect(elsewhere.status == 0, "\(elsewhere.err)")
+        #expect((readFile(dir.file("report.txt"))?.count ?? 0) > 0)
+    }
+
     @Test("-o '' and non-finite --from/--to are usage errors before any work; -o - is standard output",
           arguments: [["-o", ""], ["--from", "nan"], ["--to", "inf"], ["--from", "-inf"]])
     func badValues(arguments: [String]) async throws {

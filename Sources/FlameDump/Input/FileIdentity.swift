@@ -20,7 +20,7 @@ public struct FileIdentity: Hashable, Sendable {
     /// The identity of what `path` leads to (links followed), or nil when it cannot be reached.
     public init?(path: String) {
         var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard PathName.withCString(path, { stat($0, &info) }) == 0 else { return nil }
         self.init(info)
     }
 

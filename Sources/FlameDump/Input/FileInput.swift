@@ -27,7 +27,7 @@ public final class FileInput {
     /// on a FIFO that was put in the file's place.
     public init(path: String, regularFileOnly: Bool = false) throws(DumpError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC | (regularFileOnly ? O_NONBLOCK : 0))
+        let fd = PathName.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | (regularFileOnly ? O_NONBLOCK : 0)) }
         if fd < 0 {
             throw DumpError(path: path, offset: 0, reason: .io("cannot open: \(String(cString: strerror(errno)))"))
         }

@@ -63,7 +63,7 @@ public enum InputWalk {
                 return
             }
             var info = stat()
-            guard stat(path, &info) == 0 else {
+            guard PathName.withCString(path, { stat($0, &info) }) == 0 else {
                 result.problems.append(DumpError(path: path, offset: 0, reason: .io("cannot read: \(String(cString: strerror(errno)))")))
                 return
             }
@@ -94,7 +94,7 @@ public enum InputWalk {
                 let entry = "\(base)/\(name)"
                 var own = stat()
                 var info = stat()
-                guard lstat(entry, &own) == 0, stat(entry, &info) == 0 else {
+                guard PathName.withCString(entry, { lstat($0, &own) == 0 && stat($0, &info) == 0 }) else {
                     result.problems.append(DumpError(path: entry, offset: 0, reason: .io("cannot read: \(String(cString: strerror(errno)))")))
                     continue
                 }
@@ -119,15 +119,16 @@ public enum InputWalk {
 
         /// The visible names in `path`, sorted; the directory is closed before any is entered.
         mutating func list(_ path: String) -> [String]? {
-            guard let dir = opendir(path) else {
+            guard let dir = PathName.withCString(path, { opendir($0) }) else {
                 result.problems.append(DumpError(path: path, offset: 0, reason: .io("cannot list: \(String(cString: strerror(errno)))")))
                 return nil
             }
             defer { closedir(dir) }
             var names: [String] = []
             while let entry = readdir(dir) {
+                // The name's bytes as they are: not always UTF-8.
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+                    PathName.string(fromBytes: raw.prefix { $0 != 0 })
                 }
                 if name.hasPrefix(".") { continue }
                 names.append(name)

@@ -39,7 +39,8 @@ public enum StatsReport {
             }
             if let grouping = stats.grouping { out += groups(stats, grouping) }
         }
-        return out
+        // Names, ids and frames from the dump: no control character reaches the terminal.
+        return DisplayText.escapedLines(out)
     }
 
     /// The groups of the chosen levels and the top stacks by the chosen weight.
@@ -116,9 +117,12 @@ public enum StatsReport {
             case "\n": out += "\\n"
             case "\t": out += "\\t"
             case "\r": out += "\\r"
-            case _ where scalar.value < 0x20:
+            case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
                 let hex = String(scalar.value, radix: 16)
                 out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            case _ where DisplayText.rawByteScalars.contains(scalar.value):
+                // A file name's byte that is not UTF-8: JSON text cannot hold it; shown as \xHH.
+                out += "\\\\x" + String(scalar.value - DisplayText.rawByteBase, radix: 16, uppercase: true)
             default: out.unicodeScalars.append(scalar)
             }
         }
