@@ -314,6 +314,16 @@ def test_firefox_threads_and_times():
     assert th[2]["name"] == "y" and [s[0] for s in th[2]["samples"]] == [10250.0, 10500.0]
 
 
+def test_firefox_names_a_thread_after_its_latest_sample():
+    # one tid, two comms: every sample shows under the comm read last
+    text = (ev("running 1/5", "10.1") + frames("a (m)") + ev("waiting 1/5", "10.2") + frames("b (m)")
+            + ev("running 1/6", "10.3") + frames("c (m)"))
+    th = ff.threads(text)
+    assert (th[5]["name"], th[5]["pid"], th[6]["name"]) == ("waiting", 1, "running")
+    assert ff.misplaced(text) == [(5, "running", "waiting")]
+    assert ff.misplaced(text.replace("waiting 1/5", "waiting 1/7")) == []
+
+
 def test_firefox_time_is_last_number_colon():
     text = ev("x 1/2", "10.5", metrics="\tnote 12: x") + frames("a (m)")
     assert ff.parse(text)[0]["time"] == 12000.0
