@@ -221,7 +221,21 @@ struct EmitterTests {
         #expect(seen.count == pids.count)
     }
 
-    @Test("portable event line: `comm TID/TID [000] TIME: 1 cpu-clock:` and every metric on every line")
+    @Test("portable thread ids: PID + k * 10^9 for the k-th first-level label, below 2^53, wrapping past the limit")
+    func threadOffsets() {
+        #expect(PerfSink.threadOffset(ordinal: 0) == 0)
+        #expect(PerfSink.threadOffset(ordinal: 1) == 1_000_000_000)
+        #expect(PerfSink.threadOffset(ordinal: 2) == 2_000_000_000)
+        let last = PerfSink.threadOffset(ordinal: PerfSink.threadLabelLimit - 1)
+        // the largest process id plus the largest offset is still exact as a JavaScript number
+        #expect(last + PerfSink.threadID(number: 0, serial: 0) < 1 << 53)
+        #expect(last + 1_000_000_000 + (1 << 28) >= 1 << 53)
+        #expect(PerfSink.threadOffset(ordinal: PerfSink.threadLabelLimit) == 0)
+        // the process id never reaches the next label's offset
+        #expect(PerfSink.threadID(number: 32767, serial: 8191) < 1_000_000_000)
+    }
+
+    @Test("portable event line: `comm PID/TID [000] TIME: 1 cpu-clock:` and every metric on every line")
     func portableLine() {
         let text = convertTicks([
             (0, [SampleSpec(pid: (85, 2), gcInfo: [("heap_block_size", 1)])]),
@@ -230,9 +244,10 @@ struct EmitterTests {
         ], dialect: .portable)
         let events = text.split(separator: "\n").filter { !$0.hasPrefix("\t") }
         #expect(events.count == 3)
-        let tid = 2 << 15 + 85
-        #expect(events[0].hasPrefix("running \(tid)/\(tid) [000] 1700000000.000000: 1 cpu-clock:\tmetric_erlang_reductions: 100, 1\t"))
-        #expect(events[1].hasPrefix("waiting \(tid)/\(tid) [000] 1700000000.010000: 1 cpu-clock:"))
+        // TID: the process id, plus 10^9 for the second status seen, so each status of a process is a thread of its own
+        let pid = 2 << 15 + 85
+        #expect(events[0].hasPrefix("running \(pid)/\(pid) [000] 1700000000.000000: 1 cpu-clock:\tmetric_erlang_reductions: 100, 1\t"))
+        #expect(events[1].hasPrefix("waiting \(pid)/\(pid + 1_000_000_000) [000] 1700000000.010000: 1 cpu-clock:"))
         #expect(events[2].hasPrefix("running 268435456/268435456 [000] 1700000000.010000: 1 cpu-clock:"))
         // The metrics of the first line on every line: mbuf_size (first seen later) is left out,
         // heap_block_size (missing on the last line) is written as 0, 0.

@@ -112,12 +112,12 @@ def name_of(frame_text):
 
 
 def portable_event(line):
-    """comm, tid, time text of 'comm TID/TID [000] S.U: 1 cpu-clock:...'."""
+    """comm, pid, tid, time text of 'comm PID/TID [000] S.U: 1 cpu-clock:...'."""
     head, _, _ = line.partition(": 1 cpu-clock:")
     comm, ids, cpu, time = head.split(" ")
     pid, tid = ids.split("/")
-    assert pid == tid and cpu == "[000]"
-    return comm, int(tid), time
+    assert cpu == "[000]"
+    return comm, int(pid), int(tid), time
 
 
 def flame_prof_event(line):
@@ -130,7 +130,19 @@ def flame_prof_event(line):
 
 
 def thread_id(number, serial):
+    """The portable PID of <0.number.serial>."""
     return (serial << 15) + number or 1 << 28
+
+
+class ThreadIDs:
+    """The portable TID rule of docs/perf-output.md: PID + k * 10^9, k the
+    number of distinct comms (first-level labels) met before this one."""
+    def __init__(self):
+        self.order = {}
+
+    def __call__(self, comm, pid):
+        k = self.order.setdefault(comm, len(self.order))
+        return pid + k * 10 ** 9
 
 
 def portable_frame(fp_text):
@@ -154,17 +166,19 @@ def expected(converted):
             pb, fb = blocks(portable), blocks(fp)
             assert len(pb) == len(fb) > 1
             evs = []
+            tids = ThreadIDs()
             for (pl, pframes), (fl, fframes) in zip(pb, fb):
-                comm, tid, time = portable_event(pl)
+                comm, pid, tid, time = portable_event(pl)
                 fcomm, (number, serial), ftime = flame_prof_event(fl)
-                assert (comm, tid, time) == (fcomm, thread_id(number, serial), ftime)
+                assert (comm, pid, time) == (fcomm, thread_id(number, serial), ftime)
+                assert tid == tids(comm, pid)
                 names = [name_of(f) for f in pframes]
                 assert names == [portable_frame(f) for f in fframes]
                 # the same metrics, in the same order, values and deltas
                 assert pl.partition(": 1 cpu-clock:")[2] == fl.partition(": cpu-clock:")[2]
-                evs.append({"comm": comm, "tid": tid, "time": time, "names": names,
+                evs.append({"comm": comm, "pid": pid, "tid": tid, "time": time, "names": names,
                             "files": [f.rpartition(" (")[2][:-1] for f in pframes],
-                            "pid": (number, serial)})
+                            "process": (number, serial)})
             cache[name] = evs
         return cache[name]
     return get
@@ -223,7 +237,7 @@ def test_stackcollapse(name, converted, expected):
     assert len(evs) == len(want)
     for e, w in zip(evs, want):
         assert e["comm"] == w["comm"]
-        assert (e["pid"], e["tid"]) == (str(w["tid"]), str(w["tid"]))
+        assert (e["pid"], e["tid"]) == (str(w["pid"]), str(w["tid"]))
         assert e["period"] == 1
         assert e["stack"] == [w["comm"]] + w["names"][::-1]
     collapsed = sc.collapse(portable)
@@ -240,16 +254,19 @@ def test_speedscope(name, converted, expected):
     evs = ss.parse(portable)
     assert len(evs) == len(want)
     for e, w in zip(evs, want):
-        assert (e["comm"], e["pid"], e["tid"]) == (w["comm"], w["tid"], w["tid"])
+        assert (e["comm"], e["pid"], e["tid"]) == (w["comm"], w["pid"], w["tid"])
         assert round(e["time"] * 1e6) == int(w["time"].replace(".", ""))
         assert e["stack"] == w["names"][::-1]
-    # one thread id per Erlang process, and no two processes share one
-    by_tid = {}
+    # one pid per Erlang process, one tid per process and comm, none shared
+    by_pid, by_tid = {}, {}
     for w in want:
-        by_tid.setdefault(w["tid"], set()).add(w["pid"])
+        by_pid.setdefault(w["pid"], set()).add(w["process"])
+        by_tid.setdefault(w["tid"], set()).add((w["process"], w["comm"]))
+    assert all(len(p) == 1 for p in by_pid.values())
     assert all(len(p) == 1 for p in by_tid.values())
     assert {e["tid"] for e in evs} == set(by_tid)
-    ss.profiles(portable)
+    # one speedscope profile per comm and process
+    assert len(ss.profiles(portable)) == len({(w["process"], w["comm"]) for w in want})
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -260,13 +277,17 @@ def test_firefox(name, converted, expected):
     evs = ff.parse(portable)
     assert len(evs) == len(want)
     for e, w in zip(evs, want):
-        assert (e["comm"], e["pid"], e["tid"]) == (w["comm"], w["tid"], w["tid"])
+        assert (e["comm"], e["pid"], e["tid"]) == (w["comm"], w["pid"], w["tid"])
         assert round(e["time"] * 1e3) == int(w["time"].replace(".", ""))
         got = e["stack"]
         assert [s.split(" (in ")[0] for s in got] == w["names"][::-1]
         assert [s.split(" (in ")[1][:-1] for s in got] == w["files"][::-1]
+    # one thread per process and comm, each named after the comm of all its samples,
+    # in one process track per Erlang process
     threads = ff.threads(portable)
-    assert len(threads) == len({w["pid"] for w in want})
+    assert len(threads) == len({(w["process"], w["comm"]) for w in want})
+    assert ff.misplaced(portable) == []
+    assert len({t["pid"] for t in threads.values()}) == len({w["process"] for w in want})
 
 
 @pytest.mark.parametrize("level", ["bucket(memory,log4)", "registered_name", "initial_call", "proc_lib_initial_call", "pid",
@@ -287,6 +308,8 @@ def test_portable_categories_stay_apart_in_every_reader(flameconv, level, tmp_pa
     assert len(set(groups)) > 1
     portable = texts["portable"]
     assert pitfalls.check(portable) == []
+    # each sample in a Firefox thread named after its own group
+    assert ff.misplaced(portable) == []
     for categories in ([e["category"] for e in fork.parse(portable)],
                        [e["category"] for e in netflix.parse(portable)],
                        [e["comm"] for e in ss.parse_events(portable)],

@@ -314,6 +314,16 @@ def test_firefox_threads_and_times():
     assert th[2]["name"] == "y" and [s[0] for s in th[2]["samples"]] == [10250.0, 10500.0]
 
 
+def test_firefox_names_a_thread_after_its_latest_sample():
+    # one tid, two comms: every sample shows under the comm read last
+    text = (ev("running 1/5", "10.1") + frames("a (m)") + ev("waiting 1/5", "10.2") + frames("b (m)")
+            + ev("running 1/6", "10.3") + frames("c (m)"))
+    th = ff.threads(text)
+    assert (th[5]["name"], th[5]["pid"], th[6]["name"]) == ("waiting", 1, "running")
+    assert ff.misplaced(text) == [(5, "running", "waiting")]
+    assert ff.misplaced(text.replace("waiting 1/5", "waiting 1/7")) == []
+
+
 def test_firefox_time_is_last_number_colon():
     text = ev("x 1/2", "10.5", metrics="\tnote 12: x") + frames("a (m)")
     assert ff.parse(text)[0]["time"] == 12000.0
@@ -398,6 +408,9 @@ PITFALL_CASES = [
     ("frame-quote", lambda t: t.replace("gen_server:loop/7", "'Elixir.X':f/1")),
     ("comm-pid-format", lambda t: t.replace("running 0/85", "running\t0.85.0")),
     ("tid-zero", lambda t: t.replace("running 0/85", "running 0/0")),
+    ("tid-shared", lambda t: t.replace("waiting 0/86", "waiting 0/85")),
+    ("tid-shared", lambda t: t.replace("waiting 0/86", "running 7/85")),
+    ("id-precision", lambda t: t.replace("running 0/85", "running 0/9007199254740993")),
     ("event-type-mixed", lambda t: t.replace("\tmetric_erlang_reductions: 7, 1\tmetric_erlang_memory: 9, -2", "")),
     ("no-final-blank-line", lambda t: t[:-1]),
     ("no-blank-between-samples", lambda t: t.replace("(proc_lib.erl)\n\n", "(proc_lib.erl)\n", 1)),

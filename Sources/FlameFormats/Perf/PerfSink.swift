@@ -38,6 +38,11 @@ public final class PerfSink: ProfileSink {
     /// Comms (first category level) and root pseudo frames (later levels) by label id.
     @exclusivity(unchecked) private var comms: [[UInt8]?] = []
     @exclusivity(unchecked) private var categoryLines: [[UInt8]?] = []
+    /// Portable dialect: what the thread id adds to the process id, by
+    /// first-level label id (`threadOffset(ordinal:)`), set with the label's comm.
+    @exclusivity(unchecked) private var threadOffsets: [Int64] = []
+    /// First-level labels seen so far: the next one's ordinal.
+    @exclusivity(unchecked) private var firstLevelLabels = 0
     /// `\tmetric_erlang_NAME: ` by metric id, each a range of `prefixBytes`.
     @exclusivity(unchecked) private var metricPrefixes: [Range<Int>?] = Array(repeating: nil, count: MetricCatalogue.capacity)
     @exclusivity(unchecked) private var prefixBytes: [UInt8] = []
@@ -114,6 +119,9 @@ public final class PerfSink: ProfileSink {
         for (reason, count) in missing.sorted(by: { $0.key < $1.key }) {
             notes.append("skipped \(count) sample\(count == 1 ? "" : "s"): \(reason)")
         }
+        if dialect == .portable, firstLevelLabels > Self.threadLabelLimit {
+            notes.append("\(firstLevelLabels) first-level category labels: past \(Self.threadLabelLimit) their thread ids repeat, so the Firefox Profiler may show a process's samples of two labels in one thread")
+        }
         if metricsDropped > 0 {
             notes.append("\(metricsDropped) metrics not present in the first sample were left out, so every event line carries the same metrics")
         }
@@ -164,7 +172,8 @@ public final class PerfSink: ProfileSink {
 
     private func writeEventLine(_ event: borrowing ProfileEvent, _ profile: Profile) {
         let portable = dialect == .portable
-        buffer.append(contentsOf: comm(event.categories[0], profile))
+        let label = event.categories[0]
+        buffer.append(contentsOf: comm(label, profile))
         let metrics = self.metrics ?? (portable ? uniformMetrics(event, profile) : eventMetrics(event, profile))
         var bound = 128
         for metric in metrics { bound += prefix(metric, profile).count + 44 }
@@ -172,11 +181,11 @@ public final class PerfSink: ProfileSink {
         var p = line.base
         let sample = event.sample
         if portable {
-            let tid = Self.threadID(number: sample.pidNumber, serial: sample.pidSerial)
+            let pid = Self.threadID(number: sample.pidNumber, serial: sample.pidSerial)
             p.put(0x20)
-            p.putDecimal(tid)
+            p.putDecimal(pid)
             p.put(UInt8(ascii: "/"))
-            p.putDecimal(tid)
+            p.putDecimal(pid + threadOffsets[Int(label)])
         } else {
             p.put(0x09); p.put(UInt8(ascii: "0")); p.put(UInt8(ascii: "."))
             p.putDecimal(Int64(sample.pidNumber))
@@ -250,6 +259,9 @@ public final class PerfSink: ProfileSink {
         let name = Array(profile.categoryName(label))
         let comm = dialect == .portable ? FrameText.portableComm(name) : name
         comms[index] = comm
+        if index >= threadOffsets.count { threadOffsets.append(contentsOf: repeatElement(0, count: index + 1 - threadOffsets.count)) }
+        threadOffsets[index] = Self.threadOffset(ordinal: firstLevelLabels)
+        firstLevelLabels += 1
         return comm
     }
 
@@ -298,7 +310,8 @@ public final class PerfSink: ProfileSink {
     private static let flameProfEvent: StaticString = ": cpu-clock:"
     private static let portableEvent: StaticString = ": 1 cpu-clock:"
 
-    /// A positive thread id for `<0.number.serial>`: the readers need integers,
+    /// The portable process id (PID) of `<0.number.serial>`, and the thread id
+    /// of its first-level label first seen (`threadOffset`): the readers need integers,
     /// and some treat 0 as "none". OTP's local pid numbers are below 2^15 and
     /// serials below 2^13, so `serial * 2^15 + number` is unique and fits; the
     /// one pid it maps to 0, `<0.0.0>` (init), becomes 2^28.
@@ -306,6 +319,22 @@ public final class PerfSink: ProfileSink {
         let id = Int64(serial) << 15 + Int64(number)
         return id == 0 ? 1 << 28 : id
     }
+
+    /// What the portable thread id adds to the process id for the first-level
+    /// label first met after `ordinal` others: `ordinal * 10^9`. Process ids
+    /// stay below 10^9, so the tid is unique per (process, label) and shows
+    /// the process id in its last nine digits; the first label seen keeps
+    /// tid = pid. The Firefox Profiler keeps one thread per tid and names it
+    /// after its latest sample's comm, so a process whose status changes needs
+    /// one tid per status. Ordinals wrap at `threadLabelLimit`, which keeps
+    /// every tid below 2^53, where JavaScript's numbers stop being exact.
+    static func threadOffset(ordinal: Int) -> Int64 {
+        Int64(ordinal % threadLabelLimit) * 1_000_000_000
+    }
+
+    /// First-level labels with a thread id of their own: the largest tid,
+    /// `(threadLabelLimit - 1) * 10^9 + 2^28`, stays below 2^53.
+    static let threadLabelLimit = 9_007_199
 
     /// Where an event line is put together before one copy into `buffer`.
     final class LineScratch {

@@ -34,8 +34,14 @@ U+2029, \\d \\w \\b are ASCII):
   appended as " (in MODULE)". A sample whose stack ends up empty is
   dropped. Without a blank line between samples the next event line is
   swallowed as a (non-matching) frame line.
-* Threads are keyed by tid ALONE (pid ignored); a thread's name is the
-  name of its latest sample; samples are sorted by time per thread.
+* Threads are keyed by tid ALONE: a thread gets the pid of its first
+  sample, and its name is the name of its latest sample in file order
+  (every sample renames it), so when one tid carries samples of several
+  comms, all of them show under the last comm. Samples are sorted by time
+  per thread. pid and tid are JavaScript numbers (Number(...)): exact below
+  2^53. The profiler then groups threads into one process track per pid
+  (none is a main thread: that needs the name "GeckoMain"; see
+  computeGlobalTracks in src/profile-logic/tracks.ts).
 """
 import re
 
@@ -48,7 +54,7 @@ FRAME_RE = re.compile(r"^\s*([A-Za-z0-9_]+)\s*(" + _DOT + r"+) \(([^)]*)\)")
 OFFSET_RE = re.compile(r"\+0x[0-9a-f]+\Z")
 PARSEFLOAT_RE = re.compile(r"^[0-9]*\.?[0-9]*")
 
-__all__ = ["detect", "is_perf_script_format", "parse", "threads"]
+__all__ = ["detect", "is_perf_script_format", "parse", "threads", "misplaced"]
 
 
 def _first_line(text):
@@ -142,3 +148,11 @@ def threads(text):
     for t in th.values():
         t["samples"].sort(key=lambda s: s[0])
     return th
+
+
+def misplaced(text):
+    """The samples shown in a thread named after another comm than their
+    own: [(tid, the sample's comm, the thread's name)], file order."""
+    th = threads(text)
+    return [(ev["tid"], ev["comm"], th[ev["tid"]]["name"])
+            for ev in parse(text) if th[ev["tid"]]["name"] != ev["comm"]]

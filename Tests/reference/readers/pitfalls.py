@@ -13,7 +13,8 @@ A text meant for all readers should look like this (one sample):
     <TAB>HEX NAME (FILE)
     <empty line>
 
-comm without digits, spaces, '<', '>'; integer PID and non-zero TID; the
+comm without digits, spaces, '<', '>'; integer PID and non-zero TID, both
+below 2^53, each TID with one comm and one PID throughout; the
 time after a single space, with a decimal point; every event line with the
 same metrics and the same ending; frame names without '+', '->', ';', '(',
 ')', quotes; FILE without whitespace or parentheses; an empty line after
@@ -36,6 +37,7 @@ HEX_ADDR_RE = re.compile(r"^[\t ]*[0-9a-fA-F]+ ")
 FRAME_TAIL_RE = re.compile(r" \(([^()]*)\)$")
 
 MAX_EXACT_US = 2 ** 53
+MAX_EXACT_ID = 2 ** 53
 
 __all__ = ["check", "kinds"]
 
@@ -127,6 +129,7 @@ def check(text, max_per_kind=5):
     # --- event lines ---------------------------------------------------------
     times = []
     metric_sets = []
+    thread_owner = {}    # TID -> (comm, PID, line) of its first event line
     endings = set()
     for lineno, line, frames in events:
         fs = FS_EVENT_RE.search(line)
@@ -172,6 +175,18 @@ def check(text, max_per_kind=5):
             elif int(next(iter(ids))[1]) == 0:
                 flag("tid-zero", lineno, "TID 0: stackcollapse-perf.pl takes it as missing, "
                      "speedscope leaves it out of the profile name")
+            else:
+                pid, tid = (int(x) for x in next(iter(ids)))
+                if max(pid, tid) >= MAX_EXACT_ID:
+                    flag("id-precision", lineno, "PID/TID %d/%d past 2^53: speedscope and the "
+                         "Firefox Profiler read them as JavaScript numbers, which round it"
+                         % (pid, tid))
+                owner = thread_owner.setdefault(tid, (fs_comm, pid, lineno))
+                if owner[:2] != (fs_comm, pid):
+                    flag("tid-shared", lineno, "TID %d has comm %r and PID %d here, %r and %d "
+                         "on line %d: the Firefox Profiler keeps one thread per TID, in the "
+                         "first PID's process, named after its latest sample's comm"
+                         % (tid, fs_comm, pid, owner[0], owner[1], owner[2]))
             if " " in fs_comm:
                 flag("space-in-comm", lineno, "stackcollapse-perf.pl turns spaces into '_'")
         comm_part = line[:fs.start()]
