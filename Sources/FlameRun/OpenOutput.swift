@@ -33,7 +33,23 @@ public final class OpenOutput {
         switch request.format {
         case .perf:
             return OpenOutput(request, sink: PerfSink(dialect: options.dialect, output: main, metrics: plan.perfMetrics), files: [main])
-        case .folded, .speedscope, .pprof:
+        case .folded:
+            guard options.splitNegative else {
+                return OpenOutput(request, sink: FoldedSink(output: main, weight: plan.weight), files: [main])
+            }
+            guard let path = request.path else {
+                main.abandon()
+                throw .failed(path: request.displayName, message: "--split-negative writes a second file beside the folded output: give it a file name")
+            }
+            let negative: OutputFile
+            do throws(OutputError) {
+                negative = try file(FoldedText.negativePath(path), gzip: request.format.isGzip(path: path))
+            } catch {
+                main.abandon()
+                throw error
+            }
+            return OpenOutput(request, sink: FoldedSink(output: main, negativeOutput: negative, weight: plan.weight), files: [main, negative])
+        case .speedscope, .pprof:
             main.abandon()
             throw .failed(path: request.displayName, message: "the \(request.format.rawValue) format is not written yet")
         }
@@ -42,7 +58,13 @@ public final class OpenOutput {
     /// The files a request writes beside its main one (so the caller can
     /// check them against the inputs before anything is opened).
     public static func companionPaths(of request: OutputRequest, options: FormatOptions) -> [String] {
-        []
+        switch request.format {
+        case .folded:
+            guard options.splitNegative, let path = request.path else { return [] }
+            return [FoldedText.negativePath(path)]
+        case .perf, .speedscope, .pprof:
+            return []
+        }
     }
 
     private static func file(_ path: String?, gzip: Bool) throws(OutputError) -> OutputFile {
