@@ -21,8 +21,8 @@ public final class PerfSink: ProfileSink {
     private let output: any ByteOutput
     private let chunk: Int
 
-    /// The text not yet drained. The text of the last tick stays until the
-    /// next tick begins, so its timestamps can still be moved at the end.
+    /// The text not yet drained, at most about `chunk` bytes, beside a tick
+    /// held for the nudge (`holdingTick`).
     // One thread reads and writes these, one access at a time: no runtime
     // exclusivity check on every sample.
     @exclusivity(unchecked) private var buffer: [UInt8] = []
@@ -31,6 +31,9 @@ public final class PerfSink: ProfileSink {
     @exclusivity(unchecked) private var currentWall: Int64 = 0
     /// Where in `buffer` the last digit of each timestamp of the current tick stands.
     @exclusivity(unchecked) private var timestampEnds: [Int] = []
+    /// The current tick falls on a whole second and may be the last: its
+    /// text is held (up to `tickHoldLimit`) so its timestamps can still move.
+    @exclusivity(unchecked) private var holdingTick = false
 
     /// Frame blocks by stack id: a range of `blockBytes`, empty when not made yet.
     @exclusivity(unchecked) private var blocks: [Range<Int>] = []
@@ -91,26 +94,43 @@ public final class PerfSink: ProfileSink {
             return
         }
         if event.tick != currentTick {
-            if buffer.count >= chunk && tickStart > 0 {
-                try drain(upTo: tickStart)
-            }
+            // The tick before is not the last: none of it need stay.
+            if buffer.count >= chunk { try drain(upTo: buffer.count) }
             currentTick = event.tick
             currentWall = event.wallMicros
+            holdingTick = dialect == .portable && event.wallMicros % 1_000_000 == 0
             tickStart = buffer.count
             timestampEnds.removeAll(keepingCapacity: true)
         }
         writeEventLine(event, profile)
         writeFrames(event, profile)
         written += 1
+        // Streamed per sample: only a tick that may need the nudge is held, and only so far.
+        if buffer.count >= chunk {
+            if !holdingTick {
+                try drain(upTo: buffer.count)
+            } else if buffer.count - tickStart > Self.tickHoldLimit {
+                // Too much to hold: move this tick now, whether or not it is the last.
+                nudgeCurrentTick()
+                holdingTick = false
+                try drain(upTo: buffer.count)
+            } else if tickStart > 0 {
+                try drain(upTo: tickStart)
+            }
+        }
+    }
+
+    /// Moves the current tick's timestamps 1 µs later (".000000" -> ".000001").
+    private func nudgeCurrentTick() {
+        for end in timestampEnds { buffer[end] = UInt8(ascii: "1") }
+        if !timestampEnds.isEmpty { nudged = true }
+        timestampEnds.removeAll(keepingCapacity: true)
     }
 
     public func finish(_ profile: Profile) throws(OutputError) {
         // FlameScope's heat map fails when the last event falls exactly on a whole
         // second: move the last tick's timestamps 1 µs later (".000000" -> ".000001").
-        if dialect == .portable, written > 0, currentWall % 1_000_000 == 0 {
-            for end in timestampEnds { buffer[end] = UInt8(ascii: "1") }
-            nudged = !timestampEnds.isEmpty
-        }
+        if holdingTick, written > 0 { nudgeCurrentTick() }
         try drain(upTo: buffer.count)
     }
 
@@ -213,7 +233,7 @@ public final class PerfSink: ProfileSink {
         }
         p.put(0x0A)
         buffer.append(contentsOf: UnsafeBufferPointer(start: line.base, count: p - line.base))
-        timestampEnds.append(timestampEnd)
+        if holdingTick { timestampEnds.append(timestampEnd) }
     }
 
     /// flame_prof's metrics of one sample: the four fixed ones, its
@@ -302,6 +322,10 @@ public final class PerfSink: ProfileSink {
         categoryLines[index] = text
         return text
     }
+
+    /// Most text of one tick held for the whole-second nudge (docs/LIMITS.md);
+    /// past it the tick is moved at once, last or not.
+    public static let tickHoldLimit = 64 << 20
 
     /// Bytes of frame block text kept; real captures' blocks fit many times over.
     static let blockCacheLimit = 4 << 20
