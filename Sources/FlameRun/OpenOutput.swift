@@ -33,7 +33,10 @@ public final class OpenOutput {
         switch request.format {
         case .perf:
             return OpenOutput(request, sink: PerfSink(dialect: options.dialect, output: main, metrics: plan.perfMetrics), files: [main])
-        case .folded, .speedscope, .pprof:
+        case .speedscope:
+            let sink = SpeedscopeSink(output: main, weight: plan.weight, grouping: options.speedscopeBy, exporter: "flameconv@\(ToolVersion.current)")
+            return OpenOutput(request, sink: sink, files: [main])
+        case .folded, .pprof:
             main.abandon()
             throw .failed(path: request.displayName, message: "the \(request.format.rawValue) format is not written yet")
         }

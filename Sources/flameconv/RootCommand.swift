@@ -1,4 +1,5 @@
 import ArgumentParser
+import FlameFormats
 
 @main
 struct RootCommand: ParsableCommand {
@@ -14,7 +15,7 @@ struct RootCommand: ParsableCommand {
               flameconv convert /tmp/flame -o out.perf.gz
               flameconv stats --json /tmp/flame
             """,
-        version: "0.1.0",
+        version: ToolVersion.current,
         subcommands: [Convert.self, Stats.self, Inspect.self]
     )
 }
