@@ -40,10 +40,13 @@ public final class SpeedscopeSink: ProfileSink {
     // exclusivity check on every sample.
 
     // Frames: what each index of `shared.frames` stands for, and back.
-    @exclusivity(unchecked) private var frameKinds: [FrameKind] = []
-    @exclusivity(unchecked) private var frameIDs: [UInt32] = []
+    @exclusivity(unchecked) private(set) var frameKinds: [FrameKind] = []
+    /// Each frame's JSON object, a range of `frameBytes`.
+    @exclusivity(unchecked) private var frameText: [Range<Int>] = []
+    @exclusivity(unchecked) private var frameBytes: [UInt8] = []
     @exclusivity(unchecked) private var labelFrames: [Int32] = []
     @exclusivity(unchecked) private var codeFrames: [Int32] = []
+    @exclusivity(unchecked) private var codeFrameByText: [[UInt8]: Int32] = [:]
 
     // Paths: a trie of root frames (node 0 is the empty prefix), each node's
     // frame indices as JSON text (`1,5,`); a path is a node and a stack.
@@ -123,7 +126,7 @@ public final class SpeedscopeSink: ProfileSink {
         let categories = event.categories
         var level = grouping == .category && !profiles[index].isOverflow ? 1 : 0
         while level < categories.count {
-            node = child(node, label: categories[level])
+            node = child(node, label: categories[level], profile)
             level += 1
         }
         let path = leaf(node, stack: event.stack, profile)
@@ -207,7 +210,7 @@ public final class SpeedscopeSink: ProfileSink {
 
     private func negativeRootNode() -> Int32 {
         if negativeRoot >= 0 { return negativeRoot }
-        let frame = newFrame(.negative, 0)
+        let frame = newFrame(.negative, Array("{\"name\":\"negative\"}".utf8))
         negativeRoot = newNode(parent: 0, frame: frame)
         return negativeRoot
     }
@@ -219,7 +222,7 @@ public final class SpeedscopeSink: ProfileSink {
     }
 
     @inline(__always)
-    private func child(_ node: Int32, label: UInt32) -> Int32 {
+    private func child(_ node: Int32, label: UInt32, _ profile: Profile) -> Int32 {
         let slot = rootSlot(node)
         if slot >= 0 {
             let index = Int(label)
@@ -227,13 +230,13 @@ public final class SpeedscopeSink: ProfileSink {
             if index >= rootLabelChild[slot].count {
                 rootLabelChild[slot].append(contentsOf: repeatElement(-1, count: index + 1 - rootLabelChild[slot].count))
             }
-            let made = newNode(parent: node, frame: labelFrame(label))
+            let made = newNode(parent: node, frame: labelFrame(label, profile))
             rootLabelChild[slot][index] = made
             return made
         }
         let key = UInt64(UInt32(node)) << 32 | UInt64(label)
         if let known = children[key] { return Int32(known) }
-        let made = newNode(parent: node, frame: labelFrame(label))
+        let made = newNode(parent: node, frame: labelFrame(label, profile))
         children[key] = UInt32(made)
         return made
     }
@@ -274,7 +277,7 @@ public final class SpeedscopeSink: ProfileSink {
             let start = stackBytes.count
             for (n, frame) in profile.frames(of: stack).reversed().enumerated() {
                 if n > 0 { stackBytes.append(UInt8(ascii: ",")) }
-                JSONText.appendDecimal(UInt64(codeFrame(frame)), to: &stackBytes)
+                JSONText.appendDecimal(UInt64(codeFrame(frame, profile)), to: &stackBytes)
             }
             stackText[index] = start..<stackBytes.count
         }
@@ -283,27 +286,61 @@ public final class SpeedscopeSink: ProfileSink {
         return UInt32(pathNode.count - 1)
     }
 
-    private func labelFrame(_ label: UInt32) -> Int32 {
+    private func labelFrame(_ label: UInt32, _ profile: Profile) -> Int32 {
         let index = Int(label)
         if index < labelFrames.count, labelFrames[index] >= 0 { return labelFrames[index] }
         if index >= labelFrames.count { labelFrames.append(contentsOf: repeatElement(-1, count: index + 1 - labelFrames.count)) }
-        let frame = newFrame(.label, label)
+        var text = Array("{\"name\":".utf8)
+        JSONText.appendString(profile.categoryName(label), to: &text)
+        text.append(UInt8(ascii: "}"))
+        let frame = newFrame(.label, text)
         labelFrames[index] = frame
         return frame
     }
 
-    private func codeFrame(_ id: UInt32) -> Int32 {
+    /// A stack frame's index. Frames written alike are one frame (the model
+    /// tells a current function from the same function as initial call).
+    private func codeFrame(_ id: UInt32, _ profile: Profile) -> Int32 {
         let index = Int(id)
         if index < codeFrames.count, codeFrames[index] >= 0 { return codeFrames[index] }
         if index >= codeFrames.count { codeFrames.append(contentsOf: repeatElement(-1, count: index + 1 - codeFrames.count)) }
-        let frame = newFrame(.code, id)
+        let text = Self.frameText(profile.frame(id), profile.symbols)
+        let frame: Int32
+        if let known = codeFrameByText[text] {
+            frame = known
+        } else {
+            frame = newFrame(.code, text)
+            codeFrameByText[text] = frame
+        }
         codeFrames[index] = frame
         return frame
     }
 
-    private func newFrame(_ kind: FrameKind, _ id: UInt32) -> Int32 {
+    /// `{"name":…,"file":…,"line":…}`, file and line when the node said.
+    static func frameText(_ frame: ProfileFrame, _ symbols: Symbols) -> [UInt8] {
+        var text = Array("{\"name\":".utf8)
+        JSONText.appendString(Array(frame.displayName(symbols).utf8), to: &text)
+        if case .code(let code) = frame {
+            let file = symbols.frames[Int(code)].file
+            if file != Symbols.none {
+                text.append(contentsOf: Array(",\"file\":".utf8))
+                JSONText.appendString(symbols.name(file), to: &text)
+            }
+        }
+        if let line = frame.line(symbols) {
+            text.append(contentsOf: Array(",\"line\":".utf8))
+            if line < 0 { text.append(UInt8(ascii: "-")) }
+            JSONText.appendDecimal(UInt64(line.magnitude), to: &text)
+        }
+        text.append(UInt8(ascii: "}"))
+        return text
+    }
+
+    private func newFrame(_ kind: FrameKind, _ text: [UInt8]) -> Int32 {
         frameKinds.append(kind)
-        frameIDs.append(id)
+        let start = frameBytes.count
+        frameBytes.append(contentsOf: text)
+        frameText.append(start..<frameBytes.count)
         return Int32(frameKinds.count - 1)
     }
 
@@ -325,7 +362,7 @@ public final class SpeedscopeSink: ProfileSink {
         put(",\n\"shared\":{\"frames\":[")
         for index in frameKinds.indices {
             put(index == 0 ? "\n" : ",\n")
-            writeFrame(index, profile)
+            buffer.append(contentsOf: frameBytes[frameText[index]])
             try drainIfFull()
         }
         put("]},\n\"profiles\":[")
@@ -336,33 +373,6 @@ public final class SpeedscopeSink: ProfileSink {
         }
         put("]}\n")
         try drain()
-    }
-
-    private func writeFrame(_ index: Int, _ profile: Profile) {
-        put("{\"name\":")
-        let id = frameIDs[index]
-        switch frameKinds[index] {
-        case .negative:
-            put("\"negative\"")
-        case .label:
-            JSONText.appendString(profile.categoryName(id), to: &buffer)
-        case .code:
-            let frame = profile.frame(id)
-            let symbols = profile.symbols
-            JSONText.appendString(Array(frame.displayName(symbols).utf8), to: &buffer)
-            if case .code(let code) = frame {
-                let file = symbols.frames[Int(code)].file
-                if file != Symbols.none {
-                    put(",\"file\":")
-                    JSONText.appendString(symbols.name(file), to: &buffer)
-                }
-            }
-            if let line = frame.line(symbols) {
-                put(",\"line\":")
-                JSONText.appendDecimal(UInt64(line), to: &buffer)
-            }
-        }
-        put("}")
     }
 
     private func writeProfile(_ index: Int, unit: String, _ profile: Profile) throws(OutputError) {
