@@ -314,3 +314,47 @@ struct SpeedscopeSinkTests {
         #expect(sink.notes == ["no samples: the speedscope file holds no profile"])
     }
 }
+
+@Suite("speedscope sample spill")
+struct SampleSpillTests {
+    @Test("records come back in order, from the file and the pool")
+    func order() throws {
+        let spill = SampleSpill(budget: 1, blockRecords: 2)
+        let a = spill.addProfile(), b = spill.addProfile()
+        var expected: [[UInt64]] = [[], []]
+        for i in 0..<41 {
+            let profile = i % 3 == 0 ? b : a
+            let weight = UInt64(i) << 33 | UInt64(i)
+            try spill.append(profile, path: UInt32(i), weight: weight)
+            expected[profile].append(weight)
+        }
+        #expect(spill.spills > 5)
+        for profile in [a, b] {
+            var got: [UInt64] = []
+            var paths: [UInt32] = []
+            try spill.forEachRun(profile) { (run) throws(OutputError) in
+                #expect(run.count % 3 == 0)
+                for r in stride(from: 0, to: run.count, by: 3) {
+                    paths.append(run[r])
+                    got.append(UInt64(run[r + 2]) << 32 | UInt64(run[r + 1]))
+                }
+            }
+            #expect(got == expected[profile])
+            #expect(paths.map { UInt64($0) } == expected[profile].map { $0 & 0xFFFF_FFFF })
+            #expect(spill.count(profile) == expected[profile].count)
+        }
+    }
+
+    @Test("a temporary file that cannot be made is a clear error, not a crash")
+    func noDirectory() throws {
+        let spill = SampleSpill(budget: 1, blockRecords: 1, directory: "/nonexistent/flameconv-test")
+        let profile = spill.addProfile()
+        try spill.append(profile, path: 1, weight: 1)
+        #expect(throws: OutputError.self) { try spill.append(profile, path: 2, weight: 1) }
+        do {
+            try spill.append(profile, path: 2, weight: 1)
+        } catch {
+            #expect(error.description.contains("cannot create a temporary file in /nonexistent/flameconv-test"))
+        }
+    }
+}

@@ -43,8 +43,12 @@ final class SampleSpill {
     private static let recordWords = 3
     private var blockWords: Int { blockRecords * Self.recordWords }
 
+    /// Where the file goes: nil for `$TMPDIR`, else /tmp.
+    let directory: String?
+
     /// `budget`: bytes of records kept in memory (at least one block).
-    init(budget: Int, blockRecords: Int = 256) {
+    init(budget: Int, blockRecords: Int = 256, directory: String? = nil) {
+        self.directory = directory
         self.blockRecords = max(1, blockRecords)
         maxBlocks = max(1, budget / (self.blockRecords * Self.recordWords * 4))
     }
@@ -103,7 +107,7 @@ final class SampleSpill {
 
     /// Writes every profile's blocks to the file, one segment each, and frees them.
     private func spill() throws(OutputError) {
-        if fd < 0 { fd = try Self.makeTemporaryFile() }
+        if fd < 0 { fd = try Self.makeTemporaryFile(in: directory) }
         for profile in blocks.indices where !blocks[profile].isEmpty {
             let start = fileRecords
             var records = 0
@@ -163,9 +167,9 @@ final class SampleSpill {
         .failed(path: fileDescription, message: "\(what): \(String(cString: strerror(errno)))")
     }
 
-    /// A new file in `$TMPDIR` (else /tmp), already unlinked.
-    private static func makeTemporaryFile() throws(OutputError) -> Int32 {
-        var directory = getenv("TMPDIR").map { String(cString: $0) } ?? ""
+    /// A new file in `chosen`, else `$TMPDIR`, else /tmp, already unlinked.
+    private static func makeTemporaryFile(in chosen: String?) throws(OutputError) -> Int32 {
+        var directory = chosen ?? getenv("TMPDIR").map { String(cString: $0) } ?? ""
         if directory.isEmpty { directory = "/tmp" }
         if directory.hasSuffix("/") { directory.removeLast() }
         var template = Array("\(directory)/flameconv-speedscope-XXXXXX".utf8CString)

@@ -52,13 +52,14 @@ public final class SpeedscopeSink: ProfileSink {
     // frame indices as JSON text (`1,5,`); a path is a node and a stack.
     @exclusivity(unchecked) private var nodeText: [Range<Int>] = [0..<0]
     @exclusivity(unchecked) private var nodeBytes: [UInt8] = []
-    /// Children of nodes other than the two roots, by `node << 33 | kind << 32 | id`.
+    /// Children of nodes other than the two roots, by `node << 32 | label`.
     @exclusivity(unchecked) private var children: [UInt64: UInt32] = [:]
     /// The negative root, child of node 0; -1 until a negative weight comes.
     @exclusivity(unchecked) private var negativeRoot: Int32 = -1
     /// Per root (0: node 0, 1: the negative root): children by label, leaves by stack.
     @exclusivity(unchecked) private var rootLabelChild: [[Int32]] = [[], []]
     @exclusivity(unchecked) private var rootLeaf: [[Int32]] = [[], []]
+    /// Leaves of nodes other than the two roots (path ids), by `node << 32 | stack`.
     @exclusivity(unchecked) private var leaves: [UInt64: UInt32] = [:]
     @exclusivity(unchecked) private var pathNode: [UInt32] = []
     @exclusivity(unchecked) private var pathStack: [UInt32] = []
