@@ -10,13 +10,18 @@ import TestSupport
 /// per profile (by name, in first-seen order) the total weight of each path
 /// of frame names, and how many samples are left once consecutive samples of
 /// one path are merged.
+struct Sample: Equatable {
+    var path: [String]
+    var weight: Int64
+}
+
 final class SpeedscopeExpectation: ProfileSink {
     let weight: Weight
     let grouping: SpeedscopeGrouping
     var order: [String] = []
     var totals: [String: [[String]: Int64]] = [:]
-    var records: [String: Int] = [:]
-    var lastPath: [String: [String]] = [:]
+    /// Per profile, its samples in order, consecutive ones of one path merged.
+    var sequences: [String: [Sample]] = [:]
     var pidNames: [UInt64: String] = [:]
     var missing = 0
     var written = 0
@@ -55,8 +60,11 @@ final class SpeedscopeExpectation: ProfileSink {
             totals[group] = [:]
         }
         totals[group]![path, default: 0] += Int64(value.magnitude)
-        if lastPath[group] != path { records[group, default: 0] += 1 }
-        lastPath[group] = path
+        if let last = sequences[group]?.last, last.path == path {
+            sequences[group]![sequences[group]!.count - 1].weight += Int64(value.magnitude)
+        } else {
+            sequences[group, default: []].append(Sample(path: path, weight: Int64(value.magnitude)))
+        }
         written += 1
     }
 
@@ -66,7 +74,7 @@ final class SpeedscopeExpectation: ProfileSink {
         let byKey = Dictionary(uniqueKeysWithValues: pidNames.map { ("pid \($0.key)", $0.value) })
         order = order.map { byKey[$0]! }
         totals = Dictionary(uniqueKeysWithValues: totals.map { (byKey[$0.key]!, $0.value) })
-        records = Dictionary(uniqueKeysWithValues: records.map { (byKey[$0.key]!, $0.value) })
+        sequences = Dictionary(uniqueKeysWithValues: sequences.map { (byKey[$0.key]!, $0.value) })
     }
 
     var notes: [String] { [] }
@@ -78,7 +86,7 @@ final class SpeedscopeExpectation: ProfileSink {
 struct SpeedscopeFile {
     var json: [String: Any]
     var frames: [[String: Any]]
-    var profiles: [(name: String, unit: String, endValue: Int64, samples: Int, totals: [[String]: Int64])]
+    var profiles: [(name: String, unit: String, endValue: Int64, samples: [Sample], totals: [[String]: Int64])]
 
     init(_ bytes: [UInt8]) throws {
         json = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
@@ -93,12 +101,15 @@ struct SpeedscopeFile {
             let weights = try #require(profile["weights"] as? [NSNumber])
             #expect(samples.count == weights.count)
             var totals: [[String]: Int64] = [:]
+            var sequence: [Sample] = []
             for (stack, weight) in zip(samples, weights) {
                 #expect(weight.int64Value >= 0)
-                totals[stack.map { names[$0.intValue] }, default: 0] += weight.int64Value
+                let path = stack.map { names[$0.intValue] }
+                totals[path, default: 0] += weight.int64Value
+                sequence.append(Sample(path: path, weight: weight.int64Value))
             }
             profiles.append((try #require(profile["name"] as? String), try #require(profile["unit"] as? String),
-                             try #require(profile["endValue"] as? NSNumber).int64Value, samples.count, totals))
+                             try #require(profile["endValue"] as? NSNumber).int64Value, sequence, totals))
         }
     }
 }
@@ -145,7 +156,8 @@ struct SpeedscopeSinkTests {
         for profile in file.profiles {
             #expect(profile.unit == unit)
             #expect(profile.totals == expected.totals[profile.name], "\(profile.name)")
-            #expect(profile.samples == expected.records[profile.name], "\(profile.name)")
+            // Time order kept, consecutive samples of one path merged.
+            #expect(profile.samples == expected.sequences[profile.name], "\(profile.name)")
             #expect(profile.endValue == profile.totals.values.reduce(0, +))
         }
         let heaviest = file.profiles.indices.max { file.profiles[$0].endValue < file.profiles[$1].endValue || 
@@ -209,6 +221,7 @@ struct SpeedscopeSinkTests {
         #expect(inMemory.sink.spills == 0)
         #expect(spilled.sink.spills > 100)
         #expect(spilled.bytes == inMemory.bytes)
+        #expect(spilled.sink.pooledBytes == 36, "one block of three 12-byte records")
         try Self.check(spilled, unit: "bytes")
     }
 

@@ -69,6 +69,9 @@ final class SampleSpill {
 
     var profileCount: Int { blocks.count }
 
+    /// Bytes the pool holds now (at most the budget, rounded down to blocks, or one block).
+    var pooledBytes: Int { arena.count * 4 }
+
     /// Records of `profile`.
     func count(_ profile: Int) -> Int { counts[profile] }
 

@@ -517,4 +517,6 @@ public final class SpeedscopeSink: ProfileSink {
     public var profileCount: Int { profiles.count }
     /// Times the sample records went over the memory budget to the temporary file.
     public var spills: Int { store.spills }
+    /// Bytes of sample records held in memory now.
+    public var pooledBytes: Int { store.pooledBytes }
 }
