@@ -13,8 +13,8 @@ several choices of --category, --weight and --speedscope-by:
     weight's metric are the ones stats calls unweighed, and the converter
     says it left them out;
   * with --weight samples, each path's total is its number of samples;
-  * per stack, the totals equal those of the flame_prof perf text of the
-    same run (every sample has a stack and the weight's metric there).
+  * per category path and stack, the number of samples equals that of the
+    flame_prof perf text of the same run (same frames, same order).
 
     python3 -m pytest -q -c Tests/reference/pytest.ini Tests/reference/test_speedscope.py
 """
