@@ -49,7 +49,10 @@ public final class OpenOutput {
                 throw error
             }
             return OpenOutput(request, sink: FoldedSink(output: main, negativeOutput: negative, weight: plan.weight), files: [main, negative])
-        case .speedscope, .pprof:
+        case .speedscope:
+            let sink = SpeedscopeSink(output: main, weight: plan.weight, grouping: options.speedscopeBy, exporter: "flameconv@\(ToolVersion.current)")
+            return OpenOutput(request, sink: sink, files: [main])
+        case .pprof:
             main.abandon()
             throw .failed(path: request.displayName, message: "the \(request.format.rawValue) format is not written yet")
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FlameDump
+import FlameFormats
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,7 +19,7 @@ struct RootCommand: ParsableCommand {
               flameconv convert /tmp/flame -o out.perf.gz
               flameconv stats --json /tmp/flame
             """,
-        version: "0.1.0",
+        version: ToolVersion.current,
         subcommands: [Convert.self, Stats.self, Inspect.self]
     )
 

@@ -1,0 +1,103 @@
+/// JSON text pieces the speedscope sink writes: strings from any bytes, and
+/// unsigned integers.
+enum JSONText {
+    /// `"TEXT"`: `bytes` as a JSON string. `"`, `\` and control characters are
+    /// escaped; bytes that are not UTF-8 become U+FFFD, one per maximal
+    /// invalid subpart (Unicode's recommended practice, the same text
+    /// `String(decoding:as: UTF8.self)` gives), so the file is always valid
+    /// UTF-8 and valid JSON whatever a name holds.
+    static func appendString<C: Collection>(_ bytes: C, to out: inout [UInt8]) where C.Element == UInt8, C.Index == Int {
+        out.append(UInt8(ascii: "\""))
+        var i = bytes.startIndex
+        let end = bytes.endIndex
+        while i < end {
+            let byte = bytes[i]
+            if byte < 0x80 {
+                appendASCII(byte, to: &out)
+                i += 1
+                continue
+            }
+            let length = sequenceLength(bytes, at: i, end: end)
+            if length > 0 {
+                out.append(contentsOf: bytes[i..<(i + length)])
+                i += length
+            } else {
+                out.append(contentsOf: replacement)
+                i += -length
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// U+FFFD in UTF-8.
+    static let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
+
+    @inline(__always)
+    private static func appendASCII(_ byte: UInt8, to out: inout [UInt8]) {
+        switch byte {
+        case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+        case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+        case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+        case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+        case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+        case 0..<0x20:
+            let hex = hexDigits
+            out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]])
+        default:
+            out.append(byte)
+        }
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// The length of the well-formed UTF-8 sequence that starts at `i` (a
+    /// byte >= 0x80); when there is none, minus the length of the maximal
+    /// subpart to replace by one U+FFFD (at least 1).
+    @inline(__always)
+    private static func sequenceLength<C: Collection>(_ bytes: C, at i: Int, end: Int) -> Int where C.Element == UInt8, C.Index == Int {
+        let lead = bytes[i]
+        // The continuation bytes after the lead, and the range the first one must be in.
+        let count: Int
+        var low: UInt8 = 0x80
+        var high: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: count = 1
+        case 0xE0: count = 2; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: count = 2
+        case 0xED: count = 2; high = 0x9F
+        case 0xF0: count = 3; low = 0x90
+        case 0xF1...0xF3: count = 3
+        case 0xF4: count = 3; high = 0x8F
+        default: return -1
+        }
+        var j = i + 1
+        for k in 0..<count {
+            guard j < end else { return -(j - i) }
+            let byte = bytes[j]
+            let inRange = k == 0 ? (byte >= low && byte <= high) : (byte >= 0x80 && byte <= 0xBF)
+            guard inRange else { return -(j - i) }
+            j += 1
+        }
+        return j - i
+    }
+
+    /// `value` in decimal.
+    @inline(__always)
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        if value < 10 {
+            out.append(UInt8(truncatingIfNeeded: value) &+ 0x30)
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { raw in
+            while rest > 0 {
+                count += 1
+                raw[24 - count] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
+                rest /= 10
+            }
+            out.append(contentsOf: raw[(24 - count)...])
+        }
+    }
+}
