@@ -33,7 +33,11 @@ public final class OpenOutput {
         switch request.format {
         case .perf:
             return OpenOutput(request, sink: PerfSink(dialect: options.dialect, output: main, metrics: plan.perfMetrics), files: [main])
-        case .folded, .speedscope, .pprof:
+        case .pprof:
+            let sink = PprofSink(output: main, weight: plan.weight, metrics: plan.metrics, catalogue: plan.catalogue,
+                                 levelSpecs: plan.levels.map(\.spec))
+            return OpenOutput(request, sink: sink, files: [main])
+        case .folded, .speedscope:
             main.abandon()
             throw .failed(path: request.displayName, message: "the \(request.format.rawValue) format is not written yet")
         }
