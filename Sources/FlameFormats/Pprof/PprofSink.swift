@@ -178,6 +178,7 @@ public final class PprofSink: ProfileSink {
         code.build(used: usedFrames, profile: profile, strings: &strings)
         message.function = code.functions
         message.location = code.locations
+        message.mapping = code.mappings
         if let startMicros {
             message.timeNanos = startMicros.multipliedReportingOverflow(by: 1000).partialValue
             message.durationNanos = (endMicros &- startMicros).multipliedReportingOverflow(by: 1000).partialValue

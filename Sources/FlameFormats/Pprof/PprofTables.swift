@@ -27,6 +27,10 @@ struct PprofStrings {
 struct PprofCode {
     private(set) var functions: [Perftools_Profiles_Function] = []
     private(set) var locations: [Perftools_Profiles_Location] = []
+    /// One mapping that every location belongs to: Erlang code has no
+    /// addresses, but pprof asks for the main binary's mapping, and its flags
+    /// tell pprof the names are already there (nothing to symbolize).
+    private(set) var mappings: [Perftools_Profiles_Mapping] = []
     /// pprof function ids by `Symbols.functions` id; 0 when not made yet.
     private var plainIDs: [UInt64] = []
     private var procLibIDs: [UInt64] = []
@@ -37,6 +41,13 @@ struct PprofCode {
         let symbols = profile.symbols
         plainIDs = Array(repeating: 0, count: symbols.functions.count)
         procLibIDs = plainIDs
+        var mapping = Perftools_Profiles_Mapping()
+        mapping.id = 1
+        mapping.filename = Int64(strings.intern(Self.mappingName))
+        mapping.hasFunctions_p = true
+        mapping.hasFilenames_p = true
+        mapping.hasLineNumbers_p = true
+        mappings = [mapping]
         for (frameID, isUsed) in used.enumerated() where isUsed {
             let frame = profile.frame(UInt32(frameID))
             var line = Perftools_Profiles_Line()
@@ -44,10 +55,14 @@ struct PprofCode {
             line.line = Int64(frame.line(symbols) ?? 0)
             var location = Perftools_Profiles_Location()
             location.id = UInt64(frameID) + 1
+            location.mappingID = 1
             location.line = [line]
             locations.append(location)
         }
     }
+
+    /// The mapping's file name: a virtual one, as pprof spells those.
+    static let mappingName = "[beam]"
 
     private mutating func function(of frame: ProfileFrame, _ symbols: Symbols, _ strings: inout PprofStrings) -> UInt64 {
         switch frame {
