@@ -29,7 +29,7 @@ public final class OpenOutput {
 
     /// Creates the files and the format's sink. Adding a format is one case here.
     public static func open(_ request: OutputRequest, plan: RunPlan, options: FormatOptions) throws(OutputError) -> OpenOutput {
-        let main = try file(request.path, gzip: request.format.isGzip(path: request.path))
+        let main = try file(request.path, gzip: request.format.isGzip(path: request.path), level: request.format.gzipLevel)
         switch request.format {
         case .perf:
             return OpenOutput(request, sink: PerfSink(dialect: options.dialect, output: main, metrics: plan.perfMetrics), files: [main])
@@ -49,9 +49,9 @@ public final class OpenOutput {
         []
     }
 
-    private static func file(_ path: String?, gzip: Bool) throws(OutputError) -> OutputFile {
-        guard let path else { return try OutputFile.standardOutput(gzip: gzip) }
-        return try OutputFile(path: path, gzip: gzip)
+    private static func file(_ path: String?, gzip: Bool, level: Int32) throws(OutputError) -> OutputFile {
+        guard let path else { return try OutputFile.standardOutput(gzip: gzip, level: level) }
+        return try OutputFile(path: path, gzip: gzip, level: level)
     }
 
     /// Finishes every file: compression flushed, renamed into place.

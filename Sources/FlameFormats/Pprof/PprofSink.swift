@@ -19,6 +19,9 @@ import SwiftProtobuf
 public final class PprofSink: ProfileSink {
     private let layout: PprofLayout
     private let weight: Weight
+    /// What each value column reads (the layout's, without its names: no
+    /// reference counting per sample).
+    private let sources: [Weight]
     private let output: any ByteOutput
     private let chunk: Int
 
@@ -51,8 +54,9 @@ public final class PprofSink: ProfileSink {
 
     @exclusivity(unchecked) private var startMicros: Int64?
     @exclusivity(unchecked) private var endMicros: Int64 = 0
-    /// Samples left out, by metric name (they lack the weight's metric).
-    @exclusivity(unchecked) private var missing: [String: Int] = [:]
+    /// Samples left out: they lack the weight's metric.
+    @exclusivity(unchecked) private var skipped = 0
+    private let missingReason: String
     /// Per metric id: samples written with 0 in that metric's column (they lack it).
     @exclusivity(unchecked) private var zeroFilled = [Int](repeating: 0, count: MetricCatalogue.capacity)
     @exclusivity(unchecked) private var written = 0
@@ -69,6 +73,8 @@ public final class PprofSink: ProfileSink {
                 chunk: Int = 1 << 20) {
         layout = PprofLayout(weight: weight, metrics: metrics, catalogue: catalogue, levelSpecs: levelSpecs)
         self.weight = weight
+        sources = layout.columns.map(\.source)
+        missingReason = "missing \(weight.metric.map { catalogue[$0].name } ?? "samples")"
         self.output = output
         self.chunk = chunk
         values = Array(repeating: 0, count: layout.columns.count)
@@ -87,7 +93,7 @@ public final class PprofSink: ProfileSink {
 
     public func consume(_ event: borrowing ProfileEvent, in profile: Profile) throws(OutputError) {
         guard weight.of(event) != nil else {
-            missing["missing \(weight.metric.map { profile.catalogue[$0].name } ?? "samples")", default: 0] += 1
+            skipped += 1
             return
         }
         noteTime(event.wallMicros)
@@ -96,9 +102,9 @@ public final class PprofSink: ProfileSink {
         // Values, and the size of their packed field.
         let present = event.metrics.present
         var valuesSize = 0
-        for (index, column) in layout.columns.enumerated() {
+        for (index, source) in sources.enumerated() {
             let value: Int64
-            switch column.source {
+            switch source {
             case .samples:
                 value = 1
             case .value(let id):
@@ -199,9 +205,7 @@ public final class PprofSink: ProfileSink {
 
     public var notes: [String] {
         var notes: [String] = []
-        for (reason, count) in missing.sorted(by: { $0.key < $1.key }) {
-            notes.append("skipped \(count) sample\(count == 1 ? "" : "s"): \(reason)")
-        }
+        if skipped > 0 { notes.append("skipped \(skipped) sample\(skipped == 1 ? "" : "s"): \(missingReason)") }
         for column in layout.columns {
             guard let metric = column.source.metric, column.source != weight, zeroFilled[metric.index] > 0 else { continue }
             let count = zeroFilled[metric.index]
