@@ -22,6 +22,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // pprof's profile.proto messages (Sources/FlameFormats/Pprof/Generated, made by scripts/generate-pprof-proto.sh).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // System libraries, found through pkg-config; see scripts/install-deps.sh for the Debian packages.
@@ -39,7 +41,11 @@ let package = Package(
         // Byte sources (plain, gzip, zstd), framing, the dump reader and the sample parser.
         .target(name: "FlameDump", dependencies: ["ETF", "FlameModel", "CZlib", "CZstd"]),
         // Output formats: one folder per output.
-        .target(name: "FlameFormats", dependencies: ["FlameModel"]),
+        .target(
+            name: "FlameFormats",
+            dependencies: ["FlameModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            // The source of Pprof/Generated/profile.pb.swift; not compiled.
+            exclude: ["Pprof/profile.proto"]),
         // The one-pass driver, output files and signal cleanup.
         .target(name: "FlameRun", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "CZlib"]),
         .executableTarget(
@@ -61,7 +67,12 @@ let package = Package(
             path: "Fuzz/Harness/Dump"),
         .testTarget(name: "ETFTests", dependencies: ["ETF", "TestSupport"]),
         .testTarget(name: "FlameDumpTests", dependencies: ["FlameDump", "FlameModel", "ETF", "TestSupport"]),
-        .testTarget(name: "FlameFormatsTests", dependencies: ["FlameFormats", "FlameRun", "FlameModel", "FlameDump", "TestSupport"]),
+        .testTarget(
+            name: "FlameFormatsTests",
+            dependencies: [
+                "FlameFormats", "FlameRun", "FlameModel", "FlameDump", "TestSupport",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]),
         .testTarget(name: "flameconvTests", dependencies: ["FlameDump", "FlameModel", "TestSupport"]),
         .testTarget(
             name: "HardeningTests",

@@ -29,33 +29,39 @@ public final class OpenOutput {
 
     /// Creates the files and the format's sink. Adding a format is one case here.
     public static func open(_ request: OutputRequest, plan: RunPlan, options: FormatOptions) throws(OutputError) -> OpenOutput {
-        let main = try file(request.path, gzip: request.format.isGzip(path: request.path))
+        let main = try file(request.path, gzip: request.format.isGzip(path: request.path), level: request.format.gzipLevel)
         switch request.format {
         case .perf:
             return OpenOutput(request, sink: PerfSink(dialect: options.dialect, output: main, metrics: plan.perfMetrics), files: [main])
         case .folded:
-            guard options.splitNegative else {
-                return OpenOutput(request, sink: FoldedSink(output: main, weight: plan.weight), files: [main])
-            }
-            guard let path = request.path else {
-                main.abandon()
-                throw .failed(path: request.displayName, message: "--split-negative writes a second file beside the folded output: give it a file name")
-            }
-            let negative: OutputFile
-            do throws(OutputError) {
-                negative = try file(FoldedText.negativePath(path), gzip: request.format.isGzip(path: path))
-            } catch {
-                main.abandon()
-                throw error
-            }
-            return OpenOutput(request, sink: FoldedSink(output: main, negativeOutput: negative, weight: plan.weight), files: [main, negative])
+            return try openFolded(request, main: main, plan: plan, options: options)
         case .speedscope:
             let sink = SpeedscopeSink(output: main, weight: plan.weight, grouping: options.speedscopeBy, exporter: "flameconv@\(ToolVersion.current)")
             return OpenOutput(request, sink: sink, files: [main])
         case .pprof:
-            main.abandon()
-            throw .failed(path: request.displayName, message: "the \(request.format.rawValue) format is not written yet")
+            let sink = PprofSink(output: main, weight: plan.weight, metrics: plan.metrics, catalogue: plan.catalogue,
+                                 levelSpecs: plan.levels.map(\.spec))
+            return OpenOutput(request, sink: sink, files: [main])
         }
+    }
+
+    /// Folded stacks, with `--split-negative` a second file for the falls.
+    private static func openFolded(_ request: OutputRequest, main: OutputFile, plan: RunPlan, options: FormatOptions) throws(OutputError) -> OpenOutput {
+        guard options.splitNegative else {
+            return OpenOutput(request, sink: FoldedSink(output: main, weight: plan.weight), files: [main])
+        }
+        guard let path = request.path else {
+            main.abandon()
+            throw .failed(path: request.displayName, message: "--split-negative writes a second file beside the folded output: give it a file name")
+        }
+        let negative: OutputFile
+        do throws(OutputError) {
+            negative = try file(FoldedText.negativePath(path), gzip: request.format.isGzip(path: path), level: request.format.gzipLevel)
+        } catch {
+            main.abandon()
+            throw error
+        }
+        return OpenOutput(request, sink: FoldedSink(output: main, negativeOutput: negative, weight: plan.weight), files: [main, negative])
     }
 
     /// The files a request writes beside its main one (so the caller can
@@ -70,9 +76,9 @@ public final class OpenOutput {
         }
     }
 
-    private static func file(_ path: String?, gzip: Bool) throws(OutputError) -> OutputFile {
-        guard let path else { return try OutputFile.standardOutput(gzip: gzip) }
-        return try OutputFile(path: path, gzip: gzip)
+    private static func file(_ path: String?, gzip: Bool, level: Int32) throws(OutputError) -> OutputFile {
+        guard let path else { return try OutputFile.standardOutput(gzip: gzip, level: level) }
+        return try OutputFile(path: path, gzip: gzip, level: level)
     }
 
     /// Finishes every file: compression flushed, renamed into place.

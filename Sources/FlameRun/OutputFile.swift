@@ -31,10 +31,10 @@ public final class OutputFile: ByteOutput {
         temporaryPath = nil
     }
 
-    /// Standard output, gzip-compressed when `gzip` says so.
-    public static func standardOutput(gzip: Bool) throws(OutputError) -> OutputFile {
+    /// Standard output, gzip-compressed when `gzip` says so, at zlib's `level`.
+    public static func standardOutput(gzip: Bool, level: Int32 = OutputFile.defaultLevel) throws(OutputError) -> OutputFile {
         let out = OutputFile()
-        if gzip { try out.startDeflate(out.displayName) }
+        if gzip { try out.startDeflate(out.displayName, level: level) }
         return out
     }
 
@@ -45,7 +45,8 @@ public final class OutputFile: ByteOutput {
     /// written directly: a temporary file next to it would be created in `/dev`
     /// and renamed over the device or link. A symbolic link to a regular file
     /// stays a link: its target is replaced.
-    public init(path: String, gzip: Bool? = nil) throws(OutputError) {
+    /// `level`: zlib's compression level, when compressed.
+    public init(path: String, gzip: Bool? = nil, level: Int32 = OutputFile.defaultLevel) throws(OutputError) {
         displayName = path
         var info = stat()
         if path.hasPrefix("/dev/") || path.hasPrefix("/proc/") || (PathName.withCString(path, { stat($0, &info) }) == 0 && (info.st_mode & S_IFMT) != S_IFREG) {
@@ -81,14 +82,17 @@ public final class OutputFile: ByteOutput {
             temporaryPath = temporary
         }
         ownsDescriptor = true
-        if gzip ?? path.hasSuffix(".gz") { try startDeflate(path) }
+        if gzip ?? path.hasSuffix(".gz") { try startDeflate(path, level: level) }
     }
 
-    private func startDeflate(_ path: String) throws(OutputError) {
+    /// zlib's default trade-off between size and speed.
+    public static let defaultLevel: Int32 = 6
+
+    private func startDeflate(_ path: String, level: Int32) throws(OutputError) {
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())
-        // 16 + 15: gzip wrapper; level 6 is zlib's default trade-off.
-        guard czlib_deflateInit2(stream, 6, 16 + 15) == Z_OK else {
+        // 16 + 15: gzip wrapper.
+        guard czlib_deflateInit2(stream, min(max(level, 1), 9), 16 + 15) == Z_OK else {
             stream.deallocate()
             abandon()
             throw .failed(path: path, message: "zlib could not start")
