@@ -44,6 +44,7 @@ public final class ProfileRun {
 
         var summary: CaptureSummary {
             CaptureSummary(files: reader.reports, openErrors: reader.openErrors, metricEntriesDropped: reader.metricEntriesDropped,
+                           metricNamesTooLong: reader.metricNamesTooLong,
                            processes: deltas.processCount, processesForgotten: deltas.forgottenProcesses, skippedSamples: reader.skippedSamples)
         }
     }

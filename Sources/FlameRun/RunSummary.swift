@@ -6,12 +6,15 @@ public struct RunSummary: Sendable {
     /// Samples handed to the outputs (after filters).
     public var events = 0
     public var ticks = 0
-    public var skippedSamples: [String: Int] = [:]
+    /// Samples skipped for their shape, by reason, and where the first was.
+    public var skippedSamples: [String: Occurrences] = [:]
     public var files: [CaptureReader.FileReport] = []
     public var openErrors: [DumpError] = []
     public var ticksOutOfOrder = 0
     /// `garbage_collection_info` entries past the catalogue's capacity.
-    public var metricEntriesDropped = 0
+    public var metricEntriesDropped: Occurrences?
+    /// `garbage_collection_info` entries whose names are over `MetricCatalogue.maxNameBytes`.
+    public var metricNamesTooLong: Occurrences?
     /// Processes remembered for deltas: the distinct ones, a forgotten one that came back again.
     public var processes = 0
     /// Processes forgotten to stay within `DumpLimits.maxProcesses`.
@@ -24,10 +27,19 @@ public struct RunSummary: Sendable {
     mutating func add(_ capture: CaptureSummary) {
         files += capture.files
         openErrors += capture.openErrors
-        metricEntriesDropped += capture.metricEntriesDropped
+        metricEntriesDropped = Self.sum(metricEntriesDropped, capture.metricEntriesDropped)
+        metricNamesTooLong = Self.sum(metricNamesTooLong, capture.metricNamesTooLong)
         processes += capture.processes
         processesForgotten += capture.processesForgotten
-        for (reason, count) in capture.skippedSamples { skippedSamples[reason, default: 0] += count }
+        for (reason, seen) in capture.skippedSamples {
+            if skippedSamples[reason] == nil { skippedSamples[reason] = seen } else { skippedSamples[reason]!.add(seen) }
+        }
+    }
+
+    private static func sum(_ a: Occurrences?, _ b: Occurrences?) -> Occurrences? {
+        guard var a else { return b }
+        if let b { a.add(b) }
+        return a
     }
 }
 
@@ -35,10 +47,11 @@ public struct RunSummary: Sendable {
 struct CaptureSummary {
     var files: [CaptureReader.FileReport]
     var openErrors: [DumpError]
-    var metricEntriesDropped: Int
+    var metricEntriesDropped: Occurrences?
+    var metricNamesTooLong: Occurrences?
     var processes: Int
     var processesForgotten: Int
-    var skippedSamples: [String: Int]
+    var skippedSamples: [String: Occurrences]
 }
 
 /// Why a run stopped before the end. The text names the file and the bound,

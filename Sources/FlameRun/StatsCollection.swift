@@ -24,7 +24,7 @@ extension CaptureStats {
         let catalogue = run.profile.catalogue
         let always = [MetricCatalogue.reductions, MetricCatalogue.messageQueueLen, MetricCatalogue.memory, MetricCatalogue.totalHeapSize, MetricCatalogue.minorGCs]
         stats.metrics = (always + catalogue.garbageCollectionOrder).map { catalogue[$0].name }
-        stats.skippedSamples = summary.skippedSamples
+        stats.skippedSamples = summary.skippedSamples.mapValues(\.count)
         stats.statuses = sink.statuses(run.profile.symbols)
         for report in summary.files {
             // Saturating: trailers of a hostile dump may say anything.

@@ -226,8 +226,8 @@ struct Convert: ParsableCommand {
                 Diagnostics.warning("\(file.path): skipped \(file.unknownTerms) terms of unknown kinds")
             }
         }
-        for (reason, count) in summary.skippedSamples.sorted(by: { $0.key < $1.key }) {
-            Diagnostics.warning("skipped \(count) sample\(count == 1 ? "" : "s"): \(reason)")
+        for (reason, seen) in summary.skippedSamples.sorted(by: { $0.key < $1.key }) {
+            Diagnostics.warning("skipped \(seen.count) sample\(seen.count == 1 ? "" : "s"): \(reason) (\(seen.place))")
         }
         // Several outputs: each note says which output it is about.
         for out in outputs {
@@ -239,8 +239,11 @@ struct Convert: ParsableCommand {
         if summary.processesForgotten > 0 {
             Diagnostics.warning("forgot \(summary.processesForgotten) processes not seen lately, to remember at most \(limits.maxProcesses) (--max-processes); any that came back started over with first-sample deltas")
         }
-        if summary.metricEntriesDropped > 0 {
-            Diagnostics.warning("left out \(summary.metricEntriesDropped) garbage_collection_info entries whose names came after the first \(MetricCatalogue.capacity) metrics")
+        if let dropped = summary.metricEntriesDropped {
+            Diagnostics.warning("left out \(dropped.count) garbage_collection_info entries whose names came after the first \(MetricCatalogue.capacity) metrics (\(dropped.place))")
+        }
+        if let tooLong = summary.metricNamesTooLong {
+            Diagnostics.warning("left out \(tooLong.count) garbage_collection_info entries whose names are longer than \(MetricCatalogue.maxNameBytes) bytes (\(tooLong.place))")
         }
         if !wrote {
             let names = outputs.map(\.request.displayName).joined(separator: ", ")

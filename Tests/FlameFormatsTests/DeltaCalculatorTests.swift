@@ -1,7 +1,7 @@
 @testable import FlameFormats
 @testable import FlameRun
 @testable import FlameModel
-import FlameDump
+@testable import FlameDump
 import TestSupport
 import Testing
 
@@ -246,10 +246,23 @@ struct DeltaCalculatorTests {
         #expect(first?.count == MetricCatalogue.capacity)
         #expect(first?["gc_name_58"]?.value == 58)
         #expect(first?["gc_name_59"] == nil)
-        #expect(h.ticks.parser.metricEntriesDropped == 11)
+        #expect(h.ticks.parser.metricEntriesDropped.count == 11)
         let second = try h.feed([SampleSpec(reductions: 20, gcInfo: names.map { ($0.0, $0.1 + 5) })])[0]
         #expect(second?["gc_name_58"]?.delta == 5)
         #expect(second?["minor_gcs"] != nil)
-        #expect(h.ticks.parser.metricEntriesDropped == 22)
+        #expect(h.ticks.parser.metricEntriesDropped.count == 22)
+    }
+
+    @Test("garbage_collection_info names longer than 64 bytes are left out and counted apart, not taking a place")
+    func longMetricNames() throws {
+        var h = DeltaHarness()
+        let long = String(repeating: "m", count: MetricCatalogue.maxNameBytes + 1)
+        let exact = String(repeating: "n", count: MetricCatalogue.maxNameBytes)
+        let first = try h.feed([SampleSpec(reductions: 10, gcInfo: [(long, 1), (exact, 2)])])[0]
+        #expect(first?[long] == nil)
+        #expect(first?[exact]?.value == 2)
+        #expect(h.ticks.catalogue.id(named: long) == nil)
+        #expect(h.ticks.parser.metricNamesTooLong.count == 1)
+        #expect(h.ticks.parser.metricEntriesDropped.count == 0)
     }
 }

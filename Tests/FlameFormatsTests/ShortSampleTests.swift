@@ -48,7 +48,8 @@ struct ShortSampleTests {
     func wrongTick() throws {
         let (_, summary, _) = try stats([(0, [SampleSpec()]), (10_000, [short(reductions: 101, since: 5_000)]),
                                          (20_000, [short(reductions: 101, since: 0)])])
-        #expect(summary.skippedSamples == ["unchanged sample without its full sample in the file": 1])
+        #expect(summary.skippedSamples.mapValues(\.count) == ["unchanged sample without its full sample in the file": 1])
+        #expect(summary.skippedSamples.first?.value.firstOffset ?? 0 > 0)
         #expect(summary.events == 2)
     }
 

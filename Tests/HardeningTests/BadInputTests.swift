@@ -149,6 +149,23 @@ struct BadInputTests {
     static func log(_ c: Case, _ command: String, _ run: ProcessResult) {
         print("hardening: \(command) \(c.name): exit \(run.exitCode.map(String.init) ?? "sig \(run.signal ?? 0)") \(String(format: "%.3f", run.seconds)) s, max RSS \(run.maxRSSKiB / 1024) MiB")
     }
+
+    @Test("a warning about skipped samples names the file and the offset of the tick that held the first")
+    func skippedSamplesNameTheirPlace() throws {
+        let path = Fixtures.bad.appendingPathComponent("atom-bad-utf8-in-tick.flame").path
+        let run = try Flameconv.run(["convert", path, "-o", "/dev/null"])
+        #expect(run.status == 0, "\(run)")
+        let prefix = "flameconv: warning: skipped 1 sample: atom is not valid UTF-8 (the first in the tick at byte "
+        let line = try #require(run.stderr.split(separator: "\n").first { $0.hasPrefix(prefix) }, "\(run.stderr)")
+        #expect(line.hasSuffix(" of \(path))"), "\(line)")
+        let offset = try #require(Int(line.dropFirst(prefix.count).prefix { $0.isNumber }))
+        // The offset is where a framed tick term starts, and that term holds the broken atom (C3 28).
+        let bytes = try Fixtures.bytes(URL(fileURLWithPath: path))
+        #expect(bytes[offset] == 131 && bytes[offset + 1] == 104, "a term tuple starts there")
+        let length = Int(bytes[offset - 4]) << 24 | Int(bytes[offset - 3]) << 16 | Int(bytes[offset - 2]) << 8 | Int(bytes[offset - 1])
+        let term = bytes[offset..<(offset + length)]
+        #expect(term.indices.dropLast().contains { term[$0] == 0xC3 && term[$0 + 1] == 0x28 }, "the broken atom is in that tick")
+    }
 }
 
 func lines(_ bytes: [UInt8]) -> Int { bytes.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) } }

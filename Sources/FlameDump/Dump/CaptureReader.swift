@@ -50,6 +50,7 @@ public final class CaptureReader {
                 do throws(DumpError) {
                     current = try Self.open(file, limits: limits)
                     currentHeader = current!.header
+                    parser.fileSerial = fileIndex - 1
                     parser.beginFile(mayHoldShortSamples: current!.header.mayHoldShortSamples)
                 } catch {
                     openErrors.append(error)
@@ -81,11 +82,19 @@ public final class CaptureReader {
         return try DumpFileReader(input: input, limits: limits)
     }
 
-    /// Samples skipped for their shape, by reason.
-    public var skippedSamples: [String: Int] { parser.skipped }
+    /// Samples skipped for their shape, by reason, and where the first was.
+    public var skippedSamples: [String: Occurrences] { parser.skipped.compactMapValues(occurrences) }
 
     /// `garbage_collection_info` entries left out: the catalogue was full.
-    public var metricEntriesDropped: Int { parser.metricEntriesDropped }
+    public var metricEntriesDropped: Occurrences? { occurrences(parser.metricEntriesDropped) }
+
+    /// `garbage_collection_info` entries left out: their names are too long.
+    public var metricNamesTooLong: Occurrences? { occurrences(parser.metricNamesTooLong) }
+
+    private func occurrences(_ counted: ParserOccurrences) -> Occurrences? {
+        guard counted.count > 0 else { return nil }
+        return Occurrences(count: counted.count, firstPath: capture.files[counted.firstFile].path, firstOffset: counted.firstOffset)
+    }
 
     /// Bytes per word on the sampled node, when the header says.
     public var wordSize: Int64? { capture.files.first?.header.wordSize }

@@ -21,7 +21,11 @@ extension SampleParser {
             }
             let value = try reader.readInt64()
             guard let metric = garbageCollectionMetric(name, symbols, &catalogue) else {
-                metricEntriesDropped += 1
+                if symbols.nameText(name).utf8.count > MetricCatalogue.maxNameBytes {
+                    metricNamesTooLong.note(file: fileSerial, offset: tickOffset)
+                } else {
+                    metricEntriesDropped.note(file: fileSerial, offset: tickOffset)
+                }
                 continue
             }
             setMetric(metric, value)
@@ -33,14 +37,16 @@ extension SampleParser {
     }
 
     /// The catalogue metric of a `garbage_collection_info` name (by name id:
-    /// an index, not a hash, per entry per sample); nil when the catalogue is full.
+    /// an index, not a hash, per entry per sample); nil when the catalogue is full
+    /// or the name is longer than `MetricCatalogue.maxNameBytes`.
     @inline(__always)
     private mutating func garbageCollectionMetric(_ name: UInt32, _ symbols: Symbols, _ catalogue: inout MetricCatalogue) -> MetricID? {
         let index = Int(name)
         if index < gcMetricByName.count, gcMetricByName[index] >= 0 { return MetricID(Int(gcMetricByName[index])) }
         if index < gcMetricByName.count, gcMetricByName[index] == -2 { return nil }
         if index >= gcMetricByName.count { gcMetricByName.append(contentsOf: repeatElement(-1, count: index + 1 - gcMetricByName.count)) }
-        guard let id = catalogue.intern(symbols.nameText(name), unit: .words, kind: .gauge) else {
+        let text = symbols.nameText(name)
+        guard text.utf8.count <= MetricCatalogue.maxNameBytes, let id = catalogue.intern(text, unit: .words, kind: .gauge) else {
             gcMetricByName[index] = -2
             return nil
         }

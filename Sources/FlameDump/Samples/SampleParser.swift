@@ -18,9 +18,14 @@ private func glibcMallocTrim(_ pad: Int) -> Int32
 /// and counted; only bytes that are not a valid term fail the frame.
 public struct SampleParser {
     /// Counts of what was skipped and why.
-    public private(set) var skipped: [String: Int] = [:]
+    var skipped: [String: ParserOccurrences] = [:]
     /// `garbage_collection_info` entries left out because the catalogue was full.
-    public internal(set) var metricEntriesDropped = 0
+    var metricEntriesDropped = ParserOccurrences()
+    /// `garbage_collection_info` entries left out: the name is longer than `MetricCatalogue.maxNameBytes`.
+    var metricNamesTooLong = ParserOccurrences()
+    /// Which file of the capture is being read (its index in the capture), and the tick's offset in it: where a skip happened.
+    public var fileSerial = 0
+    var tickOffset = 0
 
     /// Past this many bytes of distinct raw stack traces, the raw stack cache
     /// starts over: memory stays bounded on dumps where nearly every stack is
@@ -83,6 +88,7 @@ public struct SampleParser {
 
     /// Reads the samples list (the reader stands at the list, after `Ts`) into `tick`.
     public mutating func parseSamples(_ reader: inout ETFReader, into tick: inout Tick, symbols: inout Symbols, catalogue: inout MetricCatalogue) throws(ETFError) {
+        tickOffset = tick.offset
         if stacks.byteCount > stackCacheLimit {
             stacks.removeAll()
             stackGuesses.removeAll(keepingCapacity: true)
@@ -122,7 +128,7 @@ public struct SampleParser {
                     }
                 }
             } catch let shape as ShapeError {
-                skipped[shape.reason, default: 0] += 1
+                skipped[shape.reason, default: ParserOccurrences()].note(file: fileSerial, offset: tickOffset)
                 reader.position = start
                 try reader.skipTerm()
             } catch let error as ETFError {
@@ -130,7 +136,7 @@ public struct SampleParser {
                 // the term may still be well formed, so step over it if we can.
                 reader.position = start
                 try reader.skipTerm()
-                skipped["malformed sample (\(error.reasonText))", default: 0] += 1
+                skipped["malformed sample (\(error.reasonText))", default: ParserOccurrences()].note(file: fileSerial, offset: tickOffset)
             } catch {
                 fatalError("unexpected error \(error)")
             }
@@ -141,7 +147,7 @@ public struct SampleParser {
         if case .empty? = try? reader.readListStart() { return }
         reader.position = tailStart
         try reader.skipTerm()
-        skipped["improper samples list tail", default: 0] += 1
+        skipped["improper samples list tail", default: ParserOccurrences()].note(file: fileSerial, offset: tickOffset)
     }
 
     /// One `{Pid, Items}`; false when the process had gone (`{Pid, undefined}`).

@@ -9,6 +9,9 @@
 public struct MetricCatalogue: Sendable {
     /// Most metrics a run holds: a sample's set of metrics is one UInt64.
     public static let capacity = 64
+    /// Longest metric name kept: real `garbage_collection_info` names are under
+    /// 32 bytes, and every perf event line repeats each name.
+    public static let maxNameBytes = 64
 
     public private(set) var metrics: [Metric] = []
     private var ids: [String: MetricID] = [:]

@@ -164,7 +164,7 @@ func convert(_ paths: [String], dialect: PerfDialect = .flameProf, levels: [any 
     let perf = PerfSink(dialect: dialect, output: out)
     let run = ProfileRun(captures: scan.captures, plan: RunPlan(levels: levels, filter: filter), sinks: [perf])
     let summary = try! run.run()
-    let skipped = summary.skippedSamples.merging(perf.skippedSamples, uniquingKeysWith: +)
+    let skipped = summary.skippedSamples.mapValues(\.count).merging(perf.skippedSamples, uniquingKeysWith: +)
     return (out.bytes, ConversionSummary(run: summary, events: perf.events, skippedSamples: skipped, nudgedLastTimestamp: perf.nudgedLastTimestamp), scan.problems)
 }
 
