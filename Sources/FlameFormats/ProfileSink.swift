@@ -24,8 +24,17 @@ public protocol ProfileSink: AnyObject {
 
     /// Samples this output shows (it may leave out those it cannot show).
     var samplesWritten: Int { get }
+
+    /// About how many bytes the sink's own tables of distinct things (stack
+    /// texts, paths, names) hold: they count against the run's
+    /// `--max-symbol-bytes` with the shared tables, so no output can grow
+    /// past the budget on input of endless variety.
+    var tableBytes: Int { get }
 }
 
 extension ProfileSink {
     public func beginTick(wallMicros: Int64, capture: Int, in profile: Profile) throws(OutputError) {}
+
+    /// A sink that keeps nothing per distinct input.
+    public var tableBytes: Int { 0 }
 }

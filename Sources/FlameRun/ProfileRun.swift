@@ -148,7 +148,8 @@ public final class ProfileRun {
     /// (function, stack, initial calls); with the symbol tables they stay
     /// within the one budget, or the run stops and says where.
     private func overSymbolBudget(_ capture: OpenCapture) -> String? {
-        let held = profile.stacks.byteEstimate + profile.symbols.byteEstimate
+        var held = profile.stacks.byteEstimate + profile.symbols.byteEstimate
+        for sink in sinks { held += sink.tableBytes }
         guard held > plan.limits.maxSymbolBytes else { return nil }
         let file = capture.reader.currentPath ?? capture.reader.capture.id
         return "\(file): at byte \(capture.current.offset): the tables of distinct names and stacks hold about \(held) bytes, over the limit of \(plan.limits.maxSymbolBytes)"

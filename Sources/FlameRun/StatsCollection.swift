@@ -25,6 +25,7 @@ extension CaptureStats {
         let always = [MetricCatalogue.reductions, MetricCatalogue.messageQueueLen, MetricCatalogue.memory, MetricCatalogue.totalHeapSize, MetricCatalogue.minorGCs]
         stats.metrics = (always + catalogue.garbageCollectionOrder).map { catalogue[$0].name }
         stats.skippedSamples = summary.skippedSamples.mapValues(\.count)
+        stats.stoppedEarly = summary.stoppedEarly?.description
         stats.statuses = sink.statuses(run.profile.symbols)
         for report in summary.files {
             // Saturating: trailers of a hostile dump may say anything.

@@ -62,6 +62,13 @@ struct Stats: ParsableCommand {
         let plan = try profile.plan(limits: limits.dumpLimits)
         if let note = profile.groupByNote { Diagnostics.note("flameconv: \(note)") }
         let all = scan.captures.map { CaptureStats.collect($0, plan: plan, top: top, grouped: profile.grouped, describe: LimitHint.text) }
+        // A capture cut short by a limit would show wrong figures: none are shown.
+        let stopped = all.compactMap(\.stoppedEarly)
+        if !stopped.isEmpty {
+            for text in stopped { Diagnostics.error(text + " (--max-symbol-bytes); raise it, or summarise less at once") }
+            Diagnostics.error("stopped: no summary was written")
+            throw ExitCode(1)
+        }
         let text = json ? StatsReport.json(all) : StatsReport.text(all)
         if case .failure(let error) = Self.write(text), case .failed = error {
             Diagnostics.error(error.description)

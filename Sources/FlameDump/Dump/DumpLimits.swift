@@ -15,7 +15,7 @@ public struct DumpLimits: Sendable, Equatable {
     /// never emptied; real captures use a few megabytes.
     public var maxSymbolBytes: Int
 
-    public init(maxFrameBytes: Int = 128 << 20, term: ETFLimits = .default, maxProcesses: Int = ProcessStates.defaultLimit, maxSymbolBytes: Int = 1 << 30) {
+    public init(maxFrameBytes: Int = 128 << 20, term: ETFLimits = .default, maxProcesses: Int = ProcessStates.defaultLimit, maxSymbolBytes: Int = 128 << 20) {
         self.maxFrameBytes = maxFrameBytes
         self.term = term
         self.maxProcesses = maxProcesses

@@ -54,6 +54,9 @@ public final class FoldedSink: ProfileSink {
 
     @exclusivity(unchecked) private var missing = 0
     @exclusivity(unchecked) private var written = 0
+    /// About the bytes the tables above hold (`tableBytes`).
+    @exclusivity(unchecked) private var heldBytes = 0
+    public var tableBytes: Int { heldBytes }
     private var linesWritten = 0
     private var negativeLinesWritten = 0
 
@@ -188,6 +191,7 @@ public final class FoldedSink: ProfileSink {
             id = known
         } else {
             id = Int32(texts.count)
+            heldBytes += 2 * text.count + 80
             texts.append(text)
             textIDs[text] = id
             lastEntry.append(-1)
@@ -202,6 +206,7 @@ public final class FoldedSink: ProfileSink {
         if index >= frameNames.count { frameNames.append(contentsOf: repeatElement(nil, count: index + 1 - frameNames.count)) }
         let name = FoldedText.frame(Array(profile.frame(frame).displayName(profile.symbols).utf8))
         frameNames[index] = name
+        heldBytes += name.count + 32
         return name
     }
 
@@ -215,6 +220,7 @@ public final class FoldedSink: ProfileSink {
             entry = known
         } else {
             entry = Int32(entryPath.count)
+            heldBytes += 64
             entryIDs[key] = entry
             entryPath.append(path)
             entryText.append(text)

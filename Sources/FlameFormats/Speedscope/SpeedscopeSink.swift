@@ -82,6 +82,13 @@ public final class SpeedscopeSink: ProfileSink {
     @exclusivity(unchecked) private var written = 0
     @exclusivity(unchecked) private var buffer: [UInt8] = []
 
+    /// About the bytes the tables of distinct frames, paths and stacks hold.
+    public var tableBytes: Int {
+        2 * frameBytes.count + nodeBytes.count + stackBytes.count
+            + 24 * (frameText.count + nodeText.count + stackText.count) + 40 * (children.count + leaves.count + codeFrameByText.count)
+            + 8 * (pathNode.count + pathStack.count + labelFrames.count + codeFrames.count)
+    }
+
     enum FrameKind: UInt8 {
         case label, code, negative
     }

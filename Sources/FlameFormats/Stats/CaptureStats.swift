@@ -95,6 +95,8 @@ public struct CaptureStats: Sendable {
     public var metrics: [String] = []
     public var statuses: [String: Int] = [:]
     public var skippedSamples: [String: Int] = [:]
+    /// Why reading stopped before the end, when it did (a limit): the figures are then incomplete.
+    public var stoppedEarly: String?
     public var files: [File] = []
     public var topBySamples: [Stack] = []
     public var topByReductions: [Stack] = []

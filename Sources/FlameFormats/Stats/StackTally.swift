@@ -12,6 +12,8 @@ struct StackTally {
     private var samples: [Int] = []
     private var reductions: [Int64] = []
     private var weights: [Int64] = []
+    /// About the bytes held: names twice (text and key), frame ids twice (list and key), counters.
+    private(set) var byteEstimate = 0
 
     /// What a ranking orders by first; ties go to the samples (or, by
     /// samples, to the reductions), then to the text.
@@ -30,6 +32,7 @@ struct StackTally {
                 ids.append(id)
             } else {
                 let id = UInt32(names.count)
+                byteEstimate += 2 * name.utf8.count + 64
                 names.append(name)
                 nameIDs[name] = id
                 ids.append(id)
@@ -37,6 +40,7 @@ struct StackTally {
         }
         if let known = entries[ids] { return known }
         let entry = frames.count
+        byteEstimate += 8 * ids.count + 96
         entries[ids] = entry
         frames.append(ids)
         samples.append(0)

@@ -6,6 +6,7 @@ public final class StatsSink: ProfileSink {
     public private(set) var ticks = 0
     public private(set) var samples = 0
     public var samplesWritten: Int { samples }
+    public var tableBytes: Int { tally.byteEstimate + 4 * entries.count }
     /// Wall-clock microseconds of the first and last tick.
     public private(set) var firstTick: Int64?
     public private(set) var lastTick: Int64?
