@@ -29,6 +29,12 @@ public final class PprofSink: ProfileSink {
     // exclusivity check on every sample.
     @exclusivity(unchecked) private var strings = PprofStrings()
     @exclusivity(unchecked) private var buffer: [UInt8] = []
+
+    /// About the bytes the tables of distinct strings, stacks and frames hold.
+    public var tableBytes: Int {
+        strings.byteEstimate + stackBytes.count + 16 * stackFields.count + usedFrames.count
+            + 4 * (nameStrings.count + categoryStrings.count) + 8 * pidSlots.count
+    }
     /// Per stack id: its `location_id` field, a range of `stackBytes`; `notMade` until first used.
     @exclusivity(unchecked) private var stackFields: [Range<Int>] = []
     @exclusivity(unchecked) private var stackBytes: [UInt8] = []

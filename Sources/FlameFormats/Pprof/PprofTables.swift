@@ -4,11 +4,14 @@ import FlameModel
 struct PprofStrings {
     private(set) var strings: [String] = [""]
     private var indexes: [String: UInt32] = ["": 0]
+    /// About the bytes held: each string twice (list and key), and slots.
+    private(set) var byteEstimate = 0
 
     /// The index of `text`, added on first use.
     mutating func intern(_ text: String) -> UInt32 {
         if let known = indexes[text] { return known }
         let index = UInt32(strings.count)
+        byteEstimate += 2 * text.utf8.count + 64
         strings.append(text)
         indexes[text] = index
         return index
