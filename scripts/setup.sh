@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # First command of the README: install what is missing, build flameconv, and
-# convert a bundled real capture into perf text for FlameScope.
+# convert a bundled real capture, in one pass, into perf text for FlameScope,
+# folded stacks, speedscope JSON and pprof.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-deps.sh
 swift build -c release
 mkdir -p out
-.build/release/flameconv convert Fixtures/captures/rotated -o out/rotated.perf
+.build/release/flameconv convert Fixtures/captures/rotated -o out/rotated.perf -o out/rotated.folded \
+    -o out/rotated.speedscope.json -o out/rotated.pprof
 .build/release/flameconv stats Fixtures/captures/rotated
 echo
-echo "Wrote out/rotated.perf: open it in FlameScope, or run"
+echo "Wrote out/rotated.perf (FlameScope), out/rotated.folded (flamegraph.pl, inferno),"
+echo "out/rotated.speedscope.json (speedscope) and out/rotated.pprof (go tool pprof); see"
 echo "  .build/release/flameconv --help"
