@@ -15,7 +15,7 @@ final class DiscardOutput: ByteOutput {
 /// FuzzDumpConvert's body, also run by Tests/HardeningTests (FuzzReplayTests) on
 /// every saved fail case: write arbitrary bytes to a file, then run what
 /// `flameconv convert` and `flameconv inspect` run on it (catalogue scan, a
-/// ProfileRun into a perf sink that discards its text and a stats sink;
+/// ProfileRun into every format's sink, discarding their bytes, and a stats sink;
 /// FrameReader + TermDecoder + TermPrinter). Any outcome is fine except a crash,
 /// a hang or unbounded memory.
 public enum DumpHarness {
@@ -50,7 +50,15 @@ public enum DumpHarness {
         for problem in scan.problems { _ = problem.description }
         if !scan.captures.isEmpty {
             let perf = PerfSink(dialect: .portable, output: DiscardOutput(), chunk: 64 << 10)
-            let run = ProfileRun(captures: scan.captures, plan: RunPlan(limits: limits), sinks: [perf, StatsSink()])
+            // Every format, as `convert -o a.perf -o a.folded -o a.speedscope.json -o a.pprof` runs them.
+            let weight = Weight.delta(MetricCatalogue.reductions)
+            let sinks: [any ProfileSink] = [
+                perf, StatsSink(weight: weight, groups: true),
+                FoldedSink(output: DiscardOutput(), weight: weight),
+                SpeedscopeSink(output: DiscardOutput(), weight: weight, grouping: .category, exporter: "fuzz"),
+                PprofSink(output: DiscardOutput(), weight: weight, metrics: nil, catalogue: MetricCatalogue(), levelSpecs: ["status"]),
+            ]
+            let run = ProfileRun(captures: scan.captures, plan: RunPlan(weight: weight, limits: limits), sinks: sinks)
             if let summary = try? run.run() {
                 for file in summary.files { _ = file.tailError?.description }
                 for error in summary.openErrors { _ = error.description }
