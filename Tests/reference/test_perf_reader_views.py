@@ -30,7 +30,7 @@ sys.path.insert(0, HERE)
 
 from readers import firefox_perf as ff  # noqa: E402
 from readers import speedscope_perf as ss  # noqa: E402
-from test_flameconv_output import CAPTURES, blocks, capture_names, find_flameconv  # noqa: E402
+from test_flameconv_output import CAPTURES, blocks, capture_names, flameconv  # noqa: E402,F401 (flameconv: the fixture)
 
 NAMES = capture_names()
 pytestmark = pytest.mark.skipif(not NAMES, reason="no Fixtures/captures")
@@ -41,14 +41,6 @@ CATEGORY_CHOICES = {
     "status>registered_name": ["--category", "status", "--category", "registered_name"],
     "queue>status": ["--category", "bucket(message_queue_len,0,1,10,100,1000)", "--category", "status"],
 }
-
-
-@pytest.fixture(scope="module")
-def flameconv():
-    p = find_flameconv()
-    if p is None:
-        pytest.skip("no flameconv binary and no swift to build one")
-    return p
 
 
 @pytest.fixture(scope="module")
