@@ -30,7 +30,7 @@ struct ProfileOptions: ParsableArguments {
     var metrics: String?
 
     @Option(help: ArgumentHelp(
-        "What one sample weighs: samples, a metric (memory) or a metric's delta (reductions_delta). Perf text then carries that metric for FlameScope to scale by; stats ranks categories and stacks by it.",
+        "What one sample weighs: samples, a metric (memory) or a metric's delta (reductions_delta). It is the width in folded stacks, speedscope and pprof (the default sample type); perf text carries that metric for FlameScope to scale by; stats ranks categories and stacks by it.",
         valueName: "weight"))
     var weight: String?
 
