@@ -40,16 +40,20 @@ public final class OutputFile: ByteOutput {
 
     /// A file at `path`, gzip when `path` ends in `.gz` (or when `gzip` says so).
     ///
-    /// A path in `/dev` or `/proc` (`/dev/null`, `/dev/full`, `/dev/stdout`, which
-    /// may lead to a regular file) or one that is not a regular file (a FIFO) is
-    /// written directly: a temporary file next to it would be created in `/dev`
-    /// and renamed over the device or link. A symbolic link to a regular file
-    /// stays a link: its target is replaced.
+    /// Written directly: anything in `/proc`, an existing entry of `/dev` that is
+    /// not a plain file (`/dev/null`, `/dev/full`, `/dev/stdout`, whose link may
+    /// lead to a regular file), and any path that is not a regular file (a FIFO).
+    /// A temporary file next to those would be created in `/dev` and renamed over
+    /// the device or link. A new or regular file in a folder of `/dev` (a tmpfs
+    /// such as `/dev/shm`) is written like any other. A symbolic link to a
+    /// regular file stays a link: its target is replaced.
     /// `level`: zlib's compression level, when compressed.
     public init(path: String, gzip: Bool? = nil, level: Int32 = OutputFile.defaultLevel) throws(OutputError) {
         displayName = path
         var info = stat()
-        if path.hasPrefix("/dev/") || path.hasPrefix("/proc/") || (PathName.withCString(path, { stat($0, &info) }) == 0 && (info.st_mode & S_IFMT) != S_IFREG) {
+        let deviceEntry = path.hasPrefix("/dev/")
+            && PathName.withCString(path, { lstat($0, &info) }) == 0 && (info.st_mode & S_IFMT) != S_IFREG
+        if deviceEntry || path.hasPrefix("/proc/") || (PathName.withCString(path, { stat($0, &info) }) == 0 && (info.st_mode & S_IFMT) != S_IFREG) {
             let fd = PathName.withCString(path) { open($0, O_WRONLY | O_TRUNC | O_CLOEXEC) }
             if fd < 0 {
                 throw .failed(path: path, message: "cannot open: \(String(cString: strerror(errno)))")

@@ -75,6 +75,23 @@ struct OutputSafetyTests {
         #expect(stdout.exitCode == 0 && !stdout.stdout.isEmpty && stdout.stdout == plain.stdout, "\(stdout)")
     }
 
+    @Test("-o into a folder of /dev (a tmpfs such as /dev/shm) writes a file there, through a temporary file",
+          .enabled(if: FileManager.default.fileExists(atPath: "/dev/shm")))
+    func fileInDeviceFolder() throws {
+        let dir = "/dev/shm/flameconv-test-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let input = Fixtures.bad.appendingPathComponent("base.flame").path
+        let plain = try Flameconv.run(["convert", "--quiet", input])
+        for _ in 0..<2 { // once new, once over the file the first run wrote
+            let run = try Flameconv.run(["convert", "--quiet", input, "-o", dir + "/out.perf"])
+            #expect(run.exitCode == 0, "\(run)")
+            let same = FileManager.default.contents(atPath: dir + "/out.perf").map { [UInt8]($0) } == plain.stdout
+            #expect(same, "out.perf differs from what standard output gets")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["out.perf"])
+        }
+    }
+
     /// Root and a kernel that lets this container mount tmpfs.
     static let tmpfs: String? = {
         guard getuid() == 0 else { return nil }
