@@ -36,8 +36,8 @@ sys.path.insert(0, HERE)
 
 # flameconv is that module's fixture: imported, pytest finds it here by name.
 from test_flameconv_output import flameconv, capture_names, CAPTURES  # noqa: E402,F401
+from test_category_totals import run_totals  # noqa: E402
 
-TOTALS = os.path.join(HERE, "category_totals.escript")
 NAMES = capture_names()
 pytestmark = pytest.mark.skipif(not NAMES, reason="no Fixtures/captures")
 
@@ -97,17 +97,10 @@ def gotool(tmp_path_factory):
     return lambda *args: subprocess.run([go, "tool", "pprof"] + list(args), capture_output=True, text=True, env=env)
 
 
-def run_totals(escript, inputs):
-    """Per choice: the escript's totals for every input (each a run of its own)."""
-    args = []
-    for levels, weight, metrics in CHOICES:
-        opts = [a for l in levels for a in ("--category", l)] + ["--weight", weight]
-        if metrics:
-            opts += ["--metrics", ",".join(metrics)]
-        args += ["--choice", " ".join(opts)]
-    p = subprocess.run([escript, TOTALS, "--each"] + args + inputs, capture_output=True, text=True)
-    assert p.returncode == 0, p.stderr
-    return [{i["input"]: i["captures"] for i in c["inputs"]} for c in json.loads(p.stdout)["choices"]]
+def choice_args(levels, weight, metrics):
+    """A choice as the command-line options both flameconv and the escript take."""
+    args = [a for level in levels for a in ("--category", level)] + ["--weight", weight]
+    return args + (["--metrics", ",".join(metrics)] if metrics else [])
 
 
 @pytest.fixture(scope="module")
@@ -116,18 +109,15 @@ def reference(escript):
 
     def get(index, name):
         if not cache:
-            cache.extend(run_totals(escript, [os.path.join(CAPTURES, n) for n in NAMES]))
+            cache.extend(run_totals(escript, [choice_args(*c) for c in CHOICES],
+                                    [os.path.join(CAPTURES, n) for n in NAMES]))
         return cache[index][os.path.join(CAPTURES, name)]
     return get
 
 
 def convert(flameconv, tmp_path, name, choice, extra=()):
-    levels, weight, metrics = choice
     out = str(tmp_path / (name + ".pprof"))
-    args = [flameconv, "convert", os.path.join(CAPTURES, name), "-o", out, "--weight", weight]
-    args += [a for l in levels for a in ("--category", l)]
-    if metrics:
-        args += ["--metrics", ",".join(metrics)]
+    args = [flameconv, "convert", os.path.join(CAPTURES, name), "-o", out] + choice_args(*choice)
     p = subprocess.run(args + list(extra), capture_output=True, text=True)
     assert p.returncode == 0, p.stderr[-3000:]
     with open(out, "rb") as f:
