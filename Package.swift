@@ -23,7 +23,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // pprof's profile.proto messages (Sources/FlameFormats/Pprof/Generated, made by scripts/generate-pprof-proto.sh).
-        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // No traits: its default ones import all of Foundation (and ICU), which
+        // doubled the start-up work of every command; we use neither API.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0", traits: []),
     ],
     targets: [
         // System libraries, found through pkg-config; see scripts/install-deps.sh for the Debian packages.
