@@ -1,3 +1,5 @@
+import FlameModel
+
 /// JSON text pieces the speedscope sink writes: strings from any bytes, and
 /// unsigned integers.
 enum JSONText {
@@ -17,7 +19,7 @@ enum JSONText {
                 i += 1
                 continue
             }
-            let length = sequenceLength(bytes, at: i, end: end)
+            let length = UTF8Sequence.length(bytes, at: i, end: end)
             if length > 0 {
                 out.append(contentsOf: bytes[i..<(i + length)])
                 i += length
@@ -49,37 +51,6 @@ enum JSONText {
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// The length of the well-formed UTF-8 sequence that starts at `i` (a
-    /// byte >= 0x80); when there is none, minus the length of the maximal
-    /// subpart to replace by one U+FFFD (at least 1).
-    @inline(__always)
-    private static func sequenceLength<C: Collection>(_ bytes: C, at i: Int, end: Int) -> Int where C.Element == UInt8, C.Index == Int {
-        let lead = bytes[i]
-        // The continuation bytes after the lead, and the range the first one must be in.
-        let count: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: count = 1
-        case 0xE0: count = 2; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: count = 2
-        case 0xED: count = 2; high = 0x9F
-        case 0xF0: count = 3; low = 0x90
-        case 0xF1...0xF3: count = 3
-        case 0xF4: count = 3; high = 0x8F
-        default: return -1
-        }
-        var j = i + 1
-        for k in 0..<count {
-            guard j < end else { return -(j - i) }
-            let byte = bytes[j]
-            let inRange = k == 0 ? (byte >= low && byte <= high) : (byte >= 0x80 && byte <= 0xBF)
-            guard inRange else { return -(j - i) }
-            j += 1
-        }
-        return j - i
-    }
 
     /// `value` in decimal.
     @inline(__always)

@@ -457,26 +457,8 @@ private struct JSONParser {
     }
 
     static func wellFormedUTF8Length(_ bytes: [UInt8], at position: Int) -> Int? {
-        let lead = bytes[position]
-        let length: Int
-        var low: UInt8 = 0x80
-        var high: UInt8 = 0xBF
-        switch lead {
-        case 0x00...0x7F: return 1
-        case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; low = 0xA0
-        case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; high = 0x9F
-        case 0xF0: length = 4; low = 0x90
-        case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; high = 0x8F
-        default: return nil
-        }
-        guard bytes.count - position >= length else { return nil }
-        let second = bytes[position + 1]
-        guard second >= low, second <= high else { return nil }
-        for offset in 2..<max(2, length) where bytes[position + offset] & 0xC0 != 0x80 { return nil }
-        return length
+        let length = UTF8Sequence.length(bytes, at: position, end: bytes.count)
+        return length > 0 ? length : nil
     }
 
     // MARK: Errors
