@@ -23,32 +23,12 @@ DATA=$ROOT/bench-data
 RESULTS=$DATA/formats-bench.txt
 mkdir -p "$DATA"
 cd "$ROOT"
-note() { echo "$*" | tee -a "$RESULTS"; }
+# shellcheck source=bench-common.sh
+. "$ROOT/Benchmarks/scripts/bench-common.sh"
 : >"$RESULTS"
 note "== $(date -u +%FT%TZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-
-sha=$(git rev-parse --short "$REV")
-BUILD=$ROOT/.build-bench-$sha
-if [ ! -x "$BUILD/release/flameconv" ]; then
-    tree=$(mktemp -d)
-    git worktree add --detach "$tree" "$sha" >/dev/null 2>&1
-    (cd "$tree" && swift build -c release --scratch-path "$BUILD" --product flameconv >/dev/null)
-    git worktree remove --force "$tree"
-fi
-BIN=$BUILD/release/flameconv
-note "== build: $REV ($sha)"
-
-(cd Benchmarks && swift build -c release --product dumpsynth >/dev/null)
-SYNTH=$ROOT/Benchmarks/.build/release/dumpsynth
-for size in 20M 200M; do
-    for variety in realistic high; do
-        f=$DATA/synth-$variety-$size.flame
-        [ -f "$f" ] || "$SYNTH" --bytes "$size" --processes 500 --seed 1 --stack-variety "$variety" "$f" >/dev/null
-    done
-done
-CAPTURES=$DATA/real-captures
-mkdir -p "$CAPTURES"
-for c in plain rotated compressed top100; do ln -sfn "$ROOT/Fixtures/captures/$c" "$CAPTURES/$c"; done
+BIN=$(flameconv_at "$REV")
+note "== build: $REV ($(git rev-parse --short "$REV"))"
 
 OUT=$(mktemp -d "${BENCH_OUT:-$( [ -d /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")}/flameconv-formats.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
@@ -61,7 +41,6 @@ declare -A RUNS=(
     [all4]="-o $OUT/out.perf -o $OUT/out.folded -o $OUT/out.speedscope.json -o $OUT/out.pprof"
 )
 ORDER=(perf folded speedscope pprof all4)
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 note ""
 note "instructions (callgrind), convert INPUT --quiet OUTPUTS"

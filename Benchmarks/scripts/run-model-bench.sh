@@ -24,43 +24,14 @@ DATA=$ROOT/bench-data
 RESULTS=$DATA/model-bench.txt
 mkdir -p "$DATA"
 cd "$ROOT"
-note() { echo "$*" | tee -a "$RESULTS"; }
+# shellcheck source=bench-common.sh
+. "$ROOT/Benchmarks/scripts/bench-common.sh"
 : >"$RESULTS"
 note "== $(date -u +%FT%TZ) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-build() {  # REV -> path of its flameconv
-    local rev=$1 sha dir
-    sha=$(git rev-parse --short "$rev")
-    dir=$ROOT/.build-bench-$sha
-    if [ ! -x "$dir/release/flameconv" ]; then
-        local tree
-        tree=$(mktemp -d)
-        git worktree add --detach "$tree" "$sha" >/dev/null 2>&1
-        (cd "$tree" && swift build -c release --scratch-path "$dir" --product flameconv >/dev/null)
-        git worktree remove --force "$tree"
-    fi
-    echo "$dir/release/flameconv"
-}
-OLD=$(build "$BEFORE")
-NEW=$(build "$AFTER")
+OLD=$(flameconv_at "$BEFORE")
+NEW=$(flameconv_at "$AFTER")
 note "== before: $BEFORE ($(git rev-parse --short "$BEFORE")), after: $AFTER ($(git rev-parse --short "$AFTER"))"
-
-(cd Benchmarks && swift build -c release --product dumpsynth >/dev/null)
-SYNTH=$ROOT/Benchmarks/.build/release/dumpsynth
-for size in 20M 200M; do
-    for variety in realistic high; do
-        f=$DATA/synth-$variety-$size.flame
-        [ -f "$f" ] || "$SYNTH" --bytes "$size" --processes 500 --seed 1 --stack-variety "$variety" "$f" >/dev/null
-    done
-done
-
-# The four real captures, merged: a folder of links to their folders (the
-# README.md in Fixtures/captures is not a dump).
-CAPTURES=$DATA/real-captures
-mkdir -p "$CAPTURES"
-for c in plain rotated compressed top100; do ln -sfn "$ROOT/Fixtures/captures/$c" "$CAPTURES/$c"; done
-
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 note ""
 note "instructions (callgrind), convert INPUT -o /dev/null"
