@@ -39,33 +39,8 @@ public final class SpeedscopeSink: ProfileSink {
     // One thread reads and writes these, one access at a time: no runtime
     // exclusivity check on every sample.
 
-    // Frames: what each index of `shared.frames` stands for, and back.
-    @exclusivity(unchecked) private(set) var frameKinds: [FrameKind] = []
-    /// Each frame's JSON object, a range of `frameBytes`.
-    @exclusivity(unchecked) private var frameText: [Range<Int>] = []
-    @exclusivity(unchecked) private var frameBytes: [UInt8] = []
-    @exclusivity(unchecked) private var labelFrames: [Int32] = []
-    @exclusivity(unchecked) private var codeFrames: [Int32] = []
-    @exclusivity(unchecked) private var codeFrameByText: [[UInt8]: Int32] = [:]
-
-    // Paths: a trie of root frames (node 0 is the empty prefix), each node's
-    // frame indices as JSON text (`1,5,`); a path is a node and a stack.
-    @exclusivity(unchecked) private var nodeText: [Range<Int>] = [0..<0]
-    @exclusivity(unchecked) private var nodeBytes: [UInt8] = []
-    /// Children of nodes other than the two roots, by `node << 32 | label`.
-    @exclusivity(unchecked) private var children: [UInt64: UInt32] = [:]
-    /// The negative root, child of node 0; -1 until a negative weight comes.
-    @exclusivity(unchecked) private var negativeRoot: Int32 = -1
-    /// Per root (0: node 0, 1: the negative root): children by label, leaves by stack.
-    @exclusivity(unchecked) private var rootLabelChild: [[Int32]] = [[], []]
-    @exclusivity(unchecked) private var rootLeaf: [[Int32]] = [[], []]
-    /// Leaves of nodes other than the two roots (path ids), by `node << 32 | stack`.
-    @exclusivity(unchecked) private var leaves: [UInt64: UInt32] = [:]
-    @exclusivity(unchecked) private var pathNode: [UInt32] = []
-    @exclusivity(unchecked) private var pathStack: [UInt32] = []
-    /// Per stack, its frame indices root first as JSON text (`3,4,9`).
-    @exclusivity(unchecked) private var stackText: [Range<Int>?] = []
-    @exclusivity(unchecked) private var stackBytes: [UInt8] = []
+    /// The frames, and the paths samples take through them.
+    @exclusivity(unchecked) private var paths = SpeedscopePaths()
 
     // Profiles.
     @exclusivity(unchecked) private var profileOfLabel: [Int32] = []
@@ -83,15 +58,10 @@ public final class SpeedscopeSink: ProfileSink {
     @exclusivity(unchecked) private var buffer: [UInt8] = []
 
     /// About the bytes the tables of distinct frames, paths and stacks hold.
-    public var tableBytes: Int {
-        2 * frameBytes.count + nodeBytes.count + stackBytes.count
-            + 24 * (frameText.count + nodeText.count + stackText.count) + 40 * (children.count + leaves.count + codeFrameByText.count)
-            + 8 * (pathNode.count + pathStack.count + labelFrames.count + codeFrames.count)
-    }
+    public var tableBytes: Int { paths.tableBytes }
 
-    enum FrameKind: UInt8 {
-        case label, code, negative
-    }
+    /// What each frame of the file stands for, in the file's order.
+    var frameKinds: [SpeedscopePaths.FrameKind] { paths.frameKinds }
 
     struct ProfileState {
         /// Category mode: the first level's label; process mode: the pid key.
@@ -130,14 +100,14 @@ public final class SpeedscopeSink: ProfileSink {
         }
         let index = Int(profileIndex(event, profile))
         var node: Int32 = 0
-        if value < 0 { node = negativeRootNode() }
+        if value < 0 { node = paths.negativeRootNode() }
         let categories = event.categories
         var level = grouping == .category && !profiles[index].isOverflow ? 1 : 0
         while level < categories.count {
-            node = child(node, label: categories[level], profile)
+            node = paths.child(node, label: categories[level], profile)
             level += 1
         }
-        let path = leaf(node, stack: event.stack, profile)
+        let path = paths.leaf(node, stack: event.stack, profile)
         try record(index, path: path, weight: value.magnitude)
         written += 1
     }
@@ -214,144 +184,6 @@ public final class SpeedscopeSink: ProfileSink {
         profiles[index].pendingWeight = weight
     }
 
-    // MARK: Paths and frames
-
-    private func negativeRootNode() -> Int32 {
-        if negativeRoot >= 0 { return negativeRoot }
-        let frame = newFrame(.negative, Array("{\"name\":\"negative\"}".utf8))
-        negativeRoot = newNode(parent: 0, frame: frame)
-        return negativeRoot
-    }
-
-    /// The root slot of `node` (0 for node 0, 1 for the negative root), or -1.
-    @inline(__always)
-    private func rootSlot(_ node: Int32) -> Int {
-        node == 0 ? 0 : (node == negativeRoot ? 1 : -1)
-    }
-
-    @inline(__always)
-    private func child(_ node: Int32, label: UInt32, _ profile: Profile) -> Int32 {
-        let slot = rootSlot(node)
-        if slot >= 0 {
-            let index = Int(label)
-            if index < rootLabelChild[slot].count, rootLabelChild[slot][index] >= 0 { return rootLabelChild[slot][index] }
-            if index >= rootLabelChild[slot].count {
-                rootLabelChild[slot].append(contentsOf: repeatElement(-1, count: index + 1 - rootLabelChild[slot].count))
-            }
-            let made = newNode(parent: node, frame: labelFrame(label, profile))
-            rootLabelChild[slot][index] = made
-            return made
-        }
-        let key = UInt64(UInt32(node)) << 32 | UInt64(label)
-        if let known = children[key] { return Int32(known) }
-        let made = newNode(parent: node, frame: labelFrame(label, profile))
-        children[key] = UInt32(made)
-        return made
-    }
-
-    private func newNode(parent: Int32, frame: Int32) -> Int32 {
-        let start = nodeBytes.count
-        // Copied out first: appending a slice of the array to itself would copy it all.
-        let parentText = Array(nodeBytes[nodeText[Int(parent)]])
-        nodeBytes.append(contentsOf: parentText)
-        JSONText.appendDecimal(UInt64(frame), to: &nodeBytes)
-        nodeBytes.append(UInt8(ascii: ","))
-        nodeText.append(start..<nodeBytes.count)
-        return Int32(nodeText.count - 1)
-    }
-
-    @inline(__always)
-    private func leaf(_ node: Int32, stack: UInt32, _ profile: Profile) -> UInt32 {
-        let slot = rootSlot(node)
-        if slot >= 0 {
-            let index = Int(stack)
-            if index < rootLeaf[slot].count, rootLeaf[slot][index] >= 0 { return UInt32(rootLeaf[slot][index]) }
-            if index >= rootLeaf[slot].count { rootLeaf[slot].append(contentsOf: repeatElement(-1, count: index + 1 - rootLeaf[slot].count)) }
-            let made = newPath(node, stack, profile)
-            rootLeaf[slot][index] = Int32(made)
-            return made
-        }
-        let key = UInt64(UInt32(node)) << 32 | UInt64(stack)
-        if let known = leaves[key] { return known }
-        let made = newPath(node, stack, profile)
-        leaves[key] = made
-        return made
-    }
-
-    private func newPath(_ node: Int32, _ stack: UInt32, _ profile: Profile) -> UInt32 {
-        let index = Int(stack)
-        if index >= stackText.count { stackText.append(contentsOf: repeatElement(nil, count: index + 1 - stackText.count)) }
-        if stackText[index] == nil {
-            let start = stackBytes.count
-            for (n, frame) in profile.frames(of: stack).reversed().enumerated() {
-                if n > 0 { stackBytes.append(UInt8(ascii: ",")) }
-                JSONText.appendDecimal(UInt64(codeFrame(frame, profile)), to: &stackBytes)
-            }
-            stackText[index] = start..<stackBytes.count
-        }
-        pathNode.append(UInt32(node))
-        pathStack.append(stack)
-        return UInt32(pathNode.count - 1)
-    }
-
-    private func labelFrame(_ label: UInt32, _ profile: Profile) -> Int32 {
-        let index = Int(label)
-        if index < labelFrames.count, labelFrames[index] >= 0 { return labelFrames[index] }
-        if index >= labelFrames.count { labelFrames.append(contentsOf: repeatElement(-1, count: index + 1 - labelFrames.count)) }
-        var text = Array("{\"name\":".utf8)
-        JSONText.appendString(profile.categoryName(label), to: &text)
-        text.append(UInt8(ascii: "}"))
-        let frame = newFrame(.label, text)
-        labelFrames[index] = frame
-        return frame
-    }
-
-    /// A stack frame's index. Frames written alike are one frame (the model
-    /// tells a current function from the same function as initial call).
-    private func codeFrame(_ id: UInt32, _ profile: Profile) -> Int32 {
-        let index = Int(id)
-        if index < codeFrames.count, codeFrames[index] >= 0 { return codeFrames[index] }
-        if index >= codeFrames.count { codeFrames.append(contentsOf: repeatElement(-1, count: index + 1 - codeFrames.count)) }
-        let text = Self.frameText(profile.frame(id), profile.symbols)
-        let frame: Int32
-        if let known = codeFrameByText[text] {
-            frame = known
-        } else {
-            frame = newFrame(.code, text)
-            codeFrameByText[text] = frame
-        }
-        codeFrames[index] = frame
-        return frame
-    }
-
-    /// `{"name":…,"file":…,"line":…}`, file and line when the node said.
-    static func frameText(_ frame: ProfileFrame, _ symbols: Symbols) -> [UInt8] {
-        var text = Array("{\"name\":".utf8)
-        JSONText.appendString(Array(frame.displayName(symbols).utf8), to: &text)
-        if case .code(let code) = frame {
-            let file = symbols.frames[Int(code)].file
-            if file != Symbols.none {
-                text.append(contentsOf: Array(",\"file\":".utf8))
-                JSONText.appendString(symbols.name(file), to: &text)
-            }
-        }
-        if let line = frame.line(symbols) {
-            text.append(contentsOf: Array(",\"line\":".utf8))
-            if line < 0 { text.append(UInt8(ascii: "-")) }
-            JSONText.appendDecimal(UInt64(line.magnitude), to: &text)
-        }
-        text.append(UInt8(ascii: "}"))
-        return text
-    }
-
-    private func newFrame(_ kind: FrameKind, _ text: [UInt8]) -> Int32 {
-        frameKinds.append(kind)
-        let start = frameBytes.count
-        frameBytes.append(contentsOf: text)
-        frameText.append(start..<frameBytes.count)
-        return Int32(frameKinds.count - 1)
-    }
-
     // MARK: Writing
 
     public func finish(_ profile: Profile) throws(OutputError) {
@@ -368,9 +200,9 @@ public final class SpeedscopeSink: ProfileSink {
         put(",\n\"activeProfileIndex\":")
         JSONText.appendDecimal(UInt64(heaviestProfile()), to: &buffer)
         put(",\n\"shared\":{\"frames\":[")
-        for index in frameKinds.indices {
+        for index in paths.frameKinds.indices {
             put(index == 0 ? "\n" : ",\n")
-            buffer.append(contentsOf: frameBytes[frameText[index]])
+            paths.appendFrame(index, to: &buffer)
             try drainIfFull()
         }
         put("]},\n\"profiles\":[")
@@ -398,7 +230,7 @@ public final class SpeedscopeSink: ProfileSink {
                 let path = Int(run[r])
                 if !first { buffer.append(UInt8(ascii: ",")) }
                 first = false
-                appendPath(path)
+                paths.appendPath(path, to: &buffer)
                 r += 3
             }
             try drainIfFull()
@@ -416,22 +248,6 @@ public final class SpeedscopeSink: ProfileSink {
             try drainIfFull()
         }
         put("]}")
-    }
-
-    /// `[a,b,c]`: the path's root frames, then its stack's.
-    @inline(__always)
-    private func appendPath(_ path: Int) {
-        let prefix = nodeText[Int(pathNode[path])]
-        let stack = stackText[Int(pathStack[path])]!
-        buffer.append(UInt8(ascii: "["))
-        if stack.isEmpty {
-            // No stack frames: the prefix's last comma goes.
-            if !prefix.isEmpty { buffer.append(contentsOf: nodeBytes[prefix.lowerBound..<(prefix.upperBound - 1)]) }
-        } else {
-            buffer.append(contentsOf: nodeBytes[prefix])
-            buffer.append(contentsOf: stackBytes[stack])
-        }
-        buffer.append(UInt8(ascii: "]"))
     }
 
     private func profileName(_ index: Int, _ profile: Profile) -> [UInt8] {
