@@ -7,39 +7,43 @@ import FlameModel
 /// category labels) and a stack, whose frames follow root first. Frames
 /// written alike are one frame. Everything here grows with distinct labels,
 /// stacks and frames, never with samples (`tableBytes` counts it against the
-/// run's budget).
-struct SpeedscopePaths {
+/// run's budget). A class, not a struct: the sink reads it for every sample
+/// it writes, and a struct read from a class property is copied.
+final class SpeedscopePaths {
     enum FrameKind: UInt8 {
         case label, code, negative
     }
 
+    // One thread reads and writes these, one access at a time: no runtime
+    // exclusivity check on every sample.
+
     // Frames: what each index of `shared.frames` stands for, and back.
-    private(set) var frameKinds: [FrameKind] = []
+    @exclusivity(unchecked) private(set) var frameKinds: [FrameKind] = []
     /// Each frame's JSON object, a range of `frameBytes`.
-    private var frameText: [Range<Int>] = []
-    private var frameBytes: [UInt8] = []
-    private var labelFrames: [Int32] = []
-    private var codeFrames: [Int32] = []
-    private var codeFrameByText: [[UInt8]: Int32] = [:]
+    @exclusivity(unchecked) private var frameText: [Range<Int>] = []
+    @exclusivity(unchecked) private var frameBytes: [UInt8] = []
+    @exclusivity(unchecked) private var labelFrames: [Int32] = []
+    @exclusivity(unchecked) private var codeFrames: [Int32] = []
+    @exclusivity(unchecked) private var codeFrameByText: [[UInt8]: Int32] = [:]
 
     // Paths: a trie of root frames (node 0 is the empty prefix), each node's
     // frame indices as JSON text (`1,5,`); a path is a node and a stack.
-    private var nodeText: [Range<Int>] = [0..<0]
-    private var nodeBytes: [UInt8] = []
+    @exclusivity(unchecked) private var nodeText: [Range<Int>] = [0..<0]
+    @exclusivity(unchecked) private var nodeBytes: [UInt8] = []
     /// Children of nodes other than the two roots, by `node << 32 | label`.
-    private var children: [UInt64: UInt32] = [:]
+    @exclusivity(unchecked) private var children: [UInt64: UInt32] = [:]
     /// The negative root, child of node 0; -1 until a negative weight comes.
-    private var negativeRoot: Int32 = -1
+    @exclusivity(unchecked) private var negativeRoot: Int32 = -1
     /// Per root (0: node 0, 1: the negative root): children by label, leaves by stack.
-    private var rootLabelChild: [[Int32]] = [[], []]
-    private var rootLeaf: [[Int32]] = [[], []]
+    @exclusivity(unchecked) private var rootLabelChild: [[Int32]] = [[], []]
+    @exclusivity(unchecked) private var rootLeaf: [[Int32]] = [[], []]
     /// Leaves of nodes other than the two roots (path ids), by `node << 32 | stack`.
-    private var leaves: [UInt64: UInt32] = [:]
-    private var pathNode: [UInt32] = []
-    private var pathStack: [UInt32] = []
+    @exclusivity(unchecked) private var leaves: [UInt64: UInt32] = [:]
+    @exclusivity(unchecked) private var pathNode: [UInt32] = []
+    @exclusivity(unchecked) private var pathStack: [UInt32] = []
     /// Per stack, its frame indices root first as JSON text (`3,4,9`).
-    private var stackText: [Range<Int>?] = []
-    private var stackBytes: [UInt8] = []
+    @exclusivity(unchecked) private var stackText: [Range<Int>?] = []
+    @exclusivity(unchecked) private var stackBytes: [UInt8] = []
 
     /// About the bytes these tables hold.
     var tableBytes: Int {
@@ -49,7 +53,7 @@ struct SpeedscopePaths {
     }
 
     /// The node of the `negative` root frame, made on first use.
-    mutating func negativeRootNode() -> Int32 {
+    func negativeRootNode() -> Int32 {
         if negativeRoot >= 0 { return negativeRoot }
         let frame = newFrame(.negative, Array("{\"name\":\"negative\"}".utf8))
         negativeRoot = newNode(parent: 0, frame: frame)
@@ -64,7 +68,7 @@ struct SpeedscopePaths {
 
     /// The node under `node` whose last root frame is the category `label`.
     @inline(__always)
-    mutating func child(_ node: Int32, label: UInt32, _ profile: Profile) -> Int32 {
+    func child(_ node: Int32, label: UInt32, _ profile: Profile) -> Int32 {
         let slot = rootSlot(node)
         if slot >= 0 {
             let index = Int(label)
@@ -83,7 +87,7 @@ struct SpeedscopePaths {
         return made
     }
 
-    private mutating func newNode(parent: Int32, frame: Int32) -> Int32 {
+    private func newNode(parent: Int32, frame: Int32) -> Int32 {
         let start = nodeBytes.count
         // Copied out first: appending a slice of the array to itself would copy it all.
         let parentText = Array(nodeBytes[nodeText[Int(parent)]])
@@ -96,7 +100,7 @@ struct SpeedscopePaths {
 
     /// The path id of `stack` under the root frames of `node`.
     @inline(__always)
-    mutating func leaf(_ node: Int32, stack: UInt32, _ profile: Profile) -> UInt32 {
+    func leaf(_ node: Int32, stack: UInt32, _ profile: Profile) -> UInt32 {
         let slot = rootSlot(node)
         if slot >= 0 {
             let index = Int(stack)
@@ -113,7 +117,7 @@ struct SpeedscopePaths {
         return made
     }
 
-    private mutating func newPath(_ node: Int32, _ stack: UInt32, _ profile: Profile) -> UInt32 {
+    private func newPath(_ node: Int32, _ stack: UInt32, _ profile: Profile) -> UInt32 {
         let index = Int(stack)
         if index >= stackText.count { stackText.append(contentsOf: repeatElement(nil, count: index + 1 - stackText.count)) }
         if stackText[index] == nil {
@@ -129,7 +133,7 @@ struct SpeedscopePaths {
         return UInt32(pathNode.count - 1)
     }
 
-    private mutating func labelFrame(_ label: UInt32, _ profile: Profile) -> Int32 {
+    private func labelFrame(_ label: UInt32, _ profile: Profile) -> Int32 {
         let index = Int(label)
         if index < labelFrames.count, labelFrames[index] >= 0 { return labelFrames[index] }
         if index >= labelFrames.count { labelFrames.append(contentsOf: repeatElement(-1, count: index + 1 - labelFrames.count)) }
@@ -143,7 +147,7 @@ struct SpeedscopePaths {
 
     /// A stack frame's index. Frames written alike are one frame (the model
     /// tells a current function from the same function as initial call).
-    private mutating func codeFrame(_ id: UInt32, _ profile: Profile) -> Int32 {
+    private func codeFrame(_ id: UInt32, _ profile: Profile) -> Int32 {
         let index = Int(id)
         if index < codeFrames.count, codeFrames[index] >= 0 { return codeFrames[index] }
         if index >= codeFrames.count { codeFrames.append(contentsOf: repeatElement(-1, count: index + 1 - codeFrames.count)) }
@@ -179,7 +183,7 @@ struct SpeedscopePaths {
         return text
     }
 
-    private mutating func newFrame(_ kind: FrameKind, _ text: [UInt8]) -> Int32 {
+    private func newFrame(_ kind: FrameKind, _ text: [UInt8]) -> Int32 {
         frameKinds.append(kind)
         let start = frameBytes.count
         frameBytes.append(contentsOf: text)

@@ -40,7 +40,7 @@ public final class SpeedscopeSink: ProfileSink {
     // exclusivity check on every sample.
 
     /// The frames, and the paths samples take through them.
-    @exclusivity(unchecked) private var paths = SpeedscopePaths()
+    private let paths = SpeedscopePaths()
 
     // Profiles.
     @exclusivity(unchecked) private var profileOfLabel: [Int32] = []
