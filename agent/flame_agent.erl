@@ -51,7 +51,7 @@
 
 -define(SERVER, flame_agent).
 -define(GUARD, flame_agent_guard).
--define(AGENT_ID, <<"flame_agent 1.1">>).
+-define(AGENT_ID, <<"flame_agent 1.2">>).
 
 %% The items of the spec, in the spec's order. 'dictionary' is asked for
 %% separately (see full_sample/5) so it can be cut down cheaply.
@@ -76,6 +76,11 @@
 %% least one tick), and processes are ranked by reductions per second
 %% between the two reads.
 -define(RATE_WINDOW_MS, 100).
+%% {top, N} ranks only processes that worked between the two reads: one
+%% reduction is what serving the agent's own full sample can cost. Idle
+%% processes are not "the busiest", and sampling a hundred of them every
+%% tick was most of the agent's cost on a saturated node.
+-define(IDLE_REDUCTIONS, 1).
 %% Flushed before flush_ms when the buffer holds this much.
 -define(FLUSH_BYTES, 256 * 1024).
 %% Reductions reads a tick makes for a pass even when the time budget is
@@ -662,11 +667,12 @@ rate_reads([{P, R0} | More] = Rest, ReadUs, Left, Must, Deadline, Top) ->
     case go_on(Must, Deadline) of
         true ->
             Top1 = case erlang:process_info(P, reductions) of
-                       {reductions, R1} ->
+                       {reductions, R1} when R1 - R0 > ?IDLE_REDUCTIONS ->
                            Us = erlang:monotonic_time(microsecond) - ReadUs,
                            Rate = (R1 - R0) * 1000000 div max(1, Us),
                            top_insert(Rate, P, Top);
-                       undefined ->
+                       _ ->
+                           %% Gone, or did no work in the window.
                            Top
                    end,
             rate_reads(More, ReadUs, Left - 1, Must - 1, Deadline, Top1);
@@ -938,11 +944,16 @@ full_sample(P, Q, Entry, #ctx{huge_q = HugeQ} = Ctx, Known) ->
                 false -> ?ITEMS
             end,
     {DictItems, Cached} = dict_items(Entry, Ctx),
-    case erlang:process_info(P, Items ++ DictItems) of
+    case erlang:process_info(P, DictItems ++ Items) of
         undefined ->
             {undefined, Known, none};
         L ->
-            {Got, DictPart} = lists:split(length(Items), L),
+            %% The dictionary items come first: at most three to split off,
+            %% and none at all once the dictionary is cached.
+            {DictPart, Got} = case DictItems of
+                                  [] -> {[], L};
+                                  _ -> lists:split(length(DictItems), L)
+                              end,
             Dict = case Cached of
                        {cached, D} -> D;
                        none -> cut_dict(DictPart)

@@ -128,6 +128,7 @@ agent_test_() ->
       t("overruns counted when the interval is tiny and the select big", fun overruns/0),
       t("select list follows pids and registered names only", fun select_list/0),
       t("top N samples the busiest processes", fun top_n/0),
+      t("top N leaves out processes that did no work", fun top_n_not_idle/0),
       t("compressed frames decode", fun compressed/0),
       t("select all is capped by max_procs_per_tick, round-robin", fun cap_round_robin/0),
       t("caller dying does not stop the agent", fun caller_dies/0),
@@ -230,7 +231,7 @@ trailer_after_stop() ->
                   [node, otp_release, started_at, monotonic_start,
                    sample_interval_ms, capture, seq, agent]),
     ?assertMatch(#{node := N, capture := <<"tr">>, seq := 0,
-                   agent := <<"flame_agent 1.1">>, sample_interval_ms := 10}
+                   agent := <<"flame_agent 1.2">>, sample_interval_ms := 10}
                    when N =:= node(), Meta),
     ?assertEqual(list_to_binary(erlang:system_info(otp_release)),
                  maps:get(otp_release, Meta)),
@@ -455,6 +456,31 @@ top_n() ->
          || L <- Chosen]
     after
         [exit(B, kill) || B <- Busy]
+    end,
+    rm_rf(Dir).
+
+%% With more slots than working processes, the free ones stay free: a
+%% process that did no work between the two reads of a pass is not among
+%% the busiest, and sampling it every tick was most of the agent's cost on
+%% a saturated node.
+top_n_not_idle() ->
+    Dir = tmp_dir(),
+    Busy = spawn(fun Loop() -> _ = lists:seq(1, 1000), Loop() end),
+    Idle = [spawn(fun() -> receive stop -> ok end end) || _ <- lists:seq(1, 50)],
+    try
+        {ok, _} = flame_agent:start(#{dir => Dir, select => {top, 100},
+                                      reselect_ms => 100}),
+        ?assert(wait_ticks(20)),
+        ok = flame_agent:stop(),
+        [File] = files(Dir),
+        Ticks = [L || {samples, _, L} <- read_terms(File)],
+        Sampled = lists:usort([P || L <- Ticks, {P, _} <- L]),
+        ?assert(lists:member(Busy, Sampled)),
+        ?assertEqual([], [P || P <- Idle, lists:member(P, Sampled)]),
+        %% Far fewer than 100 a tick: the busy loop and what else ran.
+        ?assert(lists:max([length(L) || L <- Ticks]) < 20)
+    after
+        [exit(P, kill) || P <- [Busy | Idle]]
     end,
     rm_rf(Dir).
 
@@ -848,8 +874,11 @@ scan_budget() ->
 
 %% 100,000 processes: above the size listed in the agent itself, so a lister
 %% process holds the pid list. start/status stay quick, memory stays small,
-%% a pass completes (with a large scan cap, to keep the test short), the
+%% a pass completes (with a larger scan cap, to keep the test short), the
 %% busy process is found, and nothing of the agent is left after stop.
+%% The agent holds the reads waiting for their second read: up to a rate
+%% window (10 ticks) of max_scan_per_tick each. At 2,000 that is 20,000
+%% of the 100,000 (~1 MB); a cap of 20,000 would be all of them.
 many_processes() ->
     Dir = tmp_dir(),
     Idle = [spawn(fun() -> receive stop -> ok end end) || _ <- lists:seq(1, 100000)],
@@ -858,7 +887,7 @@ many_processes() ->
     try
         {StartUs, {ok, Agent}} =
             timer:tc(fun() -> flame_agent:start(#{dir => Dir, select => {top, 10},
-                                                  max_scan_per_tick => 20000,
+                                                  max_scan_per_tick => 2000,
                                                   max_tick_us => 20000}) end),
         ?assert(StartUs < 500000),
         ?assert(wait_ticks(3)),
