@@ -643,7 +643,8 @@ second_reads(Now, Left, Must, Deadline, #st{pending = Q} = St) ->
     case queue:peek(Q) of
         {value, {DueMs, ReadUs, Slice}} when DueMs =< Now, Left > 0 ->
             Q1 = queue:drop(Q),
-            case rate_reads(Slice, ReadUs, Left, Must, Deadline, St#st.top) of
+            Fill = St#st.pass_no =:= 0,
+            case rate_reads(Slice, ReadUs, Left, Must, Deadline, Fill, St#st.top) of
                 {done, Left1, Must1, Top} ->
                     St1 = progressive(St#st{pending = Q1, top = Top}),
                     second_reads(Now, Left1, Must1, Deadline, St1);
@@ -659,11 +660,14 @@ second_reads(Now, Left, Must, Deadline, #st{pending = Q} = St) ->
             {Left, Must, St}
     end.
 
-rate_reads([], _ReadUs, Left, Must, _Deadline, Top) ->
+%% Fill: the first pass, whose choice so far is sampled while it runs; an
+%% idle process may stand in (rate -1) until it ends, so that a capture has
+%% samples from the start even on a node whose first pass takes minutes.
+rate_reads([], _ReadUs, Left, Must, _Deadline, _Fill, Top) ->
     {done, Left, Must, Top};
-rate_reads(Rest, _ReadUs, 0, Must, _Deadline, Top) ->
+rate_reads(Rest, _ReadUs, 0, Must, _Deadline, _Fill, Top) ->
     {stopped, Rest, 0, Must, Top};
-rate_reads([{P, R0} | More] = Rest, ReadUs, Left, Must, Deadline, Top) ->
+rate_reads([{P, R0} | More] = Rest, ReadUs, Left, Must, Deadline, Fill, Top) ->
     case go_on(Must, Deadline) of
         true ->
             Top1 = case erlang:process_info(P, reductions) of
@@ -671,11 +675,13 @@ rate_reads([{P, R0} | More] = Rest, ReadUs, Left, Must, Deadline, Top) ->
                            Us = erlang:monotonic_time(microsecond) - ReadUs,
                            Rate = (R1 - R0) * 1000000 div max(1, Us),
                            top_insert(Rate, P, Top);
+                       {reductions, _} when Fill ->
+                           top_insert(-1, P, Top);
                        _ ->
                            %% Gone, or did no work in the window.
                            Top
                    end,
-            rate_reads(More, ReadUs, Left - 1, Must - 1, Deadline, Top1);
+            rate_reads(More, ReadUs, Left - 1, Must - 1, Deadline, Fill, Top1);
         false ->
             {stopped, Rest, Left, Must, Top}
     end.
@@ -734,6 +740,10 @@ top_pids({_N, _Size, _Min, Set}) ->
     %% Busiest first, each once (a pid read in two slices of a pass).
     dedup([P || {_, P} <- lists:reverse(gb_sets:to_list(Set))], #{}).
 
+%% The choice a pass ends with: the stand-ins of the first pass left out.
+working_pids({_N, _Size, _Min, Set}) ->
+    dedup([P || {Rate, P} <- lists:reverse(gb_sets:to_list(Set)), Rate >= 0], #{}).
+
 dedup([], _Seen) -> [];
 dedup([P | Ps], Seen) when is_map_key(P, Seen) -> dedup(Ps, Seen);
 dedup([P | Ps], Seen) -> [P | dedup(Ps, Seen#{P => true})].
@@ -747,7 +757,7 @@ progressive(St) ->
     St.
 
 finish_top_pass(#st{top = Top} = St0) ->
-    Pids = top_pids(Top),
+    Pids = working_pids(Top),
     St1 = end_pass(St0),
     St1#st{cands = Pids, rest = Pids, top = undefined,
            known = maps:with(Pids, St1#st.known),

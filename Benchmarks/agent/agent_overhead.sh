@@ -81,9 +81,11 @@ keeps one scheduler busy T/10000 of the time.
 A fixed job (4 workers × 400 rounds of fib(22), building/sorting a
 20000-element list, folding it into a map) on a node that also has 500 idle
 background processes (100 of them proc_lib). Each run is a fresh \`erl\`;
-the wall time covers the job only. Modes: \`none\` (no agent), \`defaults\`
-(\`flame_agent:start(#{dir => Dir})\`: interval 10 ms, select top 100 by
-reductions since the last reselect, reselect every 5 s), \`all\` (\`select => all\`:
+the wall time covers the job only, and the agent is started inside it,
+right after the workers, so that its first ranking sees them working.
+Modes: \`none\` (no agent), \`defaults\` (\`flame_agent:start(#{dir => Dir})\`:
+interval 10 ms, select the top 100 by reductions per second among the
+processes that work, reselect every 5 s), \`all\` (\`select => all\`:
 every process, at most max_procs_per_tick = 250 per tick, round-robin).
 
 $JOB

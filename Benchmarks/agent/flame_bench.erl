@@ -114,15 +114,21 @@ job([Mode, Dir, Run]) ->
                     _ -> fun idle/0
                 end) || I <- lists:seq(1, 500)],
     timer:sleep(200),
-    Agent = case Mode of
-                "none" -> none;
-                "defaults" -> {ok, _} = flame_agent:start(#{dir => Dir}), on;
-                "all" -> {ok, _} = flame_agent:start(#{dir => Dir, select => all}), on
-            end,
-    timer:sleep(100),
+    %% The agent starts right after the workers, inside the timed part: at
+    %% the defaults it ranks processes by the work they do, so it must see
+    %% the job's workers running to choose them (started before them, it
+    %% would first choose among idle processes and find the workers only at
+    %% its next pass, reselect_ms later).
+    StartAgent = fun() ->
+                         case Mode of
+                             "none" -> none;
+                             "defaults" -> {ok, _} = flame_agent:start(#{dir => Dir}), on;
+                             "all" -> {ok, _} = flame_agent:start(#{dir => Dir, select => all}), on
+                         end
+                 end,
     {Cpu0, _} = erlang:statistics(runtime),
     Wall0 = erlang:monotonic_time(microsecond),
-    run_job(),
+    Agent = run_job(StartAgent),
     Wall = erlang:monotonic_time(microsecond) - Wall0,
     {Cpu1, _} = erlang:statistics(runtime),
     S = case Agent of
@@ -140,12 +146,13 @@ job([Mode, Dir, Run]) ->
 
 %% Four workers (two per core on the benchmark machine) each doing a fixed
 %% amount of mixed CPU work: recursion, list building, sorting, maps.
-run_job() ->
+run_job(Started) ->
     Parent = self(),
     Ws = [spawn_link(fun() -> work(400), Parent ! {done, self()} end)
           || _ <- lists:seq(1, 4)],
+    Result = Started(),
     [receive {done, W} -> ok end || W <- Ws],
-    ok.
+    Result.
 
 work(0) -> ok;
 work(N) ->
