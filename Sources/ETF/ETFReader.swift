@@ -111,6 +111,10 @@ public struct ETFReader {
     @inlinable
     public func byte(at index: Int) -> UInt8 { bytes[index] }
 
+    /// All the bytes the reader reads from (positions index into them).
+    @inlinable
+    public var buffer: UnsafeRawBufferPointer { bytes }
+
     @inlinable
     public func slice(_ start: Int, _ count: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[start..<(start &+ count)])

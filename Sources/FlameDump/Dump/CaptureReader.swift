@@ -33,11 +33,15 @@ public final class CaptureReader {
     private var fileIndex = 0
     private var current: DumpFileReader?
 
-    public init(capture: CaptureFiles, limits: DumpLimits = .default) {
+    /// `replaysRepeatedSamples`: off, every sample is parsed in full (the
+    /// results are the same; tests compare the two).
+    public init(capture: CaptureFiles, limits: DumpLimits = .default, replaysRepeatedSamples: Bool = true) {
         self.capture = capture
         self.limits = limits
         parser.stackGuessLimit = limits.maxProcesses
         parser.symbolBudget = limits.maxSymbolBytes
+        parser.templates.placeLimit = min(parser.templates.placeLimit, limits.maxProcesses)
+        parser.replaysRepeatedSamples = replaysRepeatedSamples
     }
 
     /// Reads the next tick into `tick`; false when every file is done.

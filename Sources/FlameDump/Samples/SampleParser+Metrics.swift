@@ -19,8 +19,10 @@ extension SampleParser {
                 try reader.skipTerm()  // not an integer: not a metric
                 continue
             }
+            let at = reader.position
             let value = try reader.readInt64()
             guard let metric = garbageCollectionMetric(name, symbols, &catalogue) else {
+                templates.spoil()  // replaying it would not count the entry left out
                 if symbols.nameText(name).utf8.count > MetricCatalogue.maxNameBytes {
                     metricNamesTooLong.note(file: fileSerial, offset: tickOffset)
                 } else {
@@ -28,7 +30,7 @@ extension SampleParser {
                 }
                 continue
             }
-            setMetric(metric, value)
+            setMetric(metric, value, at: at)
             presentInGC.insert(metric)
         }
         if count > 0 {

@@ -70,6 +70,10 @@ public struct SampleParser {
     var tickTime: Int64 = 0
     var rememberFullSamples = true
     var unchangedSince: Int64?
+    /// Last tick's samples by place, to read a repeated sample by its integers only.
+    var templates = SampleTemplates()
+    /// Off: every sample goes through the general parser (tests compare the two).
+    public var replaysRepeatedSamples = true
     var labelDecoder = TermDecoder(limits: ETFLimits(maxDecompressedBytes: 1 << 20, maxDepth: 1000, maxNodes: 100_000))
     var labelTerm = Term()
 
@@ -83,6 +87,7 @@ public struct SampleParser {
     /// ones may follow.
     public mutating func beginFile(mayHoldShortSamples: Bool) {
         fullSamples.beginFile()
+        templates.removeAll()
         rememberFullSamples = mayHoldShortSamples
     }
 
@@ -109,12 +114,37 @@ public struct SampleParser {
         case .bytes: throw reader.error(.unexpectedTag(expected: "a list of samples"), tag: ETFTag.string)
         }
         tickTime = tick.monotonic
+        let listStart = reader.position
+        var listRead = false
+        // A tick that fails leaves entries pointing into bytes that are not kept.
+        defer { if !listRead { templates.removeAll() } }
+        let replays = replaysRepeatedSamples
         for index in 0..<count {
             sampleIndex = index
             let start = reader.position
             do {
                 var sample = ProcessSample()
-                if try parseSample(&reader, &sample, &symbols, &catalogue) {
+                let parsed: Bool
+                if replays, let entry = templates.replay(place: index, reader: &reader, listStart: listStart, values: &metricValues) {
+                    sample = entry.sample
+                    samplePid = sample.pidKey
+                    present = entry.present
+                    presentInGC = entry.presentInGC
+                    unchangedSince = entry.unchangedSince
+                    parsed = true
+                } else {
+                    if replays { templates.beginSample(place: index, start: start) }
+                    parsed = try parseSample(&reader, &sample, &symbols, &catalogue)
+                    if replays {
+                        if parsed {
+                            templates.endSample(place: index, end: reader.position, listStart: listStart, sample: sample,
+                                                present: present, presentInGC: presentInGC, unchangedSince: unchangedSince)
+                        } else {
+                            templates.forget(place: index)
+                        }
+                    }
+                }
+                if parsed {
                     if unchangedSince != nil { try completeShortSample(&sample) }
                     sample.firstValue = tick.metricValues.count
                     for id in present { tick.metricValues.append(metricValues[id.index]) }
@@ -128,12 +158,14 @@ public struct SampleParser {
                     }
                 }
             } catch let shape as ShapeError {
+                templates.forget(place: index)
                 skipped[shape.reason, default: ParserOccurrences()].note(file: fileSerial, offset: tickOffset)
                 reader.position = start
                 try reader.skipTerm()
             } catch let error as ETFError {
                 // Wrong shape at the byte level (a tag where another was expected):
                 // the term may still be well formed, so step over it if we can.
+                templates.forget(place: index)
                 reader.position = start
                 try reader.skipTerm()
                 skipped["malformed sample (\(error.reasonText))", default: ParserOccurrences()].note(file: fileSerial, offset: tickOffset)
@@ -141,6 +173,8 @@ public struct SampleParser {
                 fatalError("unexpected error \(error)")
             }
         }
+        if replays { templates.endTick(bytes: reader.buffer, listStart: listStart, end: reader.position, places: count) }
+        listRead = true
         // An improper tail (`[S1, S2 | Junk]`) is a valid term: skip and count it
         // like a bad sample, keeping the samples before it.
         let tailStart = reader.position
@@ -177,7 +211,8 @@ public struct SampleParser {
 
     private mutating func parseItem(_ item: SampleItem, _ reader: inout ETFReader, _ sample: inout ProcessSample, _ symbols: inout Symbols, _ catalogue: inout MetricCatalogue) throws {
         if let metric = item.metric {
-            setMetric(metric, try reader.readInt64())
+            let at = reader.position
+            setMetric(metric, try reader.readInt64(), at: at)
             return
         }
         switch item {
@@ -208,7 +243,8 @@ public struct SampleParser {
         case .garbage_collection:
             try forEachPair(&reader) { (parser, reader, key) throws in
                 guard key == .minorGCs else { return try reader.skipTerm() }
-                parser.setMetric(MetricCatalogue.minorGCs, try reader.readInt64())
+                let at = reader.position
+                parser.setMetric(MetricCatalogue.minorGCs, try reader.readInt64(), at: at)
             }
             sample.items.insert(.garbageCollection)
         case .garbage_collection_info:
@@ -263,9 +299,11 @@ public struct SampleParser {
         sample.items = sample.items.union(freshItems)
     }
 
+    /// `at`: where the integer's term starts, marked for replaying the sample.
     @inline(__always)
-    mutating func setMetric(_ id: MetricID, _ value: Int64) {
+    mutating func setMetric(_ id: MetricID, _ value: Int64, at: Int) {
         metricValues[id.index] = value
         present.insert(id)
+        templates.mark(id, at: at)
     }
 }

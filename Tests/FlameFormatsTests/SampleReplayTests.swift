@@ -1,0 +1,116 @@
+@testable import FlameDump
+import FlameModel
+import TestSupport
+import Testing
+
+/// A sample that repeats its place's sample of the tick before in all but its
+/// integers is read by replaying it (`SampleTemplates`); everything read must
+/// be exactly what the general parser reads.
+@Suite("Replaying repeated samples")
+struct SampleReplayTests {
+    /// Every tick of every capture under `paths`, as text: each sample's
+    /// fields and metric values, then what was skipped and why.
+    static func read(_ paths: [String], replay: Bool) -> (text: String, replayed: Int) {
+        let scan = CaptureCatalog.scan(paths)
+        var symbols = Symbols()
+        var catalogue = MetricCatalogue()
+        var lines: [String] = []
+        var replayed = 0
+        for capture in scan.captures {
+            let reader = CaptureReader(capture: capture, replaysRepeatedSamples: replay)
+            var tick = Tick()
+            while reader.nextTick(into: &tick, symbols: &symbols, catalogue: &catalogue) {
+                lines.append("tick \(tick.monotonic) \(tick.samples.count)")
+                for sample in tick.samples {
+                    let values = sample.metrics.enumerated().map { "\($0.element.index)=\(tick.metricValues[sample.firstValue + $0.offset])" }
+                    lines.append("\(sample) \(values.joined(separator: ","))")
+                }
+            }
+            lines.append("skipped \(reader.skippedSamples.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.count)" })")
+            lines.append("dropped \(reader.metricEntriesDropped?.count ?? 0) \(reader.metricNamesTooLong?.count ?? 0)")
+            replayed += reader.parser.templates.replayed
+        }
+        lines.append("symbols \(symbols.byteEstimate) catalogue \(catalogue.count)")
+        return (lines.joined(separator: "\n"), replayed)
+    }
+
+    /// The number of samples replayed.
+    @discardableResult
+    static func sameWithAndWithoutReplay(_ paths: [String], sourceLocation: SourceLocation = #_sourceLocation) -> Int {
+        let general = read(paths, replay: false)
+        let replayed = read(paths, replay: true)
+        #expect(general.text == replayed.text, sourceLocation: sourceLocation)
+        #expect(general.text.count > 100, sourceLocation: sourceLocation)
+        #expect(general.replayed == 0, sourceLocation: sourceLocation)
+        return replayed.replayed
+    }
+
+    @Test("the real captures read the same", arguments: ["plain", "rotated", "compressed", "top100"])
+    func captures(_ name: String) {
+        let path = "\(repositoryRoot)/Fixtures/captures/\(name)"
+        let replayed = Self.sameWithAndWithoutReplay([path])
+        // Many samples of a real capture repeat their place's last one in all but their integers
+        // (fewer in these short ones: every file starts anew, and a tick's first samples find none).
+        let samples = Self.read([path], replay: false).text.split(separator: "\n").count { $0.hasPrefix("ProcessSample") }
+        #expect(replayed * 4 > samples, "\(replayed) of \(samples) samples replayed")
+    }
+
+    @Test("the reference test data and the hand-made bad inputs read the same")
+    func testdataAndBadInputs() {
+        Self.sameWithAndWithoutReplay(["\(repositoryRoot)/Tests/reference/testdata/dumps"])
+        Self.sameWithAndWithoutReplay(["\(repositoryRoot)/Fixtures/bad"])
+    }
+
+    /// Pairs of ticks where the second sample differs from the first in one
+    /// way each: every difference outside the integers must fall back, and
+    /// integers of any width must replay.
+    @Test("integers of any width replay; any other difference falls back")
+    func variations() throws {
+        let base = SampleSpec(reductions: 100, memory: 2000)
+        let variants: [SampleSpec] = [
+            base,
+            SampleSpec(reductions: 101, memory: 2000),                 // small integer to small integer
+            SampleSpec(reductions: 70_000, memory: 2000),              // small integer to INTEGER_EXT
+            SampleSpec(reductions: 9_000_000_000, memory: 2000),       // to a 64-bit bignum
+            SampleSpec(reductions: -5, memory: 3_000_000_000),
+            SampleSpec(status: "waiting", reductions: 100),            // an atom differs
+            SampleSpec(pid: (86, 0), reductions: 100),                 // another process at the place
+            SampleSpec(reductions: 100, stack: [E.frame("m", "loop", 1, file: "m.erl", line: 11)]),  // an integer that is not a metric
+            SampleSpec(reductions: 100, gcInfo: [("old_heap_block_size", 0)]),                    // fewer entries
+            SampleSpec(reductions: 100, gcInfo: [("old_heap_block_size", 0), ("heap_block_size", 70_000)]),
+            base.with("reductions", E.atom("oops")),                   // a metric that is not an integer
+            base.without("memory"),
+        ]
+        var replayed = 0
+        for first in variants {
+            for second in variants {
+                let ticks: [(ts: Int64, samples: [SampleSpec])] = [(0, [first, base]), (10_000, [second, base]), (20_000, [first, second]), (30_000, [second])]
+                let dir = ScratchDir()
+                let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks))
+                replayed += Self.sameWithAndWithoutReplay([path])
+            }
+        }
+        // The unchanged `base` in every tick, and the pairs that differ in integers only.
+        #expect(replayed > variants.count * variants.count * 2)
+    }
+
+    @Test("short samples replay against the full sample they name")
+    func shortSamples() throws {
+        func short(_ status: String, _ reductions: Int64, since ts: Int64) -> SampleSpec {
+            var spec = SampleSpec()
+            spec.items = [("status", E.atom(status)), ("reductions", E.int(reductions)), ("message_queue_len", E.int(0)),
+                          ("flame_unchanged", E.int(-576_460_000_000_000 + ts))]
+            return spec
+        }
+        let full = SampleSpec(status: "waiting", reductions: 100, memory: 5000)
+        let ticks: [(ts: Int64, samples: [SampleSpec])] = [
+            (0, [full]), (10_000, [short("waiting", 101, since: 0)]), (20_000, [short("waiting", 300, since: 0)]),
+            (30_000, [short("runnable", 70_000, since: 0)]), (40_000, [full]), (50_000, [short("waiting", 100, since: 0)]),
+            (60_000, [short("waiting", 100, since: 40_000)]), (70_000, [short("waiting", 101, since: 40_000)]),
+        ]
+        let dir = ScratchDir()
+        let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks, unchanged: "short"))
+        // 20 ms and 70 ms: the same short sample as the tick before but for its reductions.
+        #expect(Self.sameWithAndWithoutReplay([path]) == 2)
+    }
+}
