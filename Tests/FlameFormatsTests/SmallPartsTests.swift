@@ -171,6 +171,33 @@ struct EmitterTests {
         return String(decoding: scratch[..<count], as: UTF8.self)
     }
 
+    func decimal(_ value: Int64) -> String {
+        var scratch = [UInt8](repeating: 0, count: 40)
+        let count = scratch.withUnsafeMutableBufferPointer { buffer in
+            var p = buffer.baseAddress!
+            p.putDecimal(value)
+            return p - buffer.baseAddress!
+        }
+        return String(decoding: scratch[..<count], as: UTF8.self)
+    }
+
+    @Test("decimals: every digit count and both signs, as Swift prints them")
+    func decimals() {
+        var values: [Int64] = [0, 9, 10, 99, 100, -1, -9, -10, Int64.max, Int64.min, Int64.min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, power + 1, -(power - 1), -power, power / 2 * 3]
+        }
+        // Random values of every length (a fixed LCG: the same values every run).
+        var state: UInt64 = 7
+        for _ in 0..<10_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            values.append(Int64(bitPattern: state) >> Int64(state % 64))
+        }
+        for value in values { #expect(decimal(value) == String(value)) }
+    }
+
     @Test("time: seconds, a point, exactly six decimals", arguments: [
         (Int64(0), "0.000000"), (1, "0.000001"), (999_999, "0.999999"), (1_000_000, "1.000000"), (1_500_000, "1.500000"),
         (1_795_579_939_787_634, "1795579939.787634"), (1_700_000_000_000_010, "1700000000.000010"),

@@ -27,20 +27,31 @@ extension UnsafeMutablePointer where Pointee == UInt8 {
             return
         }
         if value < 0 { put(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits = 1
-        var probe = magnitude
-        while probe >= 10 {
-            probe /= 10
-            digits += 1
-        }
-        var q = self + digits
+        putDigits(value.magnitude, count: DecimalDigits.count(value.magnitude))
+    }
+
+    /// The last `count` decimal digits of `value`, two at a time from a table:
+    /// one division per pair instead of two per digit.
+    @inline(__always)
+    mutating func putDigits(_ value: UInt64, count: Int) {
+        var magnitude = value
+        var q = self + count
         self = q
-        repeat {
-            q -= 1
-            q.pointee = UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30
-            magnitude /= 10
-        } while magnitude > 0
+        DecimalDigits.pairs.withUTF8Buffer { pairs in
+            var left = count
+            while left >= 2 {
+                let (rest, pair) = magnitude.quotientAndRemainder(dividingBy: 100)
+                q -= 2
+                q[0] = pairs[Int(pair) &* 2]
+                q[1] = pairs[Int(pair) &* 2 &+ 1]
+                magnitude = rest
+                left -= 2
+            }
+            if left == 1 {
+                q -= 1
+                q.pointee = UInt8(truncatingIfNeeded: magnitude % 10) &+ 0x30
+            }
+        }
     }
 
     /// `SECONDS.MICROS`, six decimals.
@@ -49,15 +60,33 @@ extension UnsafeMutablePointer where Pointee == UInt8 {
         // From the magnitude: -Int64.min does not fit in Int64.
         if micros < 0 { put(UInt8(ascii: "-")) }
         let magnitude = micros.magnitude
-        putDecimal(Int64(magnitude / 1_000_000))
+        let (seconds, fraction) = magnitude.quotientAndRemainder(dividingBy: 1_000_000)
+        putDecimal(Int64(seconds))
         put(UInt8(ascii: "."))
-        var fraction = magnitude % 1_000_000
-        var q = self + 6
-        self = q
-        for _ in 0..<6 {
-            q -= 1
-            q.pointee = UInt8(truncatingIfNeeded: fraction % 10) &+ 0x30
-            fraction /= 10
+        putDigits(fraction, count: 6)
+    }
+}
+
+/// Tables for writing decimal numbers.
+enum DecimalDigits {
+    /// "00" to "99", two bytes each.
+    static let pairs: StaticString = """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899
+        """
+
+    /// Decimal digits of `value` (1 for 0): compares against powers of ten
+    /// instead of dividing.
+    @inline(__always)
+    static func count(_ value: UInt64) -> Int {
+        var digits = 1
+        var bound: UInt64 = 10
+        while digits < 20 && value >= bound {
+            digits += 1
+            if digits == 20 { break }
+            bound &*= 10
         }
+        return digits
     }
 }
