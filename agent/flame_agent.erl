@@ -76,10 +76,11 @@
 %% least one tick), and processes are ranked by reductions per second
 %% between the two reads.
 -define(RATE_WINDOW_MS, 100).
-%% {top, N} ranks only processes that worked between the two reads: one
-%% reduction is what serving the agent's own full sample can cost. Idle
-%% processes are not "the busiest", and sampling a hundred of them every
-%% tick was most of the agent's cost on a saturated node.
+%% {top, N} chooses only processes that worked between the two reads (one
+%% reduction is what serving the agent's own full sample can cost), or
+%% that have messages waiting. Idle processes are not "the busiest", and
+%% sampling a hundred of them every tick was most of the agent's cost on
+%% a saturated node.
 -define(IDLE_REDUCTIONS, 1).
 %% Flushed before flush_ms when the buffer holds this much.
 -define(FLUSH_BYTES, 256 * 1024).
@@ -670,15 +671,20 @@ rate_reads(Rest, _ReadUs, 0, Must, _Deadline, _Fill, Top) ->
 rate_reads([{P, R0} | More] = Rest, ReadUs, Left, Must, Deadline, Fill, Top) ->
     case go_on(Must, Deadline) of
         true ->
-            Top1 = case erlang:process_info(P, reductions) of
-                       {reductions, R1} when R1 - R0 > ?IDLE_REDUCTIONS ->
+            Top1 = case erlang:process_info(P, [reductions, message_queue_len]) of
+                       [{reductions, R1}, _] when R1 - R0 > ?IDLE_REDUCTIONS ->
                            Us = erlang:monotonic_time(microsecond) - ReadUs,
                            Rate = (R1 - R0) * 1000000 div max(1, Us),
                            top_insert(Rate, P, Top);
-                       {reductions, _} when Fill ->
+                       [_, {message_queue_len, Q}] when Q > 0 ->
+                           %% Messages wait, and it did no work: stuck, or
+                           %% about to run. A suspect either way (a huge
+                           %% mailbox is what sick nodes have).
+                           top_insert(0, P, Top);
+                       [_, _] when Fill ->
                            top_insert(-1, P, Top);
                        _ ->
-                           %% Gone, or did no work in the window.
+                           %% Gone, or idle with nothing to do.
                            Top
                    end,
             rate_reads(More, ReadUs, Left - 1, Must - 1, Deadline, Fill, Top1);

@@ -414,14 +414,16 @@ select_list() ->
         {ok, _} = flame_agent:start(#{dir => Dir,
                                       select => [flame_test_named, Plain,
                                                  flame_test_not_there]}),
-        timer:sleep(100),
+        %% Ticks, not sleeps: on a loaded machine 100 ms may hold none.
+        ?assert(wait_ticks(3)),
         %% A registered name is followed to its new owner.
         Plain ! stop,
         Named ! stop,
         timer:sleep(20),
         Named2 = spawn(fun() -> receive stop -> ok end end),
         register(flame_test_named, Named2),
-        timer:sleep(100),
+        #{ticks := Before} = flame_agent:status(),
+        ?assert(wait_ticks(Before + 3)),
         ok = flame_agent:stop(),
         [File] = files(Dir),
         Pids = lists:usort([P || {samples, _, L} <- read_terms(File), {P, _} <- L]),
@@ -467,6 +469,9 @@ top_n_not_idle() ->
     Dir = tmp_dir(),
     Busy = spawn(fun Loop() -> _ = lists:seq(1, 1000), Loop() end),
     Idle = [spawn(fun() -> receive stop -> ok end end) || _ <- lists:seq(1, 50)],
+    %% Does no work, but has messages waiting: a suspect, chosen.
+    Stuck = spawn(fun() -> receive never_sent -> ok end end),
+    [Stuck ! {hello, I} || I <- lists:seq(1, 100)],
     try
         {ok, _} = flame_agent:start(#{dir => Dir, select => {top, 100},
                                       reselect_ms => 100}),
@@ -481,11 +486,12 @@ top_n_not_idle() ->
         Ticks = lists:nthtail(First + 1, [L || {samples, _, L} <- read_terms(File)]),
         Sampled = lists:usort([P || L <- Ticks, {P, _} <- L]),
         ?assert(lists:member(Busy, Sampled)),
+        ?assert(lists:member(Stuck, Sampled)),
         ?assertEqual([], [P || P <- Idle, lists:member(P, Sampled)]),
         %% Far fewer than 100 a tick: the busy loop and what else ran.
         ?assert(lists:max([length(L) || L <- Ticks]) < 20)
     after
-        [exit(P, kill) || P <- [Busy | Idle]]
+        [exit(P, kill) || P <- [Busy, Stuck | Idle]]
     end,
     rm_rf(Dir).
 
