@@ -92,22 +92,27 @@ $JOB
 
 How to read (b):
 
+- The job's wall time varies by about ±10 % from run to run here (the
+  vCPUs' speed drifts), so "vs none" is within noise: it cannot tell 0.5 %
+  from 2 %. (c) measures the agent's share directly.
 - The job saturates both schedulers (4 runnable workers on 2 cores) and the
   agent runs at \`normal\` priority, so it waits for a scheduler like any other
-  process. That is why many 10 ms slots become **overruns**: they are skipped,
-  not queued, which is what keeps the cost bounded on a busy node. Raise
-  \`priority\` to \`high\` if regular ticks matter more than the job.
+  process; a 10 ms slot that passes meanwhile is an **overrun**, skipped,
+  not queued. Raise \`priority\` to \`high\` if regular ticks matter more
+  than the job.
 - "tick avg us" is wall time from the start to the end of a tick, including
   the time the agent waited for a scheduler and for running targets to answer
   the \`process_info\` signal; on a saturated node it is far above the CPU it
-  used. The job's wall time ("vs none") is the overhead that matters.
+  used.
+- At the defaults the agent samples the job's 4 workers (the idle
+  background processes did no work, so they are not among the busiest);
+  the median "samples/tick" is below 4 because a tick's samples of running
+  workers wait for them and ticks slip.
 - \`all\` samples fewer than 250 processes per tick on average because the
   last slice of each round-robin pass over the ~540 processes is short.
-- Disk: uncompressed samples are about 1 KB per process, so the defaults write
-  up to ~10 MB/s (here ~5 MB/s, as half of the ticks were skipped).
-  \`compressed => true\` shrinks that ~7x on the varied fixture workload (up to
-  ~70x when most processes are identical idle ones, see (a)) for ~40-60 % more
-  CPU per tick.
+  Its samples are ~1 KB each uncompressed (~90 bytes when short);
+  \`compressed => true\` shrinks them ~7x on the varied fixture workload for
+  ~40-60 % more CPU per tick.
 
 ## (c) The agent's share of a saturated node, added up
 
