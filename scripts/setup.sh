@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-deps.sh
-swift build -c release
+# The Swift runtime linked in: a third less start-up work per run (BENCHMARKS.md, "Start-up").
+swift build -c release --static-swift-stdlib
 mkdir -p out
 .build/release/flameconv convert Fixtures/captures/rotated -o out/rotated.perf -o out/rotated.folded \
     -o out/rotated.speedscope.json -o out/rotated.pprof

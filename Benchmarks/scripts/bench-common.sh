@@ -6,15 +6,16 @@ note() { echo "$*" | tee -a "$RESULTS"; }
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 # REV -> the path of its release flameconv, built once in a temporary worktree
-# (scratch path .build-bench-SHA, kept for the next run).
+# (scratch path .build-bench-s-SHA, kept for the next run), with the Swift
+# runtime linked in as scripts/setup.sh builds it (--static-swift-stdlib).
 flameconv_at() {
     local sha dir tree
     sha=$(git -C "$ROOT" rev-parse --short "$1")
-    dir=$ROOT/.build-bench-$sha
+    dir=$ROOT/.build-bench-s-$sha
     if [ ! -x "$dir/release/flameconv" ]; then
         tree=$(mktemp -d)
         git -C "$ROOT" worktree add --detach "$tree" "$sha" >/dev/null 2>&1
-        (cd "$tree" && swift build -c release --scratch-path "$dir" --product flameconv >/dev/null)
+        (cd "$tree" && swift build -c release --static-swift-stdlib --scratch-path "$dir" --product flameconv >/dev/null)
         git -C "$ROOT" worktree remove --force "$tree"
     fi
     echo "$dir/release/flameconv"

@@ -36,7 +36,7 @@ note() { echo "$*" | tee -a "$RESULTS"; }
 note "== $(date -u +%FT%TZ) machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(uname -r), $(swift --version 2>&1 | head -1), OTP $(erl -noshell -eval 'io:format("~s", [erlang:system_info(otp_release)]), halt().')"
 note "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-swift build -c release --scratch-path .build-convbench --product flameconv >/dev/null
+swift build -c release --static-swift-stdlib --scratch-path .build-convbench --product flameconv >/dev/null
 FLAMECONV=$ROOT/.build-convbench/release/flameconv
 (cd Benchmarks && swift build -c release --product dumpsynth >/dev/null)
 DUMPSYNTH=$ROOT/Benchmarks/.build/release/dumpsynth

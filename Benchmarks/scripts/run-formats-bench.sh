@@ -5,7 +5,7 @@
 #   Benchmarks/scripts/run-formats-bench.sh [REV]
 #
 # REV defaults to HEAD; it is built with `swift build -c release` in a
-# temporary worktree (scratch path .build-bench-REV, kept for the next run).
+# temporary worktree (scratch path .build-bench-s-REV, kept for the next run).
 # Inputs: the four real captures of Fixtures/captures merged, and synthetic
 # dumps from dumpsynth (20 MB for instruction counts, 200 MB for time and
 # memory; realistic and high stack variety; made once under bench-data/).

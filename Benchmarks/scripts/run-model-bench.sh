@@ -6,7 +6,7 @@
 #
 # BEFORE_REV defaults to ae6faf4 (main before the profile model), AFTER_REV to
 # HEAD. Each revision is checked out into a temporary git worktree and built
-# with `swift build -c release` (scratch path .build-bench-REV, kept for the
+# with `swift build -c release --static-swift-stdlib` (scratch path .build-bench-s-REV, kept for the
 # next run). Inputs: the four real captures in Fixtures/captures merged
 # (1.6 MB) and two synthetic 200 MB dumps from dumpsynth (realistic and high
 # stack variety; made once under bench-data/). For each input and dialect:
