@@ -35,9 +35,13 @@ let package = Package(
         .systemLibrary(
             name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
+        // Compressing .gz outputs, block by block (FlameRun/Compression).
+        .systemLibrary(
+            name: "CDeflate", path: "Sources/CDeflate", pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]),
 
         // External Term Format: bounded reader, term arena, decoder, Erlang-syntax printer.
-        .target(name: "ETF", dependencies: ["CZlib"]),
+        .target(name: "ETF", dependencies: ["CZlib", "CDeflate"]),
         // Samples, symbols, metrics, deltas, category levels and filters.
         .target(name: "FlameModel"),
         // Byte sources (plain, gzip, zstd), framing, the dump reader and the sample parser.
