@@ -53,6 +53,27 @@ struct ShortSampleTests {
         #expect(summary.events == 2)
     }
 
+    /// With `select => all` the agent's list order changes from tick to tick:
+    /// another process's full sample at a place must not cost this one its own.
+    @Test("a full sample of another process at the same place keeps the first one's full sample")
+    func placesChange() throws {
+        func spec(_ number: UInt32, reductions: Int64) -> SampleSpec { SampleSpec(pid: (number, 0), reductions: reductions) }
+        func shortOf(_ number: UInt32, reductions: Int64, since ts: Int64) -> SampleSpec {
+            var sample = short(reductions: reductions, since: ts)
+            sample.pid = (number, 0)
+            return sample
+        }
+        let (_, summary, _) = try stats([
+            (0, [spec(85, reductions: 100), spec(86, reductions: 200)]),
+            // 87's full sample takes place 0, where 85's was; 86's moves to place 0 later.
+            (10_000, [spec(87, reductions: 300), shortOf(85, reductions: 101, since: 0), shortOf(86, reductions: 201, since: 0)]),
+            (20_000, [shortOf(86, reductions: 202, since: 0), spec(88, reductions: 400), shortOf(85, reductions: 102, since: 0),
+                      shortOf(87, reductions: 301, since: 10_000)]),
+        ])
+        #expect(summary.skippedSamples.isEmpty)
+        #expect(summary.events == 9)
+    }
+
     @Test("a short sample does not reach into another file: each file starts from full samples")
     func notAcrossFiles() throws {
         let dir = ScratchDir()

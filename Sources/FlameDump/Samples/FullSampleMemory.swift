@@ -6,11 +6,11 @@ import FlameModel
 /// the same process had at tick `Ts`, with those three items fresh
 /// (docs/dump-format.md).
 ///
-/// Kept by place in the samples list, as processes keep their places tick
-/// after tick; a pid found elsewhere is looked up by pid. At most `limit`
-/// places and `valuesPerSample` metric values each, so memory is bounded
-/// whatever the node; a short sample whose full one was not kept is skipped
-/// and counted, never guessed.
+/// One entry per process, found first at the process's place in the samples
+/// list (processes mostly keep their places tick after tick), else by pid.
+/// At most `limit` processes and `valuesPerSample` metric values each, so
+/// memory is bounded whatever the node; a short sample whose full one was
+/// not kept is skipped and counted, never guessed.
 struct FullSampleMemory {
     struct Entry {
         var pid: UInt64 = .max
@@ -37,20 +37,42 @@ struct FullSampleMemory {
     }
 
     /// Remembers the full sample at `place` of tick `tick`, its metric values given in catalogue order.
+    ///
+    /// Each process keeps its own entry: a process's entry is updated where it
+    /// is; a new process takes the entry at its place when that one is free,
+    /// else a new one. (Taking the place's entry from another process lost that
+    /// process's full sample whenever the list's order changed, as it does
+    /// with `select => all`, and its short samples were then skipped.) Past
+    /// `limit` entries every entry is forgotten and counting starts over.
     mutating func remember(_ sample: ProcessSample, values sampleValues: UnsafeBufferPointer<Int64>, tick: Int64, place: Int) {
-        guard place < limit, sampleValues.count <= Self.valuesPerSample else { return }
-        while entries.count <= place {
+        guard sampleValues.count <= Self.valuesPerSample else { return }
+        let pid = sample.pidKey
+        let slot: Int
+        if place < entries.count, entries[place].pid == pid {
+            slot = place
+        } else if let kept = places[pid] {
+            slot = Int(kept)
+        } else {
+            let placeFree = place < limit && (place >= entries.count || entries[place].pid == .max)
+            if places.count >= limit || (!placeFree && entries.count >= limit) { beginFile() }
+            if place < limit, place >= entries.count || entries[place].pid == .max {
+                slot = place
+            } else {
+                slot = entries.count
+            }
+            grow(to: slot + 1)
+            places[pid] = Int32(slot)
+        }
+        entries[slot] = Entry(pid: pid, tick: tick, sample: sample, valueCount: sampleValues.count)
+        values.withUnsafeMutableBufferPointer { all in
+            for (i, value) in sampleValues.enumerated() { all[slot * Self.valuesPerSample + i] = value }
+        }
+    }
+
+    private mutating func grow(to count: Int) {
+        while entries.count < count {
             entries.append(Entry())
             values.append(contentsOf: repeatElement(0, count: Self.valuesPerSample))
-        }
-        let pid = sample.pidKey
-        if entries[place].pid != pid {
-            if entries[place].pid != .max, places[entries[place].pid] == Int32(place) { places[entries[place].pid] = nil }
-            places[pid] = Int32(place)
-        }
-        entries[place] = Entry(pid: pid, tick: tick, sample: sample, valueCount: sampleValues.count)
-        values.withUnsafeMutableBufferPointer { all in
-            for (i, value) in sampleValues.enumerated() { all[place * Self.valuesPerSample + i] = value }
         }
     }
 
