@@ -35,6 +35,10 @@ let package = Package(
         .systemLibrary(
             name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
+        // Compressing .gz outputs, block by block (FlameRun/Compression).
+        .systemLibrary(
+            name: "CDeflate", path: "Sources/CDeflate", pkgConfig: "libdeflate",
+            providers: [.apt(["libdeflate-dev"])]),
 
         // External Term Format: bounded reader, term arena, decoder, Erlang-syntax printer.
         .target(name: "ETF", dependencies: ["CZlib"]),
@@ -48,8 +52,8 @@ let package = Package(
             dependencies: ["FlameModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             // The source of Pprof/Generated/profile.pb.swift; not compiled.
             exclude: ["Pprof/profile.proto"]),
-        // The one-pass driver, output files and signal cleanup.
-        .target(name: "FlameRun", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "CZlib"]),
+        // The one-pass driver, output files (gzip, zstd) and signal cleanup.
+        .target(name: "FlameRun", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "CZlib", "CZstd", "CDeflate"]),
         .executableTarget(
             name: "flameconv",
             dependencies: [

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine with the Swift toolchain lacks:
-# libzstd-dev and zlib1g-dev (linked by flameconv), erlang-nox (the agent, the
-# test oracles, the live BEAM comparison), zstd and gzip (test inputs), and
+# libzstd-dev, zlib1g-dev and libdeflate-dev (linked by flameconv), erlang-nox
+# (the agent, the test oracles, the live BEAM comparison), zstd and gzip (test
+# inputs, and the tools that read compressed outputs back), and
 # pytest and jsonschema for the reader-parser and schema checks. Does nothing that is already there.
 set -euo pipefail
 
 need=()
 dpkg -s libzstd-dev >/dev/null 2>&1 || need+=(libzstd-dev)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
+dpkg -s libdeflate-dev >/dev/null 2>&1 || need+=(libdeflate-dev)
 command -v erl >/dev/null 2>&1 || need+=(erlang-nox)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)
 command -v gzip >/dev/null 2>&1 || need+=(gzip)
