@@ -14,7 +14,7 @@ import Glibc
 /// nor on which thread compressed which block.
 ///
 /// Blocks are compressed on `threads` worker threads (`GzipWorkers`), started
-/// when the first block is full: an output of one block never starts one. The
+/// when text comes past the first block: an output of one block never starts one. The
 /// converting thread goes on filling the next block meanwhile, and writes each
 /// member once its block and all before it are compressed. While it fills a
 /// block, at most `threads` others are with the workers: handing over one
@@ -60,11 +60,13 @@ final class GzipMemberEncoder: OutputEncoder {
     func write(_ bytes: UnsafeRawBufferPointer, to out: DescriptorWriter) throws(OutputError) {
         var rest = bytes
         while !rest.isEmpty {
+            // A full block is handed over when more text comes, not before:
+            // a text of exactly one block is compressed by `finish`, here.
+            if current.textCount == blockSize { try hand(current, to: out) }
             let n = min(rest.count, blockSize - current.textCount)
             (current.text.baseAddress! + current.textCount).copyMemory(from: rest.baseAddress!, byteCount: n)
             current.textCount += n
             rest = UnsafeRawBufferPointer(rebasing: rest[n...])
-            if current.textCount == blockSize { try hand(current, to: out) }
         }
     }
 
