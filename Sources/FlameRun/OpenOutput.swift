@@ -80,7 +80,7 @@ public final class OpenOutput {
     }
 
     private static func file(_ path: String?, format: OutputFormat, compression: CompressionSettings) throws(OutputError) -> OutputFile {
-        let encoding = OutputEncoding.of(format, path: path)
+        let encoding = OutputEncoding.of(format, path: path, level: compression.level)
         guard let path else { return try OutputFile.standardOutput(encoding, settings: compression) }
         return try OutputFile(path: path, encoding: encoding, settings: compression)
     }

@@ -14,6 +14,11 @@ struct CompressionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Bytes of text in each gzip member.", valueName: "bytes", visibility: .hidden))
     var gzipBlockSize: Int = CompressionSettings.defaultGzipBlockSize
 
+    /// The level of .gz (libdeflate, 1 to 12) and .zst (libzstd, 1 to 19)
+    /// outputs instead of the chosen ones: hidden, for measuring.
+    @Option(help: ArgumentHelp("Compression level of .gz and .zst outputs.", valueName: "level", visibility: .hidden))
+    var compressionLevel: Int32?
+
     /// The default count's ceiling: past it the converting thread, one core's
     /// worth, cannot keep more busy.
     static let defaultThreadCap = 8
@@ -21,6 +26,9 @@ struct CompressionOptions: ParsableArguments {
     func validate() throws {
         if let threads, !(1...CompressionSettings.maxThreads).contains(threads) {
             throw ValidationError("--threads must be 1 to \(CompressionSettings.maxThreads), not \(threads).")
+        }
+        if let compressionLevel, !(1...19).contains(compressionLevel) {
+            throw ValidationError("--compression-level must be 1 to 19, not \(compressionLevel).")
         }
         let sizes = CompressionSettings.gzipBlockSizes
         if !sizes.contains(gzipBlockSize) {
@@ -30,6 +38,6 @@ struct CompressionOptions: ParsableArguments {
 
     var settings: CompressionSettings {
         CompressionSettings(threads: threads ?? min(CompressionSettings.availableProcessors, Self.defaultThreadCap),
-                            gzipBlockSize: gzipBlockSize)
+                            gzipBlockSize: gzipBlockSize, level: compressionLevel)
     }
 }
