@@ -19,11 +19,13 @@ public enum OutputEncoding: Sendable, Equatable {
     /// zstd, one frame, libzstd's workers compressing jobs of it in parallel (`ZstdEncoder`).
     case zstd(level: Int32)
 
-    /// libdeflate's level for `.gz` text: the knee of its curve on perf text
-    /// (docs/output-formats.md has the measurements). Against zlib's 6, the
-    /// level before: a third of the CPU time, files 13% larger; libdeflate's 1
-    /// would take a fifth but make them 40% larger, its 6 two thirds, 2% larger.
-    public static let gzipLevel: Int32 = 4
+    /// libdeflate's level for `.gz` text: its fastest (docs/output-formats.md
+    /// has the measurements). Against the single zlib-6 stream written
+    /// before, a .gz conversion of 82 MB of perf text went from 1.2-1.6 s to
+    /// 0.33 s, files 41% larger; level 4 (13% larger) reached only 0.5 s on
+    /// this project's 2-core machines, short of the 3x asked for. zstd is
+    /// the way to small files.
+    public static let gzipLevel: Int32 = 1
     /// zlib's level for pprof, as Go's runtime/pprof writes its profiles.
     public static let pprofLevel: Int32 = 1
     /// zstd's level for `.zst` text: its default, which on perf text is both
