@@ -52,8 +52,8 @@ let package = Package(
             dependencies: ["FlameModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             // The source of Pprof/Generated/profile.pb.swift; not compiled.
             exclude: ["Pprof/profile.proto"]),
-        // The one-pass driver, output files and signal cleanup.
-        .target(name: "FlameRun", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "CZlib"]),
+        // The one-pass driver, output files (gzip, zstd) and signal cleanup.
+        .target(name: "FlameRun", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "CZlib", "CZstd", "CDeflate"]),
         .executableTarget(
             name: "flameconv",
             dependencies: [

@@ -9,11 +9,14 @@ public enum OutputFormat: String, CaseIterable, Sendable {
     /// pprof's gzipped `profile.proto` (Pprof/).
     case pprof
 
-    /// The format a file name says by its extension, ignoring a final `.gz`;
-    /// nil when it says none.
+    /// The format a file name says by its extension, ignoring a final `.gz`
+    /// or `.zst`; nil when it says none.
     public static func inferred(fromPath path: String) -> OutputFormat? {
         var name = path.lowercased()
-        if name.hasSuffix(".gz") { name.removeLast(3) }
+        for ending in OutputCompression.endings where name.hasSuffix(ending) {
+            name.removeLast(ending.count)
+            break
+        }
         for (format, endings) in Self.endings {
             if endings.contains(where: { name.hasSuffix($0) }) { return format }
         }
@@ -28,18 +31,44 @@ public enum OutputFormat: String, CaseIterable, Sendable {
         (.perf, [".perf", ".script"]),
     ]
 
-    /// Whether the bytes are gzip-compressed: pprof always (its readers expect
-    /// it), the others when the file name ends in `.gz`.
-    public func isGzip(path: String?) -> Bool {
-        self == .pprof || (path?.hasSuffix(".gz") ?? false)
+    /// How the bytes are compressed: pprof always gzip (its readers expect
+    /// it), the others as the file name ends (`.gz`, `.zst`).
+    public func compression(path: String?) -> OutputCompression {
+        self == .pprof ? .gzip : OutputCompression(path: path)
     }
-
-    /// zlib's level when compressed: 1 for pprof, as Go's runtime/pprof writes
-    /// its profiles (twice as fast as 6 on flameconv's samples, whose zlib
-    /// time would otherwise rival the whole conversion's; the file is ~1.6x
-    /// larger); zlib's default 6 for text.
-    public var gzipLevel: Int32 { self == .pprof ? 1 : 6 }
 
     /// True for formats that are binary: not written to a terminal.
     public var isBinary: Bool { self == .pprof }
+}
+
+/// The compression a file name asks for by its last extension.
+public enum OutputCompression: String, Sendable, CaseIterable {
+    case none
+    /// `.gz`
+    case gzip
+    /// `.zst`
+    case zstd
+
+    /// As `path` ends (case matters: `.GZ` is no gzip); standard output (nil) is not compressed.
+    public init(path: String?) {
+        if path?.hasSuffix(".gz") == true {
+            self = .gzip
+        } else if path?.hasSuffix(".zst") == true {
+            self = .zstd
+        } else {
+            self = .none
+        }
+    }
+
+    /// The endings that compress, which say nothing of the format.
+    public static let endings = [".gz", ".zst"]
+
+    /// The ending that names it; nil for none.
+    public var ending: String? {
+        switch self {
+        case .none: return nil
+        case .gzip: return ".gz"
+        case .zstd: return ".zst"
+        }
+    }
 }

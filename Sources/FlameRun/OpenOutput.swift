@@ -28,13 +28,15 @@ public final class OpenOutput {
     }
 
     /// Creates the files and the format's sink. Adding a format is one case here.
-    public static func open(_ request: OutputRequest, plan: RunPlan, options: FormatOptions) throws(OutputError) -> OpenOutput {
-        let main = try file(request.path, gzip: request.format.isGzip(path: request.path), level: request.format.gzipLevel)
+    /// `compression`: the threads and gzip block size of compressed files.
+    public static func open(_ request: OutputRequest, plan: RunPlan, options: FormatOptions,
+                            compression: CompressionSettings = CompressionSettings()) throws(OutputError) -> OpenOutput {
+        let main = try file(request.path, format: request.format, compression: compression)
         switch request.format {
         case .perf:
             return OpenOutput(request, sink: PerfSink(dialect: options.dialect, output: main, metrics: plan.perfMetrics), files: [main])
         case .folded:
-            return try openFolded(request, main: main, plan: plan, options: options)
+            return try openFolded(request, main: main, plan: plan, options: options, compression: compression)
         case .speedscope:
             let sink = SpeedscopeSink(output: main, weight: plan.weight, grouping: options.speedscopeBy, exporter: "flameconv@\(ToolVersion.current)")
             return OpenOutput(request, sink: sink, files: [main])
@@ -46,7 +48,8 @@ public final class OpenOutput {
     }
 
     /// Folded stacks, with `--split-negative` a second file for the falls.
-    private static func openFolded(_ request: OutputRequest, main: OutputFile, plan: RunPlan, options: FormatOptions) throws(OutputError) -> OpenOutput {
+    private static func openFolded(_ request: OutputRequest, main: OutputFile, plan: RunPlan, options: FormatOptions,
+                                   compression: CompressionSettings) throws(OutputError) -> OpenOutput {
         guard options.splitNegative else {
             return OpenOutput(request, sink: FoldedSink(output: main, weight: plan.weight), files: [main])
         }
@@ -56,7 +59,7 @@ public final class OpenOutput {
         }
         let negative: OutputFile
         do throws(OutputError) {
-            negative = try file(FoldedText.negativePath(path), gzip: request.format.isGzip(path: path), level: request.format.gzipLevel)
+            negative = try file(FoldedText.negativePath(path), format: request.format, compression: compression)
         } catch {
             main.abandon()
             throw error
@@ -76,9 +79,10 @@ public final class OpenOutput {
         }
     }
 
-    private static func file(_ path: String?, gzip: Bool, level: Int32) throws(OutputError) -> OutputFile {
-        guard let path else { return try OutputFile.standardOutput(gzip: gzip, level: level) }
-        return try OutputFile(path: path, gzip: gzip, level: level)
+    private static func file(_ path: String?, format: OutputFormat, compression: CompressionSettings) throws(OutputError) -> OutputFile {
+        let encoding = OutputEncoding.of(format, path: path, level: compression.level)
+        guard let path else { return try OutputFile.standardOutput(encoding, settings: compression) }
+        return try OutputFile(path: path, encoding: encoding, settings: compression)
     }
 
     /// Finishes every file: compression flushed, renamed into place.

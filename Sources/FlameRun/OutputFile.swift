@@ -1,4 +1,3 @@
-import CZlib
 import FlameDump
 import FlameFormats
 #if canImport(Glibc)
@@ -10,20 +9,20 @@ import Glibc
 ///
 /// A file is written under a temporary name in the same directory and renamed
 /// into place by `commit()`; an error, an interrupt or a crash leaves no
-/// half-written output. A name ending in `.gz` is gzip-compressed. Writes go
-/// through one reused buffer and `write(2)`.
+/// half-written output. The text is written as it is, or compressed
+/// (`OutputEncoding`: gzip members on worker threads, one zlib stream for
+/// pprof, zstd), through `write(2)`.
 public final class OutputFile: ByteOutput {
     public let displayName: String
     private let fd: Int32
     private let finalPath: String?
     private let temporaryPath: String?
-    private var deflater: UnsafeMutablePointer<z_stream>?
-    private var compressed = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private var encoder: (any OutputEncoder)?
     private var committed = false
     /// A descriptor opened here (not standard output), closed by `commit()` or `abandon()`.
     private var ownsDescriptor = false
 
-    /// Standard output.
+    /// Standard output, as it is.
     public init() {
         displayName = "standard output"
         fd = 1
@@ -31,14 +30,14 @@ public final class OutputFile: ByteOutput {
         temporaryPath = nil
     }
 
-    /// Standard output, gzip-compressed when `gzip` says so, at zlib's `level`.
-    public static func standardOutput(gzip: Bool, level: Int32 = OutputFile.defaultLevel) throws(OutputError) -> OutputFile {
+    /// Standard output, encoded as `encoding` says.
+    public static func standardOutput(_ encoding: OutputEncoding, settings: CompressionSettings = CompressionSettings()) throws(OutputError) -> OutputFile {
         let out = OutputFile()
-        if gzip { try out.startDeflate(out.displayName, level: level) }
+        try out.startEncoding(encoding, settings: settings)
         return out
     }
 
-    /// A file at `path`, gzip when `path` ends in `.gz` (or when `gzip` says so).
+    /// A file at `path`.
     ///
     /// Written directly: anything in `/proc`, an existing entry of `/dev` that is
     /// not a plain file (`/dev/null`, `/dev/full`, `/dev/stdout`, whose link may
@@ -47,8 +46,9 @@ public final class OutputFile: ByteOutput {
     /// the device or link. A new or regular file in a folder of `/dev` (a tmpfs
     /// such as `/dev/shm`) is written like any other. A symbolic link to a
     /// regular file stays a link: its target is replaced.
-    /// `level`: zlib's compression level, when compressed.
-    public init(path: String, gzip: Bool? = nil, level: Int32 = OutputFile.defaultLevel) throws(OutputError) {
+    /// `encoding`: how the text is written (compressed); by default as the
+    /// name says for text (`.gz`, `.zst`, else as it is).
+    public init(path: String, encoding: OutputEncoding? = nil, settings: CompressionSettings = CompressionSettings()) throws(OutputError) {
         displayName = path
         var info = stat()
         let deviceEntry = path.hasPrefix("/dev/")
@@ -86,46 +86,44 @@ public final class OutputFile: ByteOutput {
             temporaryPath = temporary
         }
         ownsDescriptor = true
-        if gzip ?? path.hasSuffix(".gz") { try startDeflate(path, level: level) }
+        try startEncoding(encoding ?? OutputEncoding.text(named: path), settings: settings)
     }
 
-    /// zlib's default trade-off between size and speed.
-    public static let defaultLevel: Int32 = 6
-
-    private func startDeflate(_ path: String, level: Int32) throws(OutputError) {
-        let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
-        stream.initialize(to: z_stream())
-        // 16 + 15: gzip wrapper.
-        guard czlib_deflateInit2(stream, min(max(level, 1), 9), 16 + 15) == Z_OK else {
-            stream.deallocate()
+    private func startEncoding(_ encoding: OutputEncoding, settings: CompressionSettings) throws(OutputError) {
+        do throws(OutputError) {
+            switch encoding {
+            case .plain: encoder = nil
+            case .gzipMembers(let level): encoder = try GzipMemberEncoder(level: level, settings: settings, name: displayName)
+            case .gzipStream(let level): encoder = try ZlibStreamEncoder(level: level, name: displayName)
+            case .zstd(let level): encoder = try ZstdEncoder(level: level, threads: settings.threads, name: displayName)
+            }
+        } catch {
             abandon()
-            throw .failed(path: path, message: "zlib could not start")
+            throw error
         }
-        deflater = stream
-        compressed = .allocate(byteCount: 256 << 10, alignment: 16)
     }
+
+    private var writer: DescriptorWriter { DescriptorWriter(fd: fd, name: displayName) }
 
     deinit {
         if !committed { abandon() }
-        if let deflater {
-            deflateEnd(deflater)
-            deflater.deallocate()
-        }
-        compressed.deallocate()
+        encoder?.stop()
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {
-        if let deflater {
-            try deflate(bytes, stream: deflater, flush: Z_NO_FLUSH)
+        if let encoder {
+            try encoder.write(bytes, to: writer)
         } else {
-            try writeAll(bytes)
+            try writer.write(bytes)
         }
     }
 
-    /// Finishes the output: flushes compression, then renames the file into place.
+    /// Finishes the output: the end of the compressed stream written, the file
+    /// flushed to disk, then renamed into place.
     public func commit() throws(OutputError) {
-        if let deflater {
-            try deflate(UnsafeRawBufferPointer(start: nil, count: 0), stream: deflater, flush: Z_FINISH)
+        if let encoder {
+            try encoder.finish(to: writer)
+            self.encoder = nil
         }
         guard let finalPath, let temporaryPath else {
             // Standard output or a special file: nothing to rename.
@@ -158,8 +156,11 @@ public final class OutputFile: ByteOutput {
         committed = true
     }
 
-    /// Removes the partial file; nothing of this output remains.
+    /// Removes the partial file; nothing of this output remains. Compression
+    /// in progress stops first (its threads ended).
     public func abandon() {
+        encoder?.stop()
+        encoder = nil
         guard let temporaryPath, !committed else {
             if ownsDescriptor, !committed {
                 committed = true
@@ -171,38 +172,5 @@ public final class OutputFile: ByteOutput {
         _ = PathName.withCString(temporaryPath) { unlink($0) }
         PartialOutputs.unregister(temporaryPath)
         committed = true
-    }
-
-    private func deflate(_ bytes: UnsafeRawBufferPointer, stream: UnsafeMutablePointer<z_stream>, flush: Int32) throws(OutputError) {
-        stream.pointee.next_in = UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: Bytef.self))
-        stream.pointee.avail_in = UInt32(bytes.count)
-        while true {
-            stream.pointee.next_out = compressed.baseAddress!.assumingMemoryBound(to: Bytef.self)
-            stream.pointee.avail_out = UInt32(compressed.count)
-            let status = CZlib.deflate(stream, flush)
-            let produced = compressed.count - Int(stream.pointee.avail_out)
-            if produced > 0 {
-                try writeAll(UnsafeRawBufferPointer(rebasing: compressed[..<produced]))
-            }
-            if status == Z_STREAM_END { return }
-            if status != Z_OK && status != Z_BUF_ERROR {
-                throw .failed(path: displayName, message: "gzip compression failed (zlib status \(status))")
-            }
-            if stream.pointee.avail_in == 0 && stream.pointee.avail_out != 0 && flush != Z_FINISH { return }
-        }
-    }
-
-    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(OutputError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n >= 0 {
-                offset += n
-                continue
-            }
-            if errno == EINTR { continue }
-            if errno == EPIPE { throw .brokenPipe }
-            throw .failed(path: displayName, message: "write failed: \(String(cString: strerror(errno)))")
-        }
     }
 }

@@ -27,8 +27,17 @@ struct Convert: ParsableCommand {
             everything before it is converted; the exit status is then 2. Unreadable \
             inputs give exit status 1; when nothing could be read, no output is written.
 
+            An output named .gz is gzip: a series of gzip members, one per 1 MiB of \
+            text, compressed on --threads threads while the conversion goes on (gzip -d, \
+            zcat, Python, Go and FlameScope read such a file whole; some browser tools \
+            read only its first member: see docs/output-formats.md). An output named \
+            .zst is zstd. Either way the file is the same whatever --threads says. \
+            pprof is always gzip, as its readers expect.
+
             Examples:
               flameconv convert /tmp/flame -o capture.perf.gz
+              flameconv convert /tmp/flame -o capture.perf.zst --threads 4
+              flameconv convert /tmp/flame -o capture.folded.gz --threads 1
               flameconv convert /tmp/flame -o out.perf -o out.folded -o out.speedscope.json -o out.pprof
               flameconv convert /tmp/flame --format folded --weight reductions_delta > out.folded
               flameconv convert capture-000000.flame capture-000001.flame > out.perf
@@ -44,7 +53,7 @@ struct Convert: ParsableCommand {
     var inputs: [String]
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp(
-        "Write here instead of standard output (- is standard output); repeat it to write several formats in one pass. The format comes from the name (.perf, .folded, .speedscope.json, .pprof or .pb.gz) unless --format says; .gz compresses. A file appears only when complete.",
+        "Write here instead of standard output (- is standard output); repeat it to write several formats in one pass. The format comes from the name (.perf, .folded, .speedscope.json, .pprof or .pb.gz) unless --format says; a final .gz compresses with gzip, .zst with zstd. A file appears only when complete.",
         valueName: "out"))
     var outputs: [String] = []
 
@@ -71,6 +80,9 @@ struct Convert: ParsableCommand {
     @Option(help: ArgumentHelp("Most captures read at once: captures whose ticks overlap in time are merged together, each holding an open file and its buffers.", valueName: "count"))
     var maxOpenCaptures = RunPlan.defaultMaxOpenCaptures
 
+    @OptionGroup(title: "Compressed outputs")
+    var compression: CompressionOptions
+
     @OptionGroup(title: "Limits")
     var limits: LimitOptions
 
@@ -87,6 +99,9 @@ struct Convert: ParsableCommand {
         }
         if splitNegative, let folded = requests.first(where: { $0.format == .folded && $0.path == nil }) {
             throw ValidationError("--split-negative writes a second file beside the folded output: give \(folded.displayName)'s folded output a file name with -o.")
+        }
+        if let pprof = requests.first(where: { $0.format == .pprof && OutputCompression(path: $0.path) == .zstd }) {
+            throw ValidationError("\(pprof.displayName): pprof is written gzip-compressed, as its readers expect, never zstd: name it .pprof or .pb.gz.")
         }
         if let binary = requests.first(where: { $0.format.isBinary && $0.path == nil }), isatty(1) == 1 {
             throw ValidationError("\(binary.format.rawValue) is binary: write it to a file with -o, or redirect standard output.")
@@ -134,7 +149,7 @@ struct Convert: ParsableCommand {
         var outs: [OpenOutput] = []
         for request in requests {
             do throws(OutputError) {
-                outs.append(try OpenOutput.open(request, plan: plan, options: options))
+                outs.append(try OpenOutput.open(request, plan: plan, options: options, compression: compression.settings))
             } catch {
                 for out in outs { out.abandon() }
                 Diagnostics.error("\(error)")

@@ -28,11 +28,21 @@ struct OutputSafetyTests {
     @Test("SIGINT or SIGTERM during convert -o leaves neither the output nor a partial file",
           arguments: [SIGINT, SIGTERM])
     func interrupted(_ sig: Int32) throws {
+        try Self.interrupt(sig, output: "out.perf")
+    }
+
+    @Test("SIGTERM while compression threads run (gzip members, libzstd's workers) leaves neither the output nor a partial file",
+          arguments: ["out.perf.gz", "out.perf.zst"])
+    func interruptedCompressed(_ name: String) throws {
+        try Self.interrupt(SIGTERM, output: name, extra: ["--threads", "2"])
+    }
+
+    static func interrupt(_ sig: Int32, output name: String, extra: [String] = []) throws {
         let dir = ScratchDir()
         let input = try Self.bigInput(dir, megabytes: 100)
-        let out = dir.file("out.perf")
+        let out = dir.file(name)
         var signalled = false
-        let run = try Flameconv.run(["convert", "--quiet", input, "-o", out], timeout: 60) { pid in
+        let run = try Flameconv.run(["convert", "--quiet", input, "-o", out] + extra, timeout: 60) { pid in
             // Wait until the partial file holds data: the job is mid-write.
             let deadline = Subprocess.now() + 30
             while Subprocess.now() < deadline {
@@ -49,7 +59,7 @@ struct OutputSafetyTests {
         }
         try #require(signalled, "convert finished before it could be interrupted: \(run)")
         #expect(run.signal == sig, "expected death by signal \(sig) (the handler re-raises it): \(run)")
-        #expect(!FileManager.default.fileExists(atPath: out), "out.perf exists")
+        #expect(!FileManager.default.fileExists(atPath: out), "\(name) exists")
         #expect(dir.partials().isEmpty, "left \(dir.partials())")
     }
 

@@ -80,22 +80,22 @@ public enum FoldedText {
     /// The file `--split-negative` writes beside `path`: `.negative` goes
     /// before the folded ending (`out.folded` → `out.negative.folded`,
     /// `out.collapsed.gz` → `out.negative.collapsed.gz`), else before a final
-    /// `.gz` (`out.gz` → `out.negative.gz`), else at the end (`out.txt` →
-    /// `out.txt.negative`).
+    /// `.gz` or `.zst` (`out.gz` → `out.negative.gz`), else at the end
+    /// (`out.txt` → `out.txt.negative`).
     public static func negativePath(_ path: String) -> String {
         var stem = path
-        var gz = ""
-        // `.gz` as `OutputFormat.isGzip` reads it: the companion is compressed like the main file.
-        if stem.hasSuffix(".gz") {
-            stem.removeLast(3)
-            gz = ".gz"
+        var compressed = ""
+        // `.gz` or `.zst` as `OutputCompression` reads it: the companion is compressed like the main file.
+        if let ending = OutputCompression(path: path).ending {
+            stem.removeLast(ending.count)
+            compressed = ending
         }
         let lowered = stem.lowercased()
         for ending in foldedEndings where lowered.hasSuffix(ending) && lowered.count > ending.count {
             let cut = stem.index(stem.endIndex, offsetBy: -ending.count)
-            return stem[..<cut] + ".negative" + stem[cut...] + gz
+            return stem[..<cut] + ".negative" + stem[cut...] + compressed
         }
-        return stem + ".negative" + gz
+        return stem + ".negative" + compressed
     }
 
     /// The file endings folded stacks are known by (`OutputFormat.endings`).
