@@ -1,3 +1,4 @@
 // libdeflate: whole-buffer DEFLATE/gzip, faster than zlib at every level.
-// Used for .gz outputs, each block of text compressed as one gzip member.
+// Used for .gz outputs (each block of text one gzip member) and to inflate
+// compressed terms of a dump (ETF/BoundedInflate).
 #include <libdeflate.h>
