@@ -44,11 +44,12 @@
 %% them; on files without that header key (every fixture) nothing differs.
 -module(flame_fast).
 
--export([main/0, main/1]).
+-export([main/0, main/1, run/1, parse_args/2]).
 
 -define(CHUNK, 8388608).          % raw read size
 -define(GZ_CHUNK, 262144).        % the oracle's: a damaged gzip salvages the same bytes
 -define(OUT_CHUNK, 1048576).      % bytes gathered before a write
+-define(MIN_HEAP, 8388608).       % words (64 MB): a few ticks of a few hundred samples and their text
 -define(MAX_CONCAT_TERM, 1073741824).
 -define(BLOCK_LIMIT, 16384).      % frame blocks kept before the cache starts over
 -define(FRAME_LIMIT, 65536).      % frame texts kept before the cache starts over
@@ -125,6 +126,7 @@ profiled(fprof, Opts) ->
 %%====================================================================
 
 run(#{mode := Mode, out := OutPath, paths := Paths}) ->
+    _ = process_flag(min_heap_size, case os:getenv("FF_MINHEAP") of false -> ?MIN_HEAP; V -> list_to_integer(V) end),
     put(stats, #{}),
     Files = lists:append([expand(P) || P <- Paths]),
     case Mode of
@@ -716,15 +718,25 @@ recall(Pid, Since, Place, #tk{fm = FM, fp = FP}) ->
 %% Frames
 %%====================================================================
 
-%% A sample's frame lines and the empty line after them, as one binary,
-%% cached by the terms they are made of.
+%% A sample's frame lines and the empty line after them, as one binary.
+%%
+%% Hashing a whole stack term (a thousand words and more, file names being
+%% lists) costs several times decoding it, so the cache goes by frame: each
+%% frame term gives an entry {Id, {M, F, Arity}, Text}, found by the small
+%% key {M, F, A, Line} with the file name compared (the usual shape) or by
+%% the whole frame term; the block is then cached by the frames' ids.
 block(CF, ST, IC, DI) ->
-    Key = {CF, ST, IC, DI},
+    {CFId, _, _} = CFE = case CF of
+                             undefined -> {native, native, <<"native ()">>};
+                             _ -> frame(CF)
+                         end,
+    Es = frame_entries(ST),
+    Key = {CFId, [Id || {Id, _, _} <- Es], IC, DI},
     {N, Blocks} = get('$blocks'),
     case Blocks of
         #{Key := B} -> B;
         _ ->
-            B = iolist_to_binary([[<<"\tffffffff ">>, T, <<"\n">>] || T <- frames(CF, ST, IC, DI)]
+            B = iolist_to_binary([[<<"\tffffffff ">>, T, <<"\n">>] || T <- frames(CFE, Es, IC, DI)]
                                  ++ [<<"\n">>]),
             case N >= ?BLOCK_LIMIT of
                 true -> put('$blocks', {1, #{Key => B}});
@@ -733,13 +745,13 @@ block(CF, ST, IC, DI) ->
             B
     end.
 
-frames(Cur, Stack, Init, DictInit) ->
-    CurF = case Cur of
-               undefined -> {native, <<"native ()">>};
-               _ -> frame(Cur)
-           end,
-    is_list(Stack) orelse throw({skip, "malformed current_stacktrace"}),
-    All = flatten_recursion([CurF | [frame(Fr) || Fr <- Stack]]),
+frame_entries([Fr | T]) -> [frame(Fr) | frame_entries(T)];
+frame_entries([]) -> [];
+frame_entries(_) -> throw({skip, "malformed current_stacktrace"}).
+
+%% The oracle's frames/4, on entries.
+frames({_, CurK, CurT}, Es, Init, DictInit) ->
+    All = flatten_recursion([{CurK, CurT} | [{K, T} || {_, K, T} <- Es]]),
     Last = case All of [] -> none; _ -> element(1, lists:last(All)) end,
     Init1 =
         case Init of
@@ -763,18 +775,48 @@ flatten_recursion([{K, _}, {K, _} = B | T]) -> flatten_recursion([B | T]);
 flatten_recursion([X | T]) -> [X | flatten_recursion(T)];
 flatten_recursion([]) -> [].
 
-%% {MFA key, text} of a frame term, cached by the term.
-frame(Fr) ->
-    {N, Frames} = get('$frames'),
-    case Frames of
-        #{Fr := KT} -> KT;
-        _ ->
-            KT = frame1(Fr),
-            case N >= ?FRAME_LIMIT of
-                true -> put('$frames', {1, #{Fr => KT}});
-                false -> put('$frames', {N + 1, Frames#{Fr => KT}})
+%% {Id, MFA key, text} of a frame term.
+%% The usual shape, by {M, F, A, Line} in the process dictionary; the file
+%% name is checked against the cached one's bytes, character by character
+%% (cheaper than a binary made to compare: the list is walked once and
+%% nothing is allocated).
+frame(Fr = {M, F, A, [{file, Fl}, {line, L}]}) when is_integer(L), is_list(Fl) ->
+    SK = {'$fl', M, F, A, L},
+    case get(SK) of
+        {Fb, E} ->
+            case same(Fl, Fb) of
+                true -> E;
+                false -> frame_by_term(Fr)
+            end;
+        undefined ->
+            E = frame_new(Fr),
+            case catch list_to_binary(Fl) of
+                Fb when is_binary(Fb) -> put(SK, {Fb, E});
+                _ -> ok
             end,
-            KT
+            E
+    end;
+frame(Fr) ->
+    frame_by_term(Fr).
+
+frame_by_term(Fr) ->
+    {_, Frames} = get('$frames'),
+    case Frames of
+        #{Fr := E} -> E;
+        _ ->
+            E = frame_new(Fr),
+            frame_put(Fr, E),
+            E
+    end.
+
+frame_new(Fr) ->
+    {K, T} = frame1(Fr),
+    {erlang:unique_integer([positive]), K, T}.
+
+frame_put(Key, V) ->
+    case get('$frames') of
+        {N, _} when N >= ?FRAME_LIMIT -> put('$frames', {1, #{Key => V}});
+        {N, Frames} -> put('$frames', {N + 1, Frames#{Key => V}})
     end.
 
 frame1({M, F, A, Loc}) when is_atom(M), is_atom(F) ->
@@ -814,6 +856,10 @@ chars_utf8(L) ->
                 _ -> throw({skip, "file name is not Unicode text"})
             end
     end.
+
+same([C | T], <<C, R/binary>>) -> same(T, R);
+same([], <<>>) -> true;
+same(_, _) -> false.
 
 ascii([C | T]) when is_integer(C), C >= 0, C < 128 -> ascii(T);
 ascii([]) -> true;
@@ -1016,7 +1062,12 @@ out_flush(Out = #out{fd = Fd, z = Z, buf = Buf}) ->
     Out#out{buf = [], size = 0}.
 
 write(standard_io, Data) -> io:put_chars(standard_io, Data);
-write(Fd, Data) -> ok = file:write(Fd, Data).
+write(Fd, Data) ->
+    case file:write(Fd, Data) of
+        ok -> ok;
+        {error, epipe} -> halt(0);  % a reader that stopped early (| head)
+        {error, Why} -> warn("write error: ~p", [Why]), halt(1)
+    end.
 
 close_out(Out) ->
     #out{fd = Fd, z = Z, path = Path, tmp = Tmp} = out_flush(Out),
