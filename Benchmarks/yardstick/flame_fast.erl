@@ -24,6 +24,8 @@
 %%   -o OUT              write OUT (through OUT.partial, fsync, rename, as
 %%                       flameconv does); OUT ending in .gz is gzip (zlib, level 6,
 %%                       flameconv's). Default: standard output.
+%%   --short-by-pid      complete short samples from each process's last full
+%%                       sample (see remember_full/5), not flameconv's places
 %%   --profile eprof|fprof  run under that profiler and print its analysis to
 %%                       standard error (fprof: to flame_fast.fprof)
 %%
@@ -83,7 +85,8 @@ main([]) -> main1(init:get_plain_arguments());
 main(Args) -> main1(Args).
 
 main1(Args) ->
-    case parse_args(Args, #{mode => convert, out => none, paths => [], profile => none}) of
+    case parse_args(Args, #{mode => convert, out => none, paths => [], profile => none,
+                            short_by_pid => false}) of
         {ok, #{paths := []}} -> usage(), halt(2);
         {ok, Opts = #{profile := none}} -> halt(run(Opts));
         {ok, Opts = #{profile := P}} -> halt(profiled(P, Opts));
@@ -100,6 +103,7 @@ parse_args(["--stats" | R], O) -> parse_args(R, O#{mode := stats});
 parse_args(["--inspect" | R], O) -> parse_args(R, O#{mode := inspect});
 parse_args(["--inspect-pretty" | R], O) -> parse_args(R, O#{mode := inspect_pretty});
 parse_args(["-o", F | R], O) -> parse_args(R, O#{out := F});
+parse_args(["--short-by-pid" | R], O) -> parse_args(R, O#{short_by_pid := true});
 parse_args(["--profile", P | R], O) when P =:= "eprof"; P =:= "fprof" ->
     parse_args(R, O#{profile := list_to_atom(P)});
 parse_args(["--" | R], O = #{paths := P}) -> {ok, O#{paths := lists:reverse(P, R)}};
@@ -125,7 +129,8 @@ profiled(fprof, Opts) ->
 %% Driver
 %%====================================================================
 
-run(#{mode := Mode, out := OutPath, paths := Paths}) ->
+run(Opts = #{mode := Mode, out := OutPath, paths := Paths}) ->
+    put('$short_by_pid', maps:get(short_by_pid, Opts, false)),
     _ = process_flag(min_heap_size, case os:getenv("FF_MINHEAP") of false -> ?MIN_HEAP; V -> list_to_integer(V) end),
     put(stats, #{}),
     Files = lists:append([expand(P) || P <- Paths]),
@@ -681,13 +686,25 @@ metric_prefix(K) -> <<"\tmetric_erlang_", (atom_to_binary(K, utf8))/binary, ": "
 %%--------------------------------------------------------------------
 %% Full samples, for short ones (flameconv's FullSampleMemory): kept by
 %% place in the samples list, a pid met elsewhere found by pid; only in
-%% files that may hold short samples.
+%% files that may hold short samples. A place holds one sample: when another
+%% process's full sample takes it, the first process's is forgotten, and its
+%% short samples are skipped. With select => all the agent's list order moves
+%% from tick to tick, and flameconv (so this too) skips most short samples of
+%% such captures. --short-by-pid keeps each process's last full sample
+%% instead, as docs/dump-format.md reads (its text then differs from
+%% flameconv's).
 %%--------------------------------------------------------------------
 
 remember_full(_Pid, _Place, Tk = #tk{short = false}, _Data, _Values) -> Tk;
 remember_full(_Pid, Place, Tk, _Data, Values)
   when Place >= ?FULL_PLACES; Values > ?FULL_VALUES -> Tk;
-remember_full(Pid, Place, Tk = #tk{ts = Ts, fm = FM, fp = FP}, Data, _Values) ->
+remember_full(Pid, Place, Tk = #tk{ts = Ts, fp = FP}, Data, _Values) ->
+    case get('$short_by_pid') of
+        true -> Tk#tk{fp = FP#{Pid => {Pid, Ts, Data}}};
+        false -> remember_by_place(Pid, Place, Tk, Data)
+    end.
+
+remember_by_place(Pid, Place, Tk = #tk{ts = Ts, fm = FM, fp = FP}, Data) ->
     FP1 = case FM of
               #{Place := {Pid, _, _}} -> FP;
               #{Place := {Old, _, _}} ->
@@ -701,17 +718,23 @@ remember_full(Pid, Place, Tk = #tk{ts = Ts, fm = FM, fp = FP}, Data, _Values) ->
     Tk#tk{fm = FM#{Place => {Pid, Ts, Data}}, fp = FP1}.
 
 recall(Pid, Since, Place, #tk{fm = FM, fp = FP}) ->
-    E = case FM of
-            #{Place := E0 = {Pid, _, _}} -> E0;
-            _ ->
-                case FP of
-                    #{Pid := P} -> maps:get(P, FM, none);
-                    _ -> none
-                end
+    E = case get('$short_by_pid') of
+            true -> maps:get(Pid, FP, none);
+            false -> recall_by_place(Pid, Place, FM, FP)
         end,
     case E of
         {Pid, Since, Data} -> Data;
         _ -> none
+    end.
+
+recall_by_place(Pid, Place, FM, FP) ->
+    case FM of
+        #{Place := E0 = {Pid, _, _}} -> E0;
+        _ ->
+            case FP of
+                #{Pid := P} -> maps:get(P, FM, none);
+                _ -> none
+            end
     end.
 
 %%====================================================================
