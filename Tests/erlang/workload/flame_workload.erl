@@ -16,7 +16,7 @@
 %% The loops are exported so they show up with readable names in stacks.
 -export([cpu_burn/1, fib/1, mailbox_consumer/1, mailbox_producer/2,
          binary_hoarder/2, gc_churn/1, deep_a/1, deep_b/1, deep/2,
-         deep_worker/1,
+         deep_worker/1, kv_client/2, sorter_client/2,
          idle/0]).
 
 -define(OWNER, flame_workload).
@@ -24,7 +24,14 @@
 start() ->
     start(#{}).
 
-%% Opts: #{cpu => N} number of CPU burners (default 2).
+%% Opts (the defaults give the fixtures' load, scripts/make-fixtures.sh):
+%%   cpu => N     CPU burners (default 2)
+%%   idle => N    processes waiting in receive forever (default 5)
+%%   extra => N   N more sets of working processes, unregistered, for a busier
+%%                node (default 0): a GC churner, a deep worker, a binary
+%%                hoarder, and a kv server and a sorter server (gen_servers)
+%%                each with its client. Benchmarks/scripts/make-bench-captures.sh
+%%                uses it.
 start(Opts) ->
     case whereis(?OWNER) of
         undefined ->
@@ -71,6 +78,8 @@ owner(Parent, Ref, Opts) ->
 %% '$initial_call' and '$ancestors'.
 children(Opts) ->
     NCpu = maps:get(cpu, Opts, 2),
+    NIdle = maps:get(idle, Opts, 5),
+    NExtra = maps:get(extra, Opts, 0),
     Cpu = [worker({cpu, I}, cpu,
                   case I of 1 -> flame_cpu_1; _ -> undefined end)
            || I <- lists:seq(1, NCpu)],
@@ -84,14 +93,28 @@ children(Opts) ->
          server(sorter, undefined),
          worker(kv_client, kv_client, undefined),
          worker(sorter_client, sorter_client, undefined)
-        | [worker({idle, I}, idle, undefined) || I <- lists:seq(1, 5)]].
+        | [worker({idle, I}, idle, undefined) || I <- lists:seq(1, NIdle)]]
+        ++ lists:append([extra(I) || I <- lists:seq(1, NExtra)]).
+
+%% One set of the busier node's extra processes.
+extra(I) ->
+    [worker({gc, I}, gc, undefined),
+     worker({deep_work, I}, deep_work, undefined),
+     worker({binaries, I}, binaries, undefined),
+     server({kv, I}, kv, undefined),
+     worker({kv_client, I}, {kv_client, {kv, I}}, undefined),
+     server({sorter, I}, sorter, undefined),
+     worker({sorter_client, I}, {sorter_client, {sorter, I}}, undefined)].
 
 worker(Id, Kind, Name) ->
     #{id => Id, start => {?MODULE, start_worker, [Kind, Name]},
       shutdown => brutal_kill, type => worker}.
 
 server(Kind, Name) ->
-    #{id => Kind, start => {flame_workload_server, start_link, [Kind, Name]},
+    server(Kind, Kind, Name).
+
+server(Id, Kind, Name) ->
+    #{id => Id, start => {flame_workload_server, start_link, [Kind, Name]},
       shutdown => 1000, type => worker}.
 
 start_worker(Kind, Name) ->
@@ -113,7 +136,15 @@ run(deep_wait) -> deep_a(250);
 run(deep_work) -> deep_worker(0);
 run(kv_client) -> kv_client(0);
 run(sorter_client) -> sorter_client(0);
+run({kv_client, ServerId}) -> kv_client(child(ServerId), 0);
+run({sorter_client, ServerId}) -> sorter_client(child(ServerId), 0);
 run(idle) -> idle().
+
+%% The pid of a sibling (asked once: the supervisor answers when it has
+%% started every child).
+child(Id) ->
+    [Pid] = [P || {I, P, _, _} <- supervisor:which_children(flame_workload_sup), I =:= Id],
+    Pid.
 
 %% CPU-bound: naive Fibonacci, so stacks show cpu_burn/1 -> fib/1.
 cpu_burn(N) ->
@@ -205,6 +236,18 @@ sorter_client(N) ->
     _ = flame_workload_server:sort(Sorter, 3000),
     receive after 5 -> ok end,
     sorter_client(N + 1).
+
+%% The clients of the extra servers, which know their server's pid.
+kv_client(Server, N) ->
+    flame_workload_server:put(Server, N rem 500, {value, N}),
+    _ = flame_workload_server:get(Server, (N * 7) rem 500),
+    receive after 1 -> ok end,
+    kv_client(Server, N + 1).
+
+sorter_client(Server, N) ->
+    _ = flame_workload_server:sort(Server, 3000),
+    receive after 5 -> ok end,
+    sorter_client(Server, N + 1).
 
 idle() ->
     receive never -> ok end.
