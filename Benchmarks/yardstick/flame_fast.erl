@@ -24,8 +24,9 @@
 %%   -o OUT              write OUT (through OUT.partial, fsync, rename, as
 %%                       flameconv does); OUT ending in .gz is gzip (zlib, level 6,
 %%                       flameconv's). Default: standard output.
-%%   --short-by-pid      complete short samples from each process's last full
-%%                       sample (see remember_full/5), not flameconv's places
+%%   --short-by-place    complete short samples the way flameconv did before
+%%                       4e4ac67: by place, losing a process's full sample to
+%%                       another's at its place (see remember_full/5)
 %%   --profile eprof|fprof  run under that profiler and print its analysis to
 %%                       standard error (fprof: to flame_fast.fprof)
 %%
@@ -86,7 +87,7 @@ main(Args) -> main1(Args).
 
 main1(Args) ->
     case parse_args(Args, #{mode => convert, out => none, paths => [], profile => none,
-                            short_by_pid => false}) of
+                            short_by_pid => true}) of
         {ok, #{paths := []}} -> usage(), halt(2);
         {ok, Opts = #{profile := none}} -> halt(run(Opts));
         {ok, Opts = #{profile := P}} -> halt(profiled(P, Opts));
@@ -103,7 +104,7 @@ parse_args(["--stats" | R], O) -> parse_args(R, O#{mode := stats});
 parse_args(["--inspect" | R], O) -> parse_args(R, O#{mode := inspect});
 parse_args(["--inspect-pretty" | R], O) -> parse_args(R, O#{mode := inspect_pretty});
 parse_args(["-o", F | R], O) -> parse_args(R, O#{out := F});
-parse_args(["--short-by-pid" | R], O) -> parse_args(R, O#{short_by_pid := true});
+parse_args(["--short-by-place" | R], O) -> parse_args(R, O#{short_by_pid := false});
 parse_args(["--profile", P | R], O) when P =:= "eprof"; P =:= "fprof" ->
     parse_args(R, O#{profile := list_to_atom(P)});
 parse_args(["--" | R], O = #{paths := P}) -> {ok, O#{paths := lists:reverse(P, R)}};
@@ -130,7 +131,7 @@ profiled(fprof, Opts) ->
 %%====================================================================
 
 run(Opts = #{mode := Mode, out := OutPath, paths := Paths}) ->
-    put('$short_by_pid', maps:get(short_by_pid, Opts, false)),
+    put('$short_by_pid', maps:get(short_by_pid, Opts, true)),
     _ = process_flag(min_heap_size, case os:getenv("FF_MINHEAP") of false -> ?MIN_HEAP; V -> list_to_integer(V) end),
     put(stats, #{}),
     Files = lists:append([expand(P) || P <- Paths]),
@@ -684,15 +685,16 @@ fixed_metric(_) -> false.
 metric_prefix(K) -> <<"\tmetric_erlang_", (atom_to_binary(K, utf8))/binary, ": ">>.
 
 %%--------------------------------------------------------------------
-%% Full samples, for short ones (flameconv's FullSampleMemory): kept by
+%% Full samples, for short ones (flameconv's FullSampleMemory). With
+%% --short-by-place they are kept by
 %% place in the samples list, a pid met elsewhere found by pid; only in
 %% files that may hold short samples. A place holds one sample: when another
 %% process's full sample takes it, the first process's is forgotten, and its
 %% short samples are skipped. With select => all the agent's list order moves
 %% from tick to tick, and flameconv (so this too) skips most short samples of
-%% such captures. --short-by-pid keeps each process's last full sample
-%% instead, as docs/dump-format.md reads (its text then differs from
-%% flameconv's).
+%% such captures; flameconv did until 4e4ac67. The default keeps each
+%% process's last full sample, as docs/dump-format.md reads and flameconv
+%% now does; --short-by-place gives the old behaviour.
 %%--------------------------------------------------------------------
 
 remember_full(_Pid, _Place, Tk = #tk{short = false}, _Data, _Values) -> Tk;
