@@ -691,8 +691,8 @@ metric_prefix(K) -> <<"\tmetric_erlang_", (atom_to_binary(K, utf8))/binary, ": "
 %% files that may hold short samples. A place holds one sample: when another
 %% process's full sample takes it, the first process's is forgotten, and its
 %% short samples are skipped. With select => all the agent's list order moves
-%% from tick to tick, and flameconv (so this too) skips most short samples of
-%% such captures; flameconv did until 4e4ac67. The default keeps each
+%% from tick to tick, and most short samples of such captures are skipped,
+%% as flameconv did until 4e4ac67. The default keeps each
 %% process's last full sample, as docs/dump-format.md reads and flameconv
 %% now does; --short-by-place gives the old behaviour.
 %%--------------------------------------------------------------------
