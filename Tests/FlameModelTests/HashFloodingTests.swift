@@ -60,12 +60,14 @@ struct HashFloodingTests {
         }
     }
 
-    @Test("interning them takes linear time: 4 times the strings, about 4 times as long")
+    @Test("interning them takes linear time: 16 times the strings, about 16 times as long")
     func linearUnderAttack() {
-        let small = Self.colliding(4_000), large = Self.colliding(16_000)
-        let ratio = GrowthCheck.ratio(small: { _ = Self.internAll(small) }, large: { _ = Self.internAll(large) })
-        // A shared chain is quadratic: 16 times as long.
-        #expect(ratio < 8, "4 times the colliding strings took \(ratio) times as long")
+        let small = Self.colliding(2_000), large = Self.colliding(32_000)
+        let ratio = GrowthCheck.ratio(tries: 5, small: { _ = Self.internAll(small) }, large: { _ = Self.internAll(large) })
+        // A shared chain is quadratic: 256 times as long. The bound sits
+        // halfway (geometric) so that a loaded machine's noise, which once
+        // made 4 times the strings take 8.2 times as long, cannot fail it.
+        #expect(ratio < 64, "16 times the colliding strings took \(ratio) times as long")
     }
 
     @Test("ordinary input keeps the fast hash")
