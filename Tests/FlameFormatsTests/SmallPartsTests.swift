@@ -161,25 +161,20 @@ struct CategoryLevelTests {
 
 @Suite("PerfSink")
 struct EmitterTests {
-    func time(_ micros: Int64) -> String {
+    /// What `write` puts into a scratch buffer, as text.
+    func written(_ write: (inout UnsafeMutablePointer<UInt8>) -> Void) -> String {
         var scratch = [UInt8](repeating: 0, count: 40)
         let count = scratch.withUnsafeMutableBufferPointer { buffer in
             var p = buffer.baseAddress!
-            p.putTime(micros)
+            write(&p)
             return p - buffer.baseAddress!
         }
         return String(decoding: scratch[..<count], as: UTF8.self)
     }
 
-    func decimal(_ value: Int64) -> String {
-        var scratch = [UInt8](repeating: 0, count: 40)
-        let count = scratch.withUnsafeMutableBufferPointer { buffer in
-            var p = buffer.baseAddress!
-            p.putDecimal(value)
-            return p - buffer.baseAddress!
-        }
-        return String(decoding: scratch[..<count], as: UTF8.self)
-    }
+    func time(_ micros: Int64) -> String { written { $0.putTime(micros) } }
+
+    func decimal(_ value: Int64) -> String { written { $0.putDecimal(value) } }
 
     @Test("decimals: every digit count and both signs, as Swift prints them")
     func decimals() {
