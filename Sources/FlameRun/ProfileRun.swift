@@ -10,42 +10,28 @@ import FlameModel
 /// opened only when the merge reaches its start (the earliest `started_at` of
 /// its files) and closed after its last tick, so descriptors and memory follow
 /// the captures that overlap in time, not all the captures given. More than
-/// `maxOpenCaptures` overlapping stops the run.
+/// `maxOpenCaptures` overlapping stops the run (`CaptureMerge`).
 public final class ProfileRun {
-    /// One capture being read.
-    private final class OpenCapture {
-        /// Place in the capture order: ties in time go to the lower one.
-        let index: Int
-        /// Its index in `Profile.captures`.
+    /// A capture as the converting side keeps it: its place among the
+    /// outputs' captures, and its deltas.
+    private final class CaptureState {
         let profileIndex: Int
-        let reader: CaptureReader
         @exclusivity(unchecked) var deltas: DeltaCalculator
         let wordSize: Int64
-        @exclusivity(unchecked) var current = Tick()
-        var hasCurrent = false
-        var lastWall = Int64.min
         let start: Int64
+        var lastWall = Int64.min
 
-        init(_ capture: CaptureFiles, index: Int, profile: Profile, plan: RunPlan, derived: [(id: MetricID, derivation: Metric.Derivation)]) {
-            self.index = index
-            reader = CaptureReader(capture: capture, limits: plan.limits)
+        init(profileIndex: Int, info: CaptureInfo, start: Int64, plan: RunPlan, derived: [(id: MetricID, derivation: Metric.Derivation)]) {
+            self.profileIndex = profileIndex
             deltas = DeltaCalculator(processLimit: plan.limits.maxProcesses, derived: derived)
-            let header = capture.files.first?.header
-            let info = CaptureInfo(id: capture.id, node: header?.node, wordSize: header?.wordSize)
             wordSize = info.wordSize
-            profileIndex = profile.addCapture(info)
-            start = header?.startedAt ?? 0
-            hasCurrent = reader.nextTick(into: &current, symbols: &profile.symbols, catalogue: &profile.catalogue)
+            self.start = start
         }
 
-        func advance(_ profile: Profile) {
-            hasCurrent = reader.nextTick(into: &current, symbols: &profile.symbols, catalogue: &profile.catalogue)
-        }
-
-        var summary: CaptureSummary {
-            CaptureSummary(files: reader.reports, openErrors: reader.openErrors, metricEntriesDropped: reader.metricEntriesDropped,
-                           metricNamesTooLong: reader.metricNamesTooLong,
-                           processes: deltas.processCount, processesForgotten: deltas.forgottenProcesses, skippedSamples: reader.skippedSamples)
+        func summary(_ counts: ReaderCounts) -> CaptureSummary {
+            CaptureSummary(files: counts.files, openErrors: counts.openErrors, metricEntriesDropped: counts.metricEntriesDropped,
+                           metricNamesTooLong: counts.metricNamesTooLong,
+                           processes: deltas.processCount, processesForgotten: deltas.forgottenProcesses, skippedSamples: counts.skippedSamples)
         }
     }
 
@@ -54,11 +40,8 @@ public final class ProfileRun {
     private let captures: [CaptureFiles]
     private let sinks: [any ProfileSink]
     private let derived: [(id: MetricID, derivation: Metric.Derivation)]
-    /// Captures not opened yet, by start time (ties: capture order).
-    private var pending: [(index: Int, start: Int64)]
-    private var nextPending = 0
-    /// Captures being read, in capture order.
-    private var open: [OpenCapture] = []
+    /// Per capture, once opened and until closed.
+    private var states: [CaptureState?]
     private var finished: [CaptureSummary?]
 
     public init(captures: [CaptureFiles], plan: RunPlan, sinks: [any ProfileSink]) {
@@ -72,9 +55,7 @@ public final class ProfileRun {
         let levels = plan.levels.map { level in (try? CategoryLevels.parse(level.spec, catalogue: &catalogue)) ?? level }
         profile = Profile(catalogue: catalogue, levels: levels)
         derived = plan.derivedMetrics
-        pending = captures.enumerated().map { index, capture in
-            (index, capture.files.map(\.header.startedAt).min() ?? Int64.min)
-        }.sorted { ($0.start, $0.index) < ($1.start, $1.index) }
+        states = Array(repeating: nil, count: captures.count)
         finished = Array(repeating: nil, count: captures.count)
     }
 
@@ -82,39 +63,7 @@ public final class ProfileRun {
     /// 1024 ticks. Sinks are finished unless the run stopped early.
     public func run(progress: ((Int) -> Void)? = nil) throws(OutputError) -> RunSummary {
         var summary = RunSummary()
-        // One event for the whole run, a local: outputs borrow it, never copy it.
-        var event = ProfileEvent()
-        event.categories = Array(repeating: 0, count: plan.levels.count)
-        merge: while true {
-            // The capture whose tick comes first (ties: capture order).
-            var chosen: OpenCapture?
-            for capture in open where chosen == nil || capture.current.wallMicros < chosen!.current.wallMicros {
-                chosen = capture
-            }
-            // Open the captures that start before that tick: one of them may come first.
-            while nextPending < pending.count, chosen == nil || pending[nextPending].start <= chosen!.current.wallMicros {
-                guard open.count < plan.maxOpenCaptures else {
-                    summary.stoppedEarly = .tooManyOpenCaptures(tooManyOpen())
-                    break merge
-                }
-                guard let capture = openNext() else { continue }
-                if chosen == nil || capture.current.wallMicros < chosen!.current.wallMicros
-                    || (capture.current.wallMicros == chosen!.current.wallMicros && capture.index < chosen!.index) {
-                    chosen = capture
-                }
-            }
-            guard let capture = chosen else { break }
-            try feed(capture, tick: summary.ticks, &event, &summary)
-            summary.ticks += 1
-            if let over = overSymbolBudget(capture) {
-                summary.stoppedEarly = .symbolBudget(over)
-                break merge
-            }
-            if summary.ticks & 1023 == 0 { progress?(summary.ticks) }
-            capture.advance(profile)
-            if !capture.hasCurrent { close(capture) }
-        }
-        for capture in open { close(capture) }
+        try runDirect(&summary, progress)
         for done in finished.compactMap({ $0 }) { summary.add(done) }
         // A run stopped early is not to be used: its outputs get no end.
         if summary.stoppedEarly == nil {
@@ -123,48 +72,67 @@ public final class ProfileRun {
         return summary
     }
 
-    /// Opens the next pending capture and reads its first tick; nil when it has
-    /// none (it is then finished already).
-    private func openNext() -> OpenCapture? {
-        let index = pending[nextPending].index
-        nextPending += 1
-        let capture = OpenCapture(captures[index], index: index, profile: profile, plan: plan, derived: derived)
-        guard capture.hasCurrent else {
-            close(capture)
-            return nil
+    /// One thread reads and converts in turn, into the run's own tables.
+    private func runDirect(_ summary: inout RunSummary, _ progress: ((Int) -> Void)?) throws(OutputError) {
+        let merge = CaptureMerge(captures: captures, limits: plan.limits, maxOpenCaptures: plan.maxOpenCaptures)
+        // One event for the whole run, a local: outputs borrow it, never copy it.
+        var event = ProfileEvent()
+        event.categories = Array(repeating: 0, count: plan.levels.count)
+        var steps: [CaptureMerge.Step] = []
+        merge: while true {
+            merge.next(into: &steps, symbols: &profile.symbols, catalogue: &profile.catalogue)
+            for step in steps {
+                switch step {
+                case .opened(let index, let info, let start):
+                    opened(index, info, start)
+                case .read:
+                    break
+                case .tick(let source):
+                    let state = states[source.index]!
+                    try feed(state, source.current, tick: summary.ticks, &event, &summary)
+                    summary.ticks += 1
+                    if let over = overSymbolBudget(source.place) {
+                        summary.stoppedEarly = .symbolBudget(over)
+                        break merge
+                    }
+                    if summary.ticks & 1023 == 0 { progress?(summary.ticks) }
+                case .closed(let source):
+                    close(source.index, source.reader.counted)
+                case .tooManyOpen(let text):
+                    summary.stoppedEarly = .tooManyOpenCaptures(text)
+                    break merge
+                case .end:
+                    break merge
+                }
+            }
         }
-        open.insert(capture, at: open.firstIndex { $0.index > index } ?? open.endIndex)
-        return capture
+        // Stopped early: what the captures still open did so far.
+        for source in merge.open { close(source.index, source.reader.counted) }
     }
 
-    /// Keeps what the summary needs of a capture and lets go of the rest: its
-    /// files, buffers and deltas.
-    private func close(_ capture: OpenCapture) {
-        finished[capture.index] = capture.summary
-        open.removeAll { $0 === capture }
+    private func opened(_ index: Int, _ info: CaptureInfo, _ start: Int64) {
+        states[index] = CaptureState(profileIndex: profile.addCapture(info), info: info, start: start, plan: plan, derived: derived)
+    }
+
+    /// Keeps what the summary needs of a capture and lets go of the rest.
+    private func close(_ index: Int, _ counts: ReaderCounts) {
+        finished[index] = states[index]!.summary(counts)
+        states[index] = nil
     }
 
     /// The stacks the outputs show grow with distinct keys of the samples
     /// (function, stack, initial calls); with the symbol tables they stay
     /// within the one budget, or the run stops and says where.
-    private func overSymbolBudget(_ capture: OpenCapture) -> String? {
+    private func overSymbolBudget(_ place: (file: String, offset: Int)) -> String? {
         var held = profile.stacks.byteEstimate + profile.symbols.byteEstimate
         for sink in sinks { held += sink.tableBytes }
         guard held > plan.limits.maxSymbolBytes else { return nil }
-        let file = capture.reader.currentPath ?? capture.reader.capture.id
-        return "\(file): at byte \(capture.current.offset): the tables of distinct names and stacks hold about \(held) bytes, over the limit of \(plan.limits.maxSymbolBytes)"
-    }
-
-    private func tooManyOpen() -> String {
-        let capture = captures[pending[nextPending].index]
-        let file = capture.files.first?.path ?? capture.id
-        return "\(file): capture \(capture.id) starts before \(open.count) other captures given with it have ended: "
-            + "at most \(plan.maxOpenCaptures) captures that overlap in time are merged at once"
+        return "\(place.file): at byte \(place.offset): the tables of distinct names and stacks hold about \(held) bytes, over the limit of \(plan.limits.maxSymbolBytes)"
     }
 
     /// One tick's samples: deltas, filters, categories, then every sink.
-    private func feed(_ capture: OpenCapture, tick serial: Int, _ event: inout ProfileEvent, _ summary: inout RunSummary) throws(OutputError) {
-        let wall = capture.current.wallMicros
+    private func feed(_ capture: CaptureState, _ tick: borrowing Tick, tick serial: Int, _ event: inout ProfileEvent, _ summary: inout RunSummary) throws(OutputError) {
+        let wall = tick.wallMicros
         if wall < capture.lastWall { summary.ticksOutOfOrder += 1 }
         capture.lastWall = wall
         for sink in sinks { try sink.beginTick(wallMicros: wall, capture: capture.profileIndex, in: profile) }
@@ -177,9 +145,9 @@ public final class ProfileRun {
         let filtering = !filter.isEmpty
         // The reader adds names only between ticks: one copy serves the tick.
         let symbols = profile.symbols
-        for sample in capture.current.samples {
+        for sample in tick.samples {
             // Deltas first, so a kept sample's delta is against its process's previous sample.
-            capture.deltas.compute(sample, in: capture.current, wordSize: capture.wordSize, metricCount: metricCount, into: &event.metrics)
+            capture.deltas.compute(sample, in: tick, wordSize: capture.wordSize, metricCount: metricCount, into: &event.metrics)
             guard inRange, !filtering || filter.keeps(sample, symbols: symbols) else { continue }
             event.sample = sample
             event.stack = profile.stacks.stack(of: sample, symbols: symbols)
