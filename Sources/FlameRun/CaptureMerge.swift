@@ -51,7 +51,7 @@ final class CaptureMerge {
     private let captures: [CaptureFiles]
     private let limits: DumpLimits
     private let maxOpenCaptures: Int
-    private let logsCounts: Bool
+    private var logsCounts: Bool
     /// Captures not opened yet, by start time (ties: capture order).
     private let pending: [(index: Int, start: Int64)]
     private var nextPending = 0
@@ -70,6 +70,17 @@ final class CaptureMerge {
         pending = captures.enumerated().map { index, capture in
             (index, capture.files.map(\.header.startedAt).min() ?? Int64.min)
         }.sorted { ($0.start, $0.index) < ($1.start, $1.index) }
+    }
+
+    /// From now on no reader keeps what it counts (`CaptureReader.logsCounts`):
+    /// a pipelined run that goes on on one thread reads the counts themselves.
+    func stopLoggingCounts() {
+        logsCounts = false
+        var ignored: [(what: ReaderCount, seen: Occurrences)] = []
+        for source in open {
+            source.reader.logsCounts = false
+            source.reader.takeCountsNoted(into: &ignored)
+        }
     }
 
     /// The steps up to the next tick, the stop or the end, replacing what

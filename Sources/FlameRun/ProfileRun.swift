@@ -1,6 +1,9 @@
 import FlameDump
 import FlameFormats
 import FlameModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one pass: reads captures, computes deltas, filters, groups, and hands
 /// every event to every sink.
@@ -11,6 +14,11 @@ import FlameModel
 /// its files) and closed after its last tick, so descriptors and memory follow
 /// the captures that overlap in time, not all the captures given. More than
 /// `maxOpenCaptures` overlapping stops the run (`CaptureMerge`).
+///
+/// With `RunPlan.threads` 2, a reader thread reads and parses while the
+/// calling thread does the rest (`TickPipeline.swift`); the outputs and the
+/// summary are the same as with one thread, byte for byte. Sinks are only
+/// ever called on the calling thread.
 public final class ProfileRun {
     /// A capture as the converting side keeps it: its place among the
     /// outputs' captures, and its deltas.
@@ -20,6 +28,8 @@ public final class ProfileRun {
         let wordSize: Int64
         let start: Int64
         var lastWall = Int64.min
+        /// A pipelined run's copy of what the capture's reader reported so far.
+        var counts = ReaderCounts()
 
         init(profileIndex: Int, info: CaptureInfo, start: Int64, plan: RunPlan, derived: [(id: MetricID, derivation: Metric.Derivation)]) {
             self.profileIndex = profileIndex
@@ -34,6 +44,36 @@ public final class ProfileRun {
                            processes: deltas.processCount, processesForgotten: deltas.forgottenProcesses, skippedSamples: counts.skippedSamples)
         }
     }
+
+    /// How a pipelined run batches its ticks (docs/LIMITS.md, "Threads").
+    struct PipelineShape {
+        /// Batches in flight between the two threads: the one the reader
+        /// fills, the one being converted, and the others waiting (so the
+        /// reader can run ahead while the converting thread waits for a core).
+        var batches = 8
+        /// A batch is sent once it holds this many ticks, or this many bytes
+        /// of samples and values (about 1,600 samples): small enough that
+        /// the first batch, read before any converting, and the last one,
+        /// converted after all reading, are a small part of a run; large
+        /// enough that handing one over (a lock, a wake-up) costs nothing
+        /// next to its ticks.
+        var batchTicks = 64
+        var batchBytes = 256 << 10
+        /// The run's thread mirrors the reader's tables (`Symbols.mirrorByteEstimate`)
+        /// up to this many bytes; past them, it takes the reader's tables and
+        /// reading over and goes on alone, so tables of endless variety are
+        /// not held twice.
+        var handOffBytes = 16 << 20
+    }
+
+    /// Tests make it small, to cross many batch boundaries with small inputs.
+    var pipelineShape = PipelineShape()
+    /// The ticks converted when this thread took the reading over, if it did.
+    private(set) var handOffTick: Int?
+    /// How long a run that stops early waits for its reader thread to
+    /// notice, before it leaves it to end on its own: a reader waiting for
+    /// a pipe that says nothing must not hold up the error.
+    static let readerStopWaitMilliseconds = 250
 
     public let plan: RunPlan
     public let profile: Profile
@@ -63,7 +103,11 @@ public final class ProfileRun {
     /// 1024 ticks. Sinks are finished unless the run stopped early.
     public func run(progress: ((Int) -> Void)? = nil) throws(OutputError) -> RunSummary {
         var summary = RunSummary()
-        try runDirect(&summary, progress)
+        if plan.threads >= 2, !captures.isEmpty, try runPipelined(&summary, progress) {
+            // Done on two threads.
+        } else {
+            try runDirect(&summary, progress)
+        }
         for done in finished.compactMap({ $0 }) { summary.add(done) }
         // A run stopped early is not to be used: its outputs get no end.
         if summary.stoppedEarly == nil {
@@ -74,7 +118,12 @@ public final class ProfileRun {
 
     /// One thread reads and converts in turn, into the run's own tables.
     private func runDirect(_ summary: inout RunSummary, _ progress: ((Int) -> Void)?) throws(OutputError) {
-        let merge = CaptureMerge(captures: captures, limits: plan.limits, maxOpenCaptures: plan.maxOpenCaptures)
+        try convert(CaptureMerge(captures: captures, limits: plan.limits, maxOpenCaptures: plan.maxOpenCaptures), &summary, progress)
+    }
+
+    /// Reads `merge` to its end or a stop, converting each tick in turn: the
+    /// whole of a run on one thread, the rest of a pipelined one after a hand-off.
+    private func convert(_ merge: CaptureMerge, _ summary: inout RunSummary, _ progress: ((Int) -> Void)?) throws(OutputError) {
         // One event for the whole run, a local: outputs borrow it, never copy it.
         var event = ProfileEvent()
         event.categories = Array(repeating: 0, count: plan.levels.count)
@@ -108,6 +157,106 @@ public final class ProfileRun {
         }
         // Stopped early: what the captures still open did so far.
         for source in merge.open { close(source.index, source.reader.counted) }
+    }
+
+    /// A reader thread reads into tables of its own; this thread mirrors them
+    /// and converts; past `PipelineShape.handOffBytes` of mirrored tables, this
+    /// thread takes the reader's over and goes on alone. False when no thread
+    /// could be started (nothing was read).
+    private func runPipelined(_ summary: inout RunSummary, _ progress: ((Int) -> Void)?) throws(OutputError) -> Bool {
+        let shape = pipelineShape
+        let channel = BatchChannel(batches: shape.batches)
+        let job = ReaderJob(channel: channel, captures: captures, limits: plan.limits, maxOpenCaptures: plan.maxOpenCaptures,
+                            catalogue: profile.catalogue, batchTicks: shape.batchTicks, batchBytes: shape.batchBytes,
+                            handOffBytes: shape.handOffBytes)
+        guard let thread = ReaderThread.start(job) else { return false }
+        var event = ProfileEvent()
+        event.categories = Array(repeating: 0, count: plan.levels.count)
+        // True when the reader sent its last step; false when this side stops it.
+        var readerEnded = false
+        do throws(OutputError) {
+            batches: while true {
+                let batch = channel.receive()
+                for step in batch.steps {
+                    switch step {
+                    case .opened(let index, let info, let start):
+                        opened(index, info, start)
+                    case .fileRead(let index, let report):
+                        states[index]!.counts.files.append(report)
+                    case .openError(let index, let error):
+                        states[index]!.counts.openErrors.append(error)
+                    case .counted(let index, let what, let seen):
+                        states[index]!.counts.add(what, seen)
+                    case .tick(let index, let slot, let file, let tables):
+                        mirror(batch, tables)
+                        try feed(states[index]!, batch.ticks[slot], tick: summary.ticks, &event, &summary)
+                        summary.ticks += 1
+                        if let over = overSymbolBudget((file, batch.ticks[slot].offset)) {
+                            summary.stoppedEarly = .symbolBudget(over)
+                            break batches
+                        }
+                        if summary.ticks & 1023 == 0 { progress?(summary.ticks) }
+                    case .closed(let index):
+                        close(index, states[index]!.counts)
+                    case .tooManyOpen(let text, let tables):
+                        mirror(batch, tables)
+                        summary.stoppedEarly = .tooManyOpenCaptures(text)
+                        readerEnded = true
+                        break batches
+                    case .end(let tables), .handOff(let tables):
+                        mirror(batch, tables)
+                        readerEnded = true
+                        break batches
+                    }
+                }
+                batch.reset(keptBytes: 2 * shape.batchBytes)
+                channel.giveBack(batch)
+            }
+        } catch {
+            Self.stop(thread, channel)
+            throw error
+        }
+        if readerEnded {
+            pthread_join(thread, nil)
+        } else {
+            Self.stop(thread, channel)
+        }
+        if summary.stoppedEarly == nil, let reader = job.takeOver() {
+            // The reader's tables hold what the mirror holds, and lookup
+            // tables: they replace it, and the mirror's copies are let go.
+            precondition(reader.symbols.counts == profile.symbols.counts && reader.catalogue.counts == profile.catalogue.counts,
+                         "the reader handed off tables the run does not mirror")
+            profile.symbols = reader.symbols
+            profile.catalogue = reader.catalogue
+            handOffTick = summary.ticks
+            reader.merge.stopLoggingCounts()
+            try convert(reader.merge, &summary, progress)
+            return true
+        }
+        // Stopped early: what the captures still open did so far.
+        for index in states.indices {
+            if let state = states[index] { close(index, state.counts) }
+        }
+        return true
+    }
+
+    /// Stops a reader that has not ended: it stops at its next step. A
+    /// reader that does not answer soon (waiting for a pipe) is left to end
+    /// on its own; it holds nothing the run still uses.
+    private static func stop(_ thread: pthread_t, _ channel: BatchChannel) {
+        channel.cancel()
+        if channel.waitForReader(milliseconds: readerStopWaitMilliseconds) {
+            pthread_join(thread, nil)
+        } else {
+            pthread_detach(thread)
+        }
+    }
+
+    /// Appends to the run's tables what the reader's held when it read the tick.
+    @inline(__always)
+    private func mirror(_ batch: TickBatch, _ tables: PipelineTables) {
+        if profile.symbols.counts != tables.symbols { profile.symbols.append(batch.symbols, upTo: tables.symbols) }
+        if profile.catalogue.counts != tables.catalogue { profile.catalogue.append(batch.catalogue, upTo: tables.catalogue) }
     }
 
     private func opened(_ index: Int, _ info: CaptureInfo, _ start: Int64) {

@@ -26,15 +26,21 @@ public struct SymbolAdditions: Sendable {
                        frames: base.frames + frames.count, stacks: base.stacks + stacks.count)
     }
 
-    /// Empties it for entries from `start` on, keeping its buffers.
+    /// Empties it for entries from `start` on, keeping its buffers unless
+    /// they grew past what ordinary batches need (a dump of new names in
+    /// every tick may fill one batch with many).
     mutating func reset(base start: Symbols.Counts) {
         base = start
-        nameBytes.removeAll(keepingCapacity: true)
-        nameEnds.removeAll(keepingCapacity: true)
-        functions.removeAll(keepingCapacity: true)
-        frames.removeAll(keepingCapacity: true)
-        stacks.removeAll(keepingCapacity: true)
+        let keep = nameBytes.capacity <= Self.keptBytes && nameEnds.capacity + functions.capacity + frames.capacity + stacks.capacity <= Self.keptEntries
+        nameBytes.removeAll(keepingCapacity: keep)
+        nameEnds.removeAll(keepingCapacity: keep)
+        functions.removeAll(keepingCapacity: keep)
+        frames.removeAll(keepingCapacity: keep)
+        stacks.removeAll(keepingCapacity: keep)
     }
+
+    static let keptBytes = 1 << 20
+    static let keptEntries = 1 << 16
 }
 
 extension Symbols {
@@ -55,6 +61,14 @@ extension Symbols {
 
     public var counts: Counts {
         Counts(names: names.count, functions: functions.count, frames: frames.count, stacks: stacks.count)
+    }
+
+    /// About how many bytes a mirror of these tables (filled by
+    /// `append(_:upTo:)`) holds beside them: the names with their lookup
+    /// table, the functions and frames, and a reference per stack (a stack's
+    /// frame list is shared, not copied).
+    public var mirrorByteEstimate: Int {
+        names.byteCount + names.count * 32 + (functions.count + frames.count) * 12 + stacks.count * 8
     }
 
     /// Puts into `additions` (replacing what it held) every entry from `start`
