@@ -62,8 +62,10 @@ public final class ProfileRun {
         /// The run's thread mirrors the reader's tables (`Symbols.mirrorByteEstimate`)
         /// up to this many bytes; past them, it takes the reader's tables and
         /// reading over and goes on alone, so tables of endless variety are
-        /// not held twice.
-        var handOffBytes = 16 << 20
+        /// not held twice. Real captures mirror kilobytes; 4 MiB keeps a dump
+        /// of endless distinct frames within the address space one thread
+        /// needs, give or take 20 MiB (docs/LIMITS.md, "Threads").
+        var handOffBytes = 4 << 20
     }
 
     /// Tests make it small, to cross many batch boundaries with small inputs.
