@@ -136,6 +136,30 @@ public enum PartialOutputs {
         }
     }
 
+    /// For a thread of the process's own (a pipelined run's reader): a stack for
+    /// signal handlers, so that a stack overflow there still cleans up. Each
+    /// thread has its own; a new thread has none. Nil when none was set.
+    static func threadAlternateStack() -> UnsafeMutableRawPointer? {
+        var current = stack_t()
+        guard sigaltstack(nil, &current) == 0, Int(current.ss_flags) & Int(SS_DISABLE) != 0 else { return nil }
+        let size = 64 << 10
+        guard let memory = malloc(size) else { return nil }
+        var stack = stack_t(ss_sp: memory, ss_flags: 0, ss_size: size)
+        guard sigaltstack(&stack, nil) == 0 else {
+            free(memory)
+            return nil
+        }
+        return memory
+    }
+
+    /// Undoes `threadAlternateStack`, on the same thread, before it ends.
+    static func releaseThreadAlternateStack(_ memory: UnsafeMutableRawPointer?) {
+        guard let memory else { return }
+        var disable = stack_t(ss_sp: nil, ss_flags: Int32(SS_DISABLE), ss_size: 0)
+        sigaltstack(&disable, nil)
+        free(memory)
+    }
+
     /// A stack for signal handlers, unless one is set already (Swift's runtime may set one).
     private static func installAlternateStack() {
         var current = stack_t()

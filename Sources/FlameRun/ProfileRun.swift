@@ -1,6 +1,9 @@
 import FlameDump
 import FlameFormats
 import FlameModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one pass: reads captures, computes deltas, filters, groups, and hands
 /// every event to every sink.
@@ -10,55 +13,77 @@ import FlameModel
 /// opened only when the merge reaches its start (the earliest `started_at` of
 /// its files) and closed after its last tick, so descriptors and memory follow
 /// the captures that overlap in time, not all the captures given. More than
-/// `maxOpenCaptures` overlapping stops the run.
+/// `maxOpenCaptures` overlapping stops the run (`CaptureMerge`).
+///
+/// With `RunPlan.threads` 2, a reader thread reads and parses while the
+/// calling thread does the rest (`TickPipeline.swift`); the outputs and the
+/// summary are the same as with one thread, byte for byte. Sinks are only
+/// ever called on the calling thread.
 public final class ProfileRun {
-    /// One capture being read.
-    private final class OpenCapture {
-        /// Place in the capture order: ties in time go to the lower one.
-        let index: Int
-        /// Its index in `Profile.captures`.
+    /// A capture as the converting side keeps it: its place among the
+    /// outputs' captures, and its deltas.
+    private final class CaptureState {
         let profileIndex: Int
-        let reader: CaptureReader
         @exclusivity(unchecked) var deltas: DeltaCalculator
         let wordSize: Int64
-        @exclusivity(unchecked) var current = Tick()
-        var hasCurrent = false
-        var lastWall = Int64.min
         let start: Int64
+        var lastWall = Int64.min
+        /// A pipelined run's copy of what the capture's reader reported so far.
+        var counts = ReaderCounts()
 
-        init(_ capture: CaptureFiles, index: Int, profile: Profile, plan: RunPlan, derived: [(id: MetricID, derivation: Metric.Derivation)]) {
-            self.index = index
-            reader = CaptureReader(capture: capture, limits: plan.limits)
+        init(profileIndex: Int, info: CaptureInfo, start: Int64, plan: RunPlan, derived: [(id: MetricID, derivation: Metric.Derivation)]) {
+            self.profileIndex = profileIndex
             deltas = DeltaCalculator(processLimit: plan.limits.maxProcesses, derived: derived)
-            let header = capture.files.first?.header
-            let info = CaptureInfo(id: capture.id, node: header?.node, wordSize: header?.wordSize)
             wordSize = info.wordSize
-            profileIndex = profile.addCapture(info)
-            start = header?.startedAt ?? 0
-            hasCurrent = reader.nextTick(into: &current, symbols: &profile.symbols, catalogue: &profile.catalogue)
+            self.start = start
         }
 
-        func advance(_ profile: Profile) {
-            hasCurrent = reader.nextTick(into: &current, symbols: &profile.symbols, catalogue: &profile.catalogue)
-        }
-
-        var summary: CaptureSummary {
-            CaptureSummary(files: reader.reports, openErrors: reader.openErrors, metricEntriesDropped: reader.metricEntriesDropped,
-                           metricNamesTooLong: reader.metricNamesTooLong,
-                           processes: deltas.processCount, processesForgotten: deltas.forgottenProcesses, skippedSamples: reader.skippedSamples)
+        func summary(_ counts: ReaderCounts) -> CaptureSummary {
+            CaptureSummary(files: counts.files, openErrors: counts.openErrors, metricEntriesDropped: counts.metricEntriesDropped,
+                           metricNamesTooLong: counts.metricNamesTooLong,
+                           processes: deltas.processCount, processesForgotten: deltas.forgottenProcesses, skippedSamples: counts.skippedSamples)
         }
     }
+
+    /// How a pipelined run batches its ticks (docs/LIMITS.md, "Threads").
+    struct PipelineShape {
+        /// Batches in flight between the two threads: the one the reader
+        /// fills, the one being converted, and the others waiting (so the
+        /// reader can run ahead while the converting thread waits for a core).
+        var batches = 8
+        /// A batch is sent once it holds this many ticks, or this many bytes
+        /// of samples and values (about 1,600 samples): small enough that
+        /// the first batch, read before any converting, and the last one,
+        /// converted after all reading, are a small part of a run; large
+        /// enough that handing one over (a lock, a wake-up) costs nothing
+        /// next to its ticks.
+        var batchTicks = 64
+        var batchBytes = 256 << 10
+        /// The run's thread mirrors the reader's tables (`Symbols.mirrorByteEstimate`)
+        /// up to this many bytes; past them, it takes the reader's tables and
+        /// reading over and goes on alone, so tables of endless variety are
+        /// not held twice. Real captures mirror kilobytes; 4 MiB keeps a dump
+        /// of endless distinct frames within the address space one thread
+        /// needs, give or take 20 MiB (docs/LIMITS.md, "Threads").
+        var handOffBytes = 4 << 20
+    }
+
+    /// Tests make it small, to cross many batch boundaries with small inputs.
+    var pipelineShape = PipelineShape()
+    /// The ticks converted when this thread took the reading over, if it did.
+    private(set) var handOffTick: Int?
+    /// How long a run that stops early waits for its reader thread to
+    /// notice, before it leaves it to end on its own: a reader waiting for
+    /// a pipe that says nothing must not hold up the error.
+    static let readerStopWaitMilliseconds = 250
 
     public let plan: RunPlan
     public let profile: Profile
     private let captures: [CaptureFiles]
     private let sinks: [any ProfileSink]
     private let derived: [(id: MetricID, derivation: Metric.Derivation)]
-    /// Captures not opened yet, by start time (ties: capture order).
-    private var pending: [(index: Int, start: Int64)]
-    private var nextPending = 0
-    /// Captures being read, in capture order.
-    private var open: [OpenCapture] = []
+    /// Per capture, once opened and until closed.
+    private var states: [CaptureState?]
     private var finished: [CaptureSummary?]
 
     public init(captures: [CaptureFiles], plan: RunPlan, sinks: [any ProfileSink]) {
@@ -72,9 +97,7 @@ public final class ProfileRun {
         let levels = plan.levels.map { level in (try? CategoryLevels.parse(level.spec, catalogue: &catalogue)) ?? level }
         profile = Profile(catalogue: catalogue, levels: levels)
         derived = plan.derivedMetrics
-        pending = captures.enumerated().map { index, capture in
-            (index, capture.files.map(\.header.startedAt).min() ?? Int64.min)
-        }.sorted { ($0.start, $0.index) < ($1.start, $1.index) }
+        states = Array(repeating: nil, count: captures.count)
         finished = Array(repeating: nil, count: captures.count)
     }
 
@@ -82,39 +105,11 @@ public final class ProfileRun {
     /// 1024 ticks. Sinks are finished unless the run stopped early.
     public func run(progress: ((Int) -> Void)? = nil) throws(OutputError) -> RunSummary {
         var summary = RunSummary()
-        // One event for the whole run, a local: outputs borrow it, never copy it.
-        var event = ProfileEvent()
-        event.categories = Array(repeating: 0, count: plan.levels.count)
-        merge: while true {
-            // The capture whose tick comes first (ties: capture order).
-            var chosen: OpenCapture?
-            for capture in open where chosen == nil || capture.current.wallMicros < chosen!.current.wallMicros {
-                chosen = capture
-            }
-            // Open the captures that start before that tick: one of them may come first.
-            while nextPending < pending.count, chosen == nil || pending[nextPending].start <= chosen!.current.wallMicros {
-                guard open.count < plan.maxOpenCaptures else {
-                    summary.stoppedEarly = .tooManyOpenCaptures(tooManyOpen())
-                    break merge
-                }
-                guard let capture = openNext() else { continue }
-                if chosen == nil || capture.current.wallMicros < chosen!.current.wallMicros
-                    || (capture.current.wallMicros == chosen!.current.wallMicros && capture.index < chosen!.index) {
-                    chosen = capture
-                }
-            }
-            guard let capture = chosen else { break }
-            try feed(capture, tick: summary.ticks, &event, &summary)
-            summary.ticks += 1
-            if let over = overSymbolBudget(capture) {
-                summary.stoppedEarly = .symbolBudget(over)
-                break merge
-            }
-            if summary.ticks & 1023 == 0 { progress?(summary.ticks) }
-            capture.advance(profile)
-            if !capture.hasCurrent { close(capture) }
+        if plan.threads >= 2, !captures.isEmpty, try runPipelined(&summary, progress) {
+            // Done on two threads.
+        } else {
+            try runDirect(&summary, progress)
         }
-        for capture in open { close(capture) }
         for done in finished.compactMap({ $0 }) { summary.add(done) }
         // A run stopped early is not to be used: its outputs get no end.
         if summary.stoppedEarly == nil {
@@ -123,48 +118,172 @@ public final class ProfileRun {
         return summary
     }
 
-    /// Opens the next pending capture and reads its first tick; nil when it has
-    /// none (it is then finished already).
-    private func openNext() -> OpenCapture? {
-        let index = pending[nextPending].index
-        nextPending += 1
-        let capture = OpenCapture(captures[index], index: index, profile: profile, plan: plan, derived: derived)
-        guard capture.hasCurrent else {
-            close(capture)
-            return nil
-        }
-        open.insert(capture, at: open.firstIndex { $0.index > index } ?? open.endIndex)
-        return capture
+    /// One thread reads and converts in turn, into the run's own tables.
+    private func runDirect(_ summary: inout RunSummary, _ progress: ((Int) -> Void)?) throws(OutputError) {
+        try convert(CaptureMerge(captures: captures, limits: plan.limits, maxOpenCaptures: plan.maxOpenCaptures), &summary, progress)
     }
 
-    /// Keeps what the summary needs of a capture and lets go of the rest: its
-    /// files, buffers and deltas.
-    private func close(_ capture: OpenCapture) {
-        finished[capture.index] = capture.summary
-        open.removeAll { $0 === capture }
+    /// Reads `merge` to its end or a stop, converting each tick in turn: the
+    /// whole of a run on one thread, the rest of a pipelined one after a hand-off.
+    private func convert(_ merge: CaptureMerge, _ summary: inout RunSummary, _ progress: ((Int) -> Void)?) throws(OutputError) {
+        // One event for the whole run, a local: outputs borrow it, never copy it.
+        var event = ProfileEvent()
+        event.categories = Array(repeating: 0, count: plan.levels.count)
+        var steps: [CaptureMerge.Step] = []
+        merge: while true {
+            merge.next(into: &steps, symbols: &profile.symbols, catalogue: &profile.catalogue)
+            for step in steps {
+                switch step {
+                case .opened(let index, let info, let start):
+                    opened(index, info, start)
+                case .read:
+                    break
+                case .tick(let source):
+                    let state = states[source.index]!
+                    try feed(state, source.current, tick: summary.ticks, &event, &summary)
+                    summary.ticks += 1
+                    if let over = overSymbolBudget(source.place) {
+                        summary.stoppedEarly = .symbolBudget(over)
+                        break merge
+                    }
+                    if summary.ticks & 1023 == 0 { progress?(summary.ticks) }
+                case .closed(let source):
+                    close(source.index, source.reader.counted)
+                case .tooManyOpen(let text):
+                    summary.stoppedEarly = .tooManyOpenCaptures(text)
+                    break merge
+                case .end:
+                    break merge
+                }
+            }
+        }
+        // Stopped early: what the captures still open did so far.
+        for source in merge.open { close(source.index, source.reader.counted) }
+    }
+
+    /// A reader thread reads into tables of its own; this thread mirrors them
+    /// and converts; past `PipelineShape.handOffBytes` of mirrored tables, this
+    /// thread takes the reader's over and goes on alone. False when no thread
+    /// could be started (nothing was read).
+    private func runPipelined(_ summary: inout RunSummary, _ progress: ((Int) -> Void)?) throws(OutputError) -> Bool {
+        let shape = pipelineShape
+        let channel = BatchChannel(batches: shape.batches)
+        let job = ReaderJob(channel: channel, captures: captures, limits: plan.limits, maxOpenCaptures: plan.maxOpenCaptures,
+                            catalogue: profile.catalogue, batchTicks: shape.batchTicks, batchBytes: shape.batchBytes,
+                            handOffBytes: shape.handOffBytes)
+        guard let thread = ReaderThread.start(job) else { return false }
+        var event = ProfileEvent()
+        event.categories = Array(repeating: 0, count: plan.levels.count)
+        // True when the reader sent its last step; false when this side stops it.
+        var readerEnded = false
+        do throws(OutputError) {
+            batches: while true {
+                let batch = channel.receive()
+                for step in batch.steps {
+                    switch step {
+                    case .opened(let index, let info, let start):
+                        opened(index, info, start)
+                    case .fileRead(let index, let report):
+                        states[index]!.counts.files.append(report)
+                    case .openError(let index, let error):
+                        states[index]!.counts.openErrors.append(error)
+                    case .counted(let index, let what, let seen):
+                        states[index]!.counts.add(what, seen)
+                    case .tick(let index, let slot, let file, let tables):
+                        mirror(batch, tables)
+                        try feed(states[index]!, batch.ticks[slot], tick: summary.ticks, &event, &summary)
+                        summary.ticks += 1
+                        if let over = overSymbolBudget((file, batch.ticks[slot].offset)) {
+                            summary.stoppedEarly = .symbolBudget(over)
+                            break batches
+                        }
+                        if summary.ticks & 1023 == 0 { progress?(summary.ticks) }
+                    case .closed(let index):
+                        close(index, states[index]!.counts)
+                    case .tooManyOpen(let text, let tables):
+                        mirror(batch, tables)
+                        summary.stoppedEarly = .tooManyOpenCaptures(text)
+                        readerEnded = true
+                        break batches
+                    case .end(let tables), .handOff(let tables):
+                        mirror(batch, tables)
+                        readerEnded = true
+                        break batches
+                    }
+                }
+                batch.reset(keptBytes: 2 * shape.batchBytes)
+                channel.giveBack(batch)
+            }
+        } catch {
+            Self.stop(thread, channel)
+            throw error
+        }
+        if readerEnded {
+            pthread_join(thread, nil)
+        } else {
+            Self.stop(thread, channel)
+        }
+        if summary.stoppedEarly == nil, let reader = job.takeOver() {
+            // The reader's tables hold what the mirror holds, and lookup
+            // tables: they replace it, and the mirror's copies are let go.
+            precondition(reader.symbols.counts == profile.symbols.counts && reader.catalogue.counts == profile.catalogue.counts,
+                         "the reader handed off tables the run does not mirror")
+            profile.symbols = reader.symbols
+            profile.catalogue = reader.catalogue
+            handOffTick = summary.ticks
+            reader.merge.stopLoggingCounts()
+            try convert(reader.merge, &summary, progress)
+            return true
+        }
+        // Stopped early: what the captures still open did so far.
+        for index in states.indices {
+            if let state = states[index] { close(index, state.counts) }
+        }
+        return true
+    }
+
+    /// Stops a reader that has not ended: it stops at its next step. A
+    /// reader that does not answer soon (waiting for a pipe) is left to end
+    /// on its own; it holds nothing the run still uses.
+    private static func stop(_ thread: pthread_t, _ channel: BatchChannel) {
+        channel.cancel()
+        if channel.waitForReader(milliseconds: readerStopWaitMilliseconds) {
+            pthread_join(thread, nil)
+        } else {
+            pthread_detach(thread)
+        }
+    }
+
+    /// Appends to the run's tables what the reader's held when it read the tick.
+    @inline(__always)
+    private func mirror(_ batch: TickBatch, _ tables: PipelineTables) {
+        if profile.symbols.counts != tables.symbols { profile.symbols.append(batch.symbols, upTo: tables.symbols) }
+        if profile.catalogue.counts != tables.catalogue { profile.catalogue.append(batch.catalogue, upTo: tables.catalogue) }
+    }
+
+    private func opened(_ index: Int, _ info: CaptureInfo, _ start: Int64) {
+        states[index] = CaptureState(profileIndex: profile.addCapture(info), info: info, start: start, plan: plan, derived: derived)
+    }
+
+    /// Keeps what the summary needs of a capture and lets go of the rest.
+    private func close(_ index: Int, _ counts: ReaderCounts) {
+        finished[index] = states[index]!.summary(counts)
+        states[index] = nil
     }
 
     /// The stacks the outputs show grow with distinct keys of the samples
     /// (function, stack, initial calls); with the symbol tables they stay
     /// within the one budget, or the run stops and says where.
-    private func overSymbolBudget(_ capture: OpenCapture) -> String? {
+    private func overSymbolBudget(_ place: (file: String, offset: Int)) -> String? {
         var held = profile.stacks.byteEstimate + profile.symbols.byteEstimate
         for sink in sinks { held += sink.tableBytes }
         guard held > plan.limits.maxSymbolBytes else { return nil }
-        let file = capture.reader.currentPath ?? capture.reader.capture.id
-        return "\(file): at byte \(capture.current.offset): the tables of distinct names and stacks hold about \(held) bytes, over the limit of \(plan.limits.maxSymbolBytes)"
-    }
-
-    private func tooManyOpen() -> String {
-        let capture = captures[pending[nextPending].index]
-        let file = capture.files.first?.path ?? capture.id
-        return "\(file): capture \(capture.id) starts before \(open.count) other captures given with it have ended: "
-            + "at most \(plan.maxOpenCaptures) captures that overlap in time are merged at once"
+        return "\(place.file): at byte \(place.offset): the tables of distinct names and stacks hold about \(held) bytes, over the limit of \(plan.limits.maxSymbolBytes)"
     }
 
     /// One tick's samples: deltas, filters, categories, then every sink.
-    private func feed(_ capture: OpenCapture, tick serial: Int, _ event: inout ProfileEvent, _ summary: inout RunSummary) throws(OutputError) {
-        let wall = capture.current.wallMicros
+    private func feed(_ capture: CaptureState, _ tick: borrowing Tick, tick serial: Int, _ event: inout ProfileEvent, _ summary: inout RunSummary) throws(OutputError) {
+        let wall = tick.wallMicros
         if wall < capture.lastWall { summary.ticksOutOfOrder += 1 }
         capture.lastWall = wall
         for sink in sinks { try sink.beginTick(wallMicros: wall, capture: capture.profileIndex, in: profile) }
@@ -177,9 +296,9 @@ public final class ProfileRun {
         let filtering = !filter.isEmpty
         // The reader adds names only between ticks: one copy serves the tick.
         let symbols = profile.symbols
-        for sample in capture.current.samples {
+        for sample in tick.samples {
             // Deltas first, so a kept sample's delta is against its process's previous sample.
-            capture.deltas.compute(sample, in: capture.current, wordSize: capture.wordSize, metricCount: metricCount, into: &event.metrics)
+            capture.deltas.compute(sample, in: tick, wordSize: capture.wordSize, metricCount: metricCount, into: &event.metrics)
             guard inRange, !filtering || filter.keeps(sample, symbols: symbols) else { continue }
             event.sample = sample
             event.stack = profile.stacks.stack(of: sample, symbols: symbols)

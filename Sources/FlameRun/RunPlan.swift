@@ -1,5 +1,8 @@
 import FlameDump
 import FlameModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a run asks for, beside its outputs: which samples, grouped how, with
 /// which derived metrics, within which limits.
@@ -17,12 +20,26 @@ public struct RunPlan {
     public var limits: DumpLimits
     /// Most captures read at the same time: those whose ticks overlap in time.
     public var maxOpenCaptures: Int
+    /// Threads a run uses. 1: one thread reads and converts in turn. 2 (or
+    /// more, the same for now): a reader thread reads, decompresses and
+    /// parses ticks while the run's thread converts them (docs/LIMITS.md,
+    /// "Threads"). The outputs and the summary are the same byte for byte.
+    public var threads: Int
 
     public static let defaultMaxOpenCaptures = 256
 
+    /// Two threads where the process may run on two cores or more, else one.
+    public static let defaultThreads: Int = {
+        #if canImport(Glibc)
+        return sysconf(Int32(_SC_NPROCESSORS_ONLN)) >= 2 ? 2 : 1
+        #else
+        return 2
+        #endif
+    }()
+
     public init(levels: [any CategoryLevel] = [StatusLevel()], catalogue: MetricCatalogue = MetricCatalogue(), metrics: [MetricID]? = nil,
                 weight: Weight = .samples, filter: SampleFilter = SampleFilter(), limits: DumpLimits = .default,
-                maxOpenCaptures: Int = RunPlan.defaultMaxOpenCaptures) {
+                maxOpenCaptures: Int = RunPlan.defaultMaxOpenCaptures, threads: Int = RunPlan.defaultThreads) {
         self.levels = levels.isEmpty ? [StatusLevel()] : levels
         self.catalogue = catalogue
         self.metrics = metrics
@@ -30,6 +47,7 @@ public struct RunPlan {
         self.filter = filter
         self.limits = limits
         self.maxOpenCaptures = maxOpenCaptures
+        self.threads = threads
     }
 
     /// What a perf text carries: the chosen metrics, else the weight's

@@ -5,7 +5,7 @@ import FlameRun
 /// writes output files (convert).
 struct CompressionOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "Threads that compress each .gz or .zst output while the conversion goes on (pprof's gzip stays on one thread). The file is the same whatever the count. Default: the processors online, at most \(CompressionOptions.defaultThreadCap).",
+        "Threads that compress each .gz or .zst output while the conversion goes on (pprof's gzip stays on one thread). The file is the same whatever the count. Default: the processors online, at most \(CompressionOptions.defaultThreadCap). 1 also reads the input on the converting thread (otherwise a reader thread parses beside it).",
         valueName: "count"))
     var threads: Int?
 

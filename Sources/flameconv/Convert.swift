@@ -143,7 +143,9 @@ struct Convert: ParsableCommand {
         let descriptors = DescriptorLimit.raise(toAtLeast: maxOpenCaptures + Self.descriptorsBesideCaptures + 2 * requests.count)
         let openable = min(maxOpenCaptures, max(1, descriptors - Self.descriptorsBesideCaptures - 2 * requests.count))
         let scan = try limits.scan(walk, doing: "convert")
-        let plan = try profile.plan(limits: limits.dumpLimits, maxOpenCaptures: openable)
+        var plan = try profile.plan(limits: limits.dumpLimits, maxOpenCaptures: openable)
+        // --threads 1: one thread for everything, the reading too.
+        if compression.threads == 1 { plan.threads = 1 }
         if let note = profile.groupByNote { Diagnostics.note("flameconv: \(note)") }
 
         var outs: [OpenOutput] = []

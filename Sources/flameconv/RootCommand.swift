@@ -5,6 +5,14 @@ import FlameFormats
 import Glibc
 #endif
 
+#if canImport(Glibc)
+/// glibc's `mallopt` (malloc.h is not in the Glibc module).
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
+/// malloc.h's `M_ARENA_MAX`.
+private let mallocArenaMax: Int32 = -8
+#endif
+
 @main
 struct RootCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,6 +35,14 @@ struct RootCommand: ParsableCommand {
     /// keeps its bytes (`PathName`), where `CommandLine.arguments` would
     /// replace them and name a file that does not exist.
     static func main() {
+        #if canImport(Glibc)
+        // One malloc arena for the whole process. A run's reader thread
+        // (RunPlan.threads) would otherwise get one of its own, whose heaps
+        // reserve address space 64 MiB at a time: under `ulimit -v` (docs/LIMITS.md)
+        // that was 80 MiB more than one thread needs. Small blocks come from
+        // each thread's cache either way.
+        _ = glibcMallopt(mallocArenaMax, 1)
+        #endif
         let arguments = (1..<Int(CommandLine.argc)).map { index in
             let raw = CommandLine.unsafeArgv[index]!
             return PathName.string(fromBytes: UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw)))

@@ -100,6 +100,33 @@ public final class CaptureReader {
         return Occurrences(count: counted.count, firstPath: capture.files[counted.firstFile].path, firstOffset: counted.firstOffset)
     }
 
+    /// On, the reader also keeps each count it notes (a skipped sample, an
+    /// entry left out) until `takeCountsNoted` takes them: how a run that
+    /// reads on a thread of its own tells the other thread what the counts
+    /// were at each tick. Off by default: nothing is kept.
+    public var logsCounts: Bool {
+        get { parser.logsCounts }
+        set { parser.logsCounts = newValue }
+    }
+
+    /// What was counted since the last call, oldest first; each entry one
+    /// kind, how many in a row, and where the first of them was. Added up in
+    /// order, they give `skippedSamples`, `metricEntriesDropped` and
+    /// `metricNamesTooLong` as they stand now.
+    public func takeCountsNoted(into noted: inout [(what: ReaderCount, seen: Occurrences)]) {
+        for entry in parser.countLog {
+            if let last = noted.last, last.what == entry.what {
+                noted[noted.count - 1].seen.count += 1
+            } else {
+                noted.append((entry.what, Occurrences(count: 1, firstPath: capture.files[entry.file].path, firstOffset: entry.offset)))
+            }
+        }
+        parser.countLog.removeAll(keepingCapacity: true)
+    }
+
+    /// Whether counts were noted since the last `takeCountsNoted`.
+    public var hasCountsNoted: Bool { !parser.countLog.isEmpty }
+
     /// Bytes per word on the sampled node, when the header says.
     public var wordSize: Int64? { capture.files.first?.header.wordSize }
 }

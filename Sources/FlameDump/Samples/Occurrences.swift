@@ -20,6 +20,17 @@ public struct Occurrences: Sendable, Equatable {
     public mutating func add(_ other: Occurrences) { count += other.count }
 }
 
+/// What a capture's reader counts (`CaptureReader.skippedSamples`,
+/// `metricEntriesDropped`, `metricNamesTooLong`), one kind each.
+public enum ReaderCount: Hashable, Sendable {
+    /// A sample skipped for its shape, for this reason.
+    case skippedSample(reason: String)
+    /// A `garbage_collection_info` entry left out: the catalogue was full.
+    case metricEntryDropped
+    /// A `garbage_collection_info` entry left out: its name is too long.
+    case metricNameTooLong
+}
+
 /// A parser's count of one kind of skip: where in the run it first happened.
 struct ParserOccurrences {
     var count = 0

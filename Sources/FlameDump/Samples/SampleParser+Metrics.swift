@@ -24,9 +24,9 @@ extension SampleParser {
             guard let metric = garbageCollectionMetric(name, symbols, &catalogue) else {
                 templates.spoil()  // replaying it would not count the entry left out
                 if symbols.nameText(name).utf8.count > MetricCatalogue.maxNameBytes {
-                    metricNamesTooLong.note(file: fileSerial, offset: tickOffset)
+                    note(.metricNameTooLong)
                 } else {
-                    metricEntriesDropped.note(file: fileSerial, offset: tickOffset)
+                    note(.metricEntryDropped)
                 }
                 continue
             }

@@ -23,6 +23,9 @@ public struct SampleParser {
     var metricEntriesDropped = ParserOccurrences()
     /// `garbage_collection_info` entries left out: the name is longer than `MetricCatalogue.maxNameBytes`.
     var metricNamesTooLong = ParserOccurrences()
+    /// On, every count above is also logged, in order, for `CaptureReader.takeCountsNoted`.
+    var logsCounts = false
+    var countLog: [(what: ReaderCount, file: Int, offset: Int)] = []
     /// Which file of the capture is being read (its index in the capture), and the tick's offset in it: where a skip happened.
     public var fileSerial = 0
     var tickOffset = 0
@@ -159,7 +162,7 @@ public struct SampleParser {
                 }
             } catch let shape as ShapeError {
                 templates.forget(place: index)
-                skipped[shape.reason, default: ParserOccurrences()].note(file: fileSerial, offset: tickOffset)
+                note(.skippedSample(reason: shape.reason))
                 reader.position = start
                 try reader.skipTerm()
             } catch let error as ETFError {
@@ -168,7 +171,7 @@ public struct SampleParser {
                 templates.forget(place: index)
                 reader.position = start
                 try reader.skipTerm()
-                skipped["malformed sample (\(error.reasonText))", default: ParserOccurrences()].note(file: fileSerial, offset: tickOffset)
+                note(.skippedSample(reason: "malformed sample (\(error.reasonText))"))
             } catch {
                 fatalError("unexpected error \(error)")
             }
@@ -181,7 +184,7 @@ public struct SampleParser {
         if case .empty? = try? reader.readListStart() { return }
         reader.position = tailStart
         try reader.skipTerm()
-        skipped["improper samples list tail", default: ParserOccurrences()].note(file: fileSerial, offset: tickOffset)
+        note(.skippedSample(reason: "improper samples list tail"))
     }
 
     /// One `{Pid, Items}`; false when the process had gone (`{Pid, undefined}`).
@@ -297,6 +300,16 @@ public struct SampleParser {
         (sample.pidNumber, sample.pidSerial) = pid
         if freshItems.contains(.status) { sample.status = freshStatus }
         sample.items = sample.items.union(freshItems)
+    }
+
+    /// Counts one skipped sample or left-out entry, in the tick being read.
+    mutating func note(_ what: ReaderCount) {
+        switch what {
+        case .skippedSample(let reason): skipped[reason, default: ParserOccurrences()].note(file: fileSerial, offset: tickOffset)
+        case .metricEntryDropped: metricEntriesDropped.note(file: fileSerial, offset: tickOffset)
+        case .metricNameTooLong: metricNamesTooLong.note(file: fileSerial, offset: tickOffset)
+        }
+        if logsCounts { countLog.append((what, fileSerial, tickOffset)) }
     }
 
     /// `at`: where the integer's term starts, marked for replaying the sample.

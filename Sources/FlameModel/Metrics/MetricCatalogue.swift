@@ -97,6 +97,68 @@ public struct MetricCatalogue: Sendable {
     }
 }
 
+/// Metrics one `MetricCatalogue` gained, and `garbage_collection_info`
+/// entries it noted, in order, for another catalogue that held the same
+/// before them: `SymbolAdditions`' counterpart for a run whose reader has a
+/// thread of its own. Appending them gives every metric the same id and
+/// keeps the node's entry order (`garbageCollectionOrder`).
+public struct CatalogueAdditions: Sendable {
+    public internal(set) var base = MetricCatalogue.Counts()
+    var metrics: [Metric] = []
+    var garbageCollectionEntries: [MetricID] = []
+
+    public init() {}
+
+    /// The counts the catalogue reaches with everything here.
+    public var end: MetricCatalogue.Counts {
+        MetricCatalogue.Counts(metrics: base.metrics + metrics.count,
+                               garbageCollectionEntries: base.garbageCollectionEntries + garbageCollectionEntries.count)
+    }
+}
+
+extension MetricCatalogue {
+    /// How many metrics and noted `garbage_collection_info` entries it holds.
+    public struct Counts: Sendable, Equatable {
+        public var metrics = 0
+        public var garbageCollectionEntries = 0
+
+        public init(metrics: Int = 0, garbageCollectionEntries: Int = 0) {
+            self.metrics = metrics
+            self.garbageCollectionEntries = garbageCollectionEntries
+        }
+    }
+
+    public var counts: Counts { Counts(metrics: metrics.count, garbageCollectionEntries: garbageCollectionOrder.count) }
+
+    /// Puts into `additions` (replacing what it held) what was added from `start` on.
+    public func collectAdditions(since start: Counts, into additions: inout CatalogueAdditions) {
+        additions = CatalogueAdditions()
+        additions.base = start
+        additions.metrics.append(contentsOf: metrics[start.metrics...])
+        additions.garbageCollectionEntries.append(contentsOf: garbageCollectionOrder[start.garbageCollectionEntries...])
+    }
+
+    /// Adds `additions`' metrics and entries, from where this catalogue stands,
+    /// until it holds `target`'s counts.
+    public mutating func append(_ additions: CatalogueAdditions, upTo target: Counts) {
+        let end = additions.end
+        precondition(metrics.count >= additions.base.metrics && target.metrics <= end.metrics
+            && garbageCollectionOrder.count >= additions.base.garbageCollectionEntries
+            && target.garbageCollectionEntries <= end.garbageCollectionEntries,
+            "catalogue additions do not follow this catalogue")
+        while metrics.count < target.metrics {
+            let expected = metrics.count
+            let id = add(additions.metrics[expected - additions.base.metrics])
+            precondition(id?.index == expected, "a mirrored metric got another id")
+        }
+        while garbageCollectionOrder.count < target.garbageCollectionEntries {
+            let before = garbageCollectionOrder.count
+            noteGarbageCollectionEntry(additions.garbageCollectionEntries[before - additions.base.garbageCollectionEntries])
+            precondition(garbageCollectionOrder.count == before + 1, "a mirrored garbage_collection_info entry was noted before")
+        }
+    }
+}
+
 /// Why a metric name a user gave cannot be used.
 public enum MetricNameError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknown(String, known: [String])

@@ -47,6 +47,10 @@ public struct Symbols: Sendable {
     /// Frame ids held in `stacks`.
     public internal(set) var stackFrameCount = 0
 
+    // Lookup tables for interning. A table that only mirrors another's
+    // additions (`append(_:upTo:)`) leaves them behind its arrays; the first
+    // intern into it brings them up to date (the arrays grow only at the end,
+    // so each covers a prefix of its array).
     private var functionIDs: [Function: UInt32] = [:]
     private var frameIDs: [Frame: UInt32] = [:]
     private var stackIDs: [[UInt32]: UInt32] = [:]
@@ -78,6 +82,7 @@ public struct Symbols: Sendable {
     }
 
     public mutating func internFunction(_ function: Function) -> UInt32 {
+        if functionIDs.count < functions.count { indexFunctions() }
         if let id = functionIDs[function] { return id }
         let id = UInt32(functions.count)
         functions.append(function)
@@ -86,6 +91,7 @@ public struct Symbols: Sendable {
     }
 
     public mutating func internFrame(_ frame: Frame) -> UInt32 {
+        if frameIDs.count < frames.count { indexFrames() }
         if let id = frameIDs[frame] { return id }
         let id = UInt32(frames.count)
         frames.append(frame)
@@ -95,12 +101,25 @@ public struct Symbols: Sendable {
 
     /// The id of the stack trace with these frames, made on first sight.
     public mutating func internStack(_ frames: [UInt32]) -> UInt32 {
+        if stackIDs.count < stacks.count { indexStacks() }
         if let id = stackIDs[frames] { return id }
         let id = UInt32(stacks.count)
         stacks.append(frames)
         stackIDs[frames] = id
         stackFrameCount += frames.count
         return id
+    }
+
+    private mutating func indexFunctions() {
+        for id in functionIDs.count..<functions.count { functionIDs[functions[id]] = UInt32(id) }
+    }
+
+    private mutating func indexFrames() {
+        for id in frameIDs.count..<frames.count { frameIDs[frames[id]] = UInt32(id) }
+    }
+
+    private mutating func indexStacks() {
+        for id in stackIDs.count..<stacks.count { stackIDs[stacks[id]] = UInt32(id) }
     }
 
     /// About how many bytes the tables hold: what `DumpLimits`' symbol budget bounds.
