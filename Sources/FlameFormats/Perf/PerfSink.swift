@@ -25,7 +25,7 @@ public final class PerfSink: ProfileSink {
     /// held for the nudge (`holdingTick`).
     // One thread reads and writes these, one access at a time: no runtime
     // exclusivity check on every sample.
-    @exclusivity(unchecked) private var buffer: [UInt8] = []
+    private let buffer: OutputBytes
     @exclusivity(unchecked) private var tickStart = 0
     @exclusivity(unchecked) private var currentTick = -1
     @exclusivity(unchecked) private var currentWall: Int64 = 0
@@ -37,9 +37,11 @@ public final class PerfSink: ProfileSink {
 
     /// Frame blocks by stack id: a range of `blockBytes`, empty when not made yet.
     @exclusivity(unchecked) private var blocks: [Range<Int>] = []
-    @exclusivity(unchecked) private var blockBytes: [UInt8] = []
-    /// Comms (first category level) and root pseudo frames (later levels) by label id.
-    @exclusivity(unchecked) private var comms: [[UInt8]?] = []
+    private let blockBytes = OutputBytes(capacity: 64 << 10)
+    /// Comms (first category level) by label id: a range of `commBytes`, empty when not made yet.
+    @exclusivity(unchecked) private var comms: [Range<Int>] = []
+    private let commBytes = OutputBytes(capacity: 4 << 10)
+    /// Root pseudo frames (later levels) by label id.
     @exclusivity(unchecked) private var categoryLines: [[UInt8]?] = []
     /// Portable dialect: what the thread id adds to the process id, by
     /// first-level label id (`threadOffset(ordinal:)`), set with the label's comm.
@@ -48,7 +50,13 @@ public final class PerfSink: ProfileSink {
     @exclusivity(unchecked) private var firstLevelLabels = 0
     /// `\tmetric_erlang_NAME: ` by metric id, each a range of `prefixBytes`.
     @exclusivity(unchecked) private var metricPrefixes: [Range<Int>?] = Array(repeating: nil, count: MetricCatalogue.capacity)
-    @exclusivity(unchecked) private var prefixBytes: [UInt8] = []
+    private let prefixBytes = OutputBytes(capacity: 4 << 10)
+    /// What an event line of `planMetrics` writes after its timestamp: per
+    /// metric, its prefix in `prefixBytes` and its index; and the most bytes
+    /// such a line takes. Made again only when the metrics change.
+    @exclusivity(unchecked) private var plan: [LinePlanEntry] = []
+    @exclusivity(unchecked) private var planMetrics: [MetricID] = []
+    @exclusivity(unchecked) private var planBound = 0
     /// The metrics of the last event line, and the `garbage_collection_info` set it was made for.
     @exclusivity(unchecked) private var lineMetrics: [MetricID] = []
     @exclusivity(unchecked) private var lineMetricsMask = MetricSet(rawValue: .max)
@@ -58,7 +66,6 @@ public final class PerfSink: ProfileSink {
     @exclusivity(unchecked) private var missing: [String: Int] = [:]
     @exclusivity(unchecked) private var written = 0
     private var nudged = false
-    private let line = LineScratch()
 
     /// flame_prof's metrics come first in this order, `garbage_collection_info` after them, `minor_gcs` last.
     private static let leadingMetrics = [MetricCatalogue.reductions, MetricCatalogue.messageQueueLen, MetricCatalogue.memory, MetricCatalogue.totalHeapSize]
@@ -85,7 +92,7 @@ public final class PerfSink: ProfileSink {
         }
         self.output = output
         self.chunk = chunk
-        buffer.reserveCapacity(chunk + (1 << 20))
+        buffer = OutputBytes(capacity: chunk + (1 << 20))
     }
 
     public func consume(_ event: borrowing ProfileEvent, in profile: Profile) throws(OutputError) {
@@ -122,7 +129,7 @@ public final class PerfSink: ProfileSink {
 
     /// Moves the current tick's timestamps 1 µs later (".000000" -> ".000001").
     private func nudgeCurrentTick() {
-        for end in timestampEnds { buffer[end] = UInt8(ascii: "1") }
+        for end in timestampEnds { buffer.set(end, to: UInt8(ascii: "1")) }
         if !timestampEnds.isEmpty { nudged = true }
         timestampEnds.removeAll(keepingCapacity: true)
     }
@@ -161,10 +168,8 @@ public final class PerfSink: ProfileSink {
 
     private func drain(upTo end: Int) throws(OutputError) {
         guard end > 0 else { return }
-        try buffer.withUnsafeBytesTyped { (raw: UnsafeRawBufferPointer) throws(OutputError) in
-            try output.write(UnsafeRawBufferPointer(rebasing: raw[..<end]))
-        }
-        buffer.removeSubrange(..<end)
+        try output.write(UnsafeRawBufferPointer(start: buffer.base, count: end))
+        buffer.removeFirst(end)
         for i in timestampEnds.indices { timestampEnds[i] -= end }
         tickStart -= end
     }
@@ -193,12 +198,13 @@ public final class PerfSink: ProfileSink {
     private func writeEventLine(_ event: borrowing ProfileEvent, _ profile: Profile) {
         let portable = dialect == .portable
         let label = event.categories[0]
-        buffer.append(contentsOf: comm(label, profile))
+        let commRange = comm(label, profile)
         let metrics = self.metrics ?? (portable ? uniformMetrics(event, profile) : eventMetrics(event, profile))
-        var bound = 128
-        for metric in metrics { bound += prefix(metric, profile).count + 44 }
-        line.reserve(bound)
-        var p = line.base
+        // The same storage as last time, nearly always: == is then one comparison.
+        if metrics != planMetrics { makePlan(metrics, profile) }
+        let start = buffer.reserve(commRange.count + planBound)
+        var p = start
+        p.put(commBytes.bytes(commRange))
         let sample = event.sample
         if portable {
             let pid = Self.threadID(number: sample.pidNumber, serial: sample.pidSerial)
@@ -214,26 +220,50 @@ public final class PerfSink: ProfileSink {
         }
         p.put(Self.cpuField)
         p.putTime(event.wallMicros)
-        let timestampEnd = buffer.count + (p - line.base) - 1
+        let timestampEnd = buffer.count + (p - start) - 1
         p.put(portable ? Self.portableEvent : Self.flameProfEvent)
+        let present = event.metrics.present
+        let prefixes = prefixBytes.base
         event.metrics.values.withUnsafeBufferPointer { values in
             event.metrics.deltas.withUnsafeBufferPointer { deltas in
-                prefixBytes.withUnsafeBufferPointer { prefixes in
-                    for metric in metrics {
-                        p.put(UnsafeBufferPointer(rebasing: prefixes[metricPrefixes[metric.index]!]))
+                plan.withUnsafeBufferPointer { plan in
+                    for entry in plan {
+                        p.put(UnsafeBufferPointer(start: prefixes + Int(entry.prefixStart), count: Int(entry.prefixCount)))
+                        let index = Int(entry.metric)
                         // A metric a portable line carries but this sample lacks: 0, 0.
-                        let has = event.metrics.present.contains(metric)
-                        p.putDecimal(has ? values[metric.index] : 0)
+                        let has = present.contains(MetricID(index))
+                        p.putDecimal(has ? values[index] : 0)
                         p.put(UInt8(ascii: ","))
                         p.put(0x20)
-                        p.putDecimal(has ? deltas[metric.index] : 0)
+                        p.putDecimal(has ? deltas[index] : 0)
                     }
                 }
             }
         }
         p.put(0x0A)
-        buffer.append(contentsOf: UnsafeBufferPointer(start: line.base, count: p - line.base))
+        buffer.commit(p)
         if holdingTick { timestampEnds.append(timestampEnd) }
+    }
+
+    /// The plan of an event line carrying `metrics`, and its bound: the
+    /// comm aside, 128 bytes for pid, time and event name, and per metric its
+    /// prefix and two numbers of at most 20 digits and a sign, with ", ".
+    private func makePlan(_ metrics: [MetricID], _ profile: Profile) {
+        plan.removeAll(keepingCapacity: true)
+        var bound = 128
+        for metric in metrics {
+            let range = prefix(metric, profile)
+            plan.append(LinePlanEntry(prefixStart: Int32(range.lowerBound), prefixCount: Int32(range.count), metric: Int32(metric.index)))
+            bound += range.count + 44
+        }
+        planMetrics = metrics
+        planBound = bound
+    }
+
+    struct LinePlanEntry {
+        var prefixStart: Int32
+        var prefixCount: Int32
+        var metric: Int32
     }
 
     /// flame_prof's metrics of one sample: the four fixed ones, its
@@ -267,22 +297,24 @@ public final class PerfSink: ProfileSink {
     private func prefix(_ metric: MetricID, _ profile: Profile) -> Range<Int> {
         if let known = metricPrefixes[metric.index] { return known }
         let start = prefixBytes.count
-        prefixBytes.append(contentsOf: "\tmetric_erlang_\(profile.catalogue[metric].name): ".utf8)
+        Array("\tmetric_erlang_\(profile.catalogue[metric].name): ".utf8).withUnsafeBufferPointer { prefixBytes.append($0) }
         metricPrefixes[metric.index] = start..<prefixBytes.count
         return start..<prefixBytes.count
     }
 
-    private func comm(_ label: UInt32, _ profile: Profile) -> [UInt8] {
+    private func comm(_ label: UInt32, _ profile: Profile) -> Range<Int> {
         let index = Int(label)
-        if index < comms.count, let known = comms[index] { return known }
-        if index >= comms.count { comms.append(contentsOf: repeatElement(nil, count: index + 1 - comms.count)) }
+        if index < comms.count, !comms[index].isEmpty { return comms[index] }
+        if index >= comms.count { comms.append(contentsOf: repeatElement(0..<0, count: index + 1 - comms.count)) }
         let name = Array(profile.categoryName(label))
         let comm = dialect == .portable ? FrameText.portableComm(name) : name
-        comms[index] = comm
+        let start = commBytes.count
+        comm.withUnsafeBufferPointer { commBytes.append($0) }
+        comms[index] = start..<commBytes.count
         if index >= threadOffsets.count { threadOffsets.append(contentsOf: repeatElement(0, count: index + 1 - threadOffsets.count)) }
         threadOffsets[index] = Self.threadOffset(ordinal: firstLevelLabels)
         firstLevelLabels += 1
-        return comm
+        return comms[index]
     }
 
     // MARK: Frames
@@ -297,18 +329,18 @@ public final class PerfSink: ProfileSink {
                 // Dumps whose stacks rarely repeat would grow the cache without
                 // end; start it over instead (its capacity is kept).
                 for i in blocks.indices { blocks[i] = 0..<0 }
-                blockBytes.removeAll(keepingCapacity: true)
+                blockBytes.removeAll()
             }
             let start = blockBytes.count
-            blockBytes.append(contentsOf: block)
+            block.withUnsafeBufferPointer { blockBytes.append($0) }
             range = start..<blockBytes.count
             blocks[stack] = range
         }
-        blockBytes.withUnsafeBufferPointer { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: $0[range])) }
+        buffer.append(blockBytes.bytes(range))
         // Later levels are pseudo frames at the root, the second level outermost.
         if event.categories.count > 1 {
             for label in event.categories.dropFirst().reversed() {
-                buffer.append(contentsOf: categoryLine(label, profile))
+                categoryLine(label, profile).withUnsafeBufferPointer { buffer.append($0) }
             }
         }
         buffer.append(0x0A)
