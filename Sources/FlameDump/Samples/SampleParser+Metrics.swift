@@ -11,9 +11,9 @@ extension SampleParser {
         case .cons(let n): count = n
         case .bytes: throw ShapeError(reason: "garbage_collection_info is not a list")
         }
-        for _ in 0..<count {
+        for position in 0..<count {
             guard try reader.readTupleArity() == 2 else { throw ShapeError(reason: "garbage_collection_info entry is not a pair") }
-            let name = try atom(&reader, &symbols)
+            let name = try atom(&reader, &symbols, memoAt: AtomPlace.garbageCollectionInfo + position)
             let tag = reader.remaining > 0 ? reader.byte(at: reader.position) : 0
             guard tag == ETFTag.smallInteger || tag == ETFTag.integer || tag == ETFTag.smallBig else {
                 try reader.skipTerm()  // not an integer: not a metric
@@ -59,14 +59,16 @@ extension SampleParser {
 
     /// Walks a proplist `[{Key, Value}]`, handing `body` each atom key it
     /// knows (`minor_gcs`, `'$initial_call'` …) and skipping the rest.
-    mutating func forEachPair(_ reader: inout ETFReader, _ body: (inout SampleParser, inout ETFReader, SampleKey) throws -> Void) throws {
+    mutating func forEachPair(_ reader: inout ETFReader, _ list: PairList, _ body: (inout SampleParser, inout ETFReader, SampleKey) throws -> Void) throws {
         guard case .cons(let count) = try reader.readListStart() else { return }
-        for _ in 0..<count {
+        let memo = list.memoPositions
+        for index in 0..<count {
             guard try reader.readTupleArity() == 2 else { throw ShapeError(reason: "list entry is not a pair") }
             var known: SampleKey?
             if reader.remaining > 0, Self.isAtomTag(reader.byte(at: reader.position)) {
                 let key = try reader.readAtom()
-                known = keyNames.lookup(reader.slice(key.start, key.count)).flatMap { SampleKey(rawValue: $0) }
+                let position = memo.lowerBound + index < memo.upperBound ? memo.lowerBound + index : Int.max
+                known = pairKeyMemo.lookup(reader.slice(key.start, key.count), at: position, in: keyNames).flatMap { SampleKey(rawValue: $0) }
             } else {
                 try reader.skipTerm()
             }
@@ -82,4 +84,26 @@ extension SampleParser {
     static func isAtomTag(_ tag: UInt8) -> Bool {
         tag == ETFTag.smallAtomUTF8 || tag == ETFTag.atomUTF8 || tag == ETFTag.smallAtom || tag == ETFTag.atom
     }
+}
+
+
+/// The proplists `forEachPair` walks, each with its places in `pairKeyMemo`.
+enum PairList {
+    case garbageCollection, dictionary
+
+    var memoPositions: Range<Int> {
+        switch self {
+        case .garbageCollection: return 0..<16
+        // A process dictionary's first entries: the agent asks for the two keys it reads first.
+        case .dictionary: return 16..<48
+        }
+    }
+}
+
+/// Places in `atomMemo`: one per item holding an atom, then one per
+/// `garbage_collection_info` entry.
+enum AtomPlace {
+    static let status = 0
+    static let registeredName = 1
+    static let garbageCollectionInfo = 2
 }

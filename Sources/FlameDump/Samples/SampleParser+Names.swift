@@ -2,6 +2,19 @@ import ETF
 import FlameModel
 
 extension SampleParser {
+    /// An atom's name id, by its raw encoding; `memoAt`: its place in `atomMemo`
+    /// (an `AtomPlace`), for atoms that come back at the same place sample after sample.
+    mutating func atom(_ reader: inout ETFReader, _ symbols: inout Symbols, memoAt place: Int) throws -> UInt32 {
+        let start = reader.position
+        _ = try reader.readAtom()
+        let raw = reader.slice(start, reader.position - start)
+        if let known = atomMemo.recall(raw, at: place) { return known }
+        reader.position = start
+        let name = try atom(&reader, &symbols)
+        atomMemo.remember(raw, at: place, answer: name)
+        return name
+    }
+
     /// An atom's name id, by its raw encoding.
     mutating func atom(_ reader: inout ETFReader, _ symbols: inout Symbols) throws -> UInt32 {
         let start = reader.position

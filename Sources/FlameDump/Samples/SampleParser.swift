@@ -45,6 +45,11 @@ public struct SampleParser {
 
     let itemNames = SampleItem.table()
     let keyNames = SampleKey.table()
+    /// The item keys, proplist keys and atoms met last time at each place of
+    /// their lists (`KeyMemo`): most are the same, sample after sample.
+    var itemKeyMemo = KeyMemo(positions: 32)
+    var pairKeyMemo = KeyMemo(positions: PairList.dictionary.memoPositions.upperBound)
+    var atomMemo = KeyMemo(positions: AtomPlace.garbageCollectionInfo + 48)
     var atoms = RawTermCache(capacity: 256)
     var functions = RawTermCache(capacity: 1024)
     /// Stack frames `{M, F, A, Location}`: a new stack is mostly frames seen before.
@@ -199,10 +204,10 @@ public struct SampleParser {
             throw ShapeError(reason: "process gone (items not a list)")
         }
         guard case .cons(let items) = try reader.readListStart() else { return true }
-        for _ in 0..<items {
+        for position in 0..<items {
             guard try reader.readTupleArity() == 2 else { throw ShapeError(reason: "item is not {Key, Value}") }
             let key = try reader.readAtom()
-            guard let item = itemNames.lookup(reader.slice(key.start, key.count)).flatMap({ SampleItem(rawValue: $0) }) else {
+            guard let item = itemKeyMemo.lookup(reader.slice(key.start, key.count), at: position, in: itemNames).flatMap({ SampleItem(rawValue: $0) }) else {
                 try reader.skipTerm()
                 continue
             }
@@ -220,7 +225,7 @@ public struct SampleParser {
         }
         switch item {
         case .status:
-            sample.status = try atom(&reader, &symbols)
+            sample.status = try atom(&reader, &symbols, memoAt: AtomPlace.status)
             sample.items.insert(.status)
         case .current_function:
             if reader.remaining > 0, reader.byte(at: reader.position) != ETFTag.smallTuple {
@@ -240,11 +245,11 @@ public struct SampleParser {
             if reader.remaining > 0, reader.byte(at: reader.position) == ETFTag.nil {
                 reader.position += 1
             } else {
-                sample.registeredName = try atom(&reader, &symbols)
+                sample.registeredName = try atom(&reader, &symbols, memoAt: AtomPlace.registeredName)
             }
             sample.items.insert(.registeredName)
         case .garbage_collection:
-            try forEachPair(&reader) { (parser, reader, key) throws in
+            try forEachPair(&reader, .garbageCollection) { (parser, reader, key) throws in
                 guard key == .minorGCs else { return try reader.skipTerm() }
                 let at = reader.position
                 parser.setMetric(MetricCatalogue.minorGCs, try reader.readInt64(), at: at)
@@ -256,7 +261,7 @@ public struct SampleParser {
         case .flame_unchanged:
             unchangedSince = try reader.readInt64()
         case .dictionary:
-            try forEachPair(&reader) { (parser, reader, key) throws in
+            try forEachPair(&reader, .dictionary) { (parser, reader, key) throws in
                 let start = reader.position
                 switch key {
                 case .initialCall where (try? reader.readTupleArity()) == 3:
