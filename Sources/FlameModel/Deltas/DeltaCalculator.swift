@@ -59,16 +59,26 @@ public struct DeltaCalculator {
             }
         }
         row.present = present
-        for id in present {
-            row.deltas[id.index] = delta(id, now: row.values[id.index], process)
+        row.values.withUnsafeBufferPointer { now in
+            row.deltas.withUnsafeMutableBufferPointer { deltas in
+                states.withRow(process) { slots, holds in
+                    for id in present {
+                        let slot = id.index
+                        let bit = UInt64(1) << UInt64(slot)
+                        let value = now[slot]
+                        deltas[slot] = holds & bit != 0 ? Self.delta(id, now: value, before: slots[slot])
+                            : (id == MetricCatalogue.reductions ? 1 : 0)
+                        slots[slot] = value
+                        holds |= bit
+                    }
+                }
+            }
         }
     }
 
+    /// The delta of `id` from `before` to `now`, the process having held a value.
     @inline(__always)
-    private mutating func delta(_ id: MetricID, now: Int64, _ process: Int) -> Int64 {
-        guard let before = states.exchange(row: process, slot: id.index, with: now) else {
-            return id == MetricCatalogue.reductions ? 1 : 0
-        }
+    private static func delta(_ id: MetricID, now: Int64, before: Int64) -> Int64 {
         // Saturating: a hostile dump may hold any 64-bit values (Int64.max,
         // then -1); real counters never get near the ends of the range.
         switch id {

@@ -79,6 +79,18 @@ public struct ProcessStates {
         return held ? before : nil
     }
 
+    /// `body` gets `row`'s slots and its "holds a value" bits, to read and
+    /// change many slots at once with no check per slot.
+    @inline(__always)
+    mutating func withRow<R>(_ row: Int, _ body: (UnsafeMutableBufferPointer<Int64>, inout UInt64) -> R) -> R {
+        let stride = self.stride
+        return values.withUnsafeMutableBufferPointer { values in
+            holds.withUnsafeMutableBufferPointer { holds in
+                body(UnsafeMutableBufferPointer(rebasing: values[row * stride..<(row + 1) * stride]), &holds[row])
+            }
+        }
+    }
+
     /// The value in `slot` of `row`, or nil when it holds none.
     func peek(row: Int, slot: Int) -> Int64? {
         holds[row] & (UInt64(1) << UInt64(slot)) != 0 ? values[row * stride + slot] : nil
