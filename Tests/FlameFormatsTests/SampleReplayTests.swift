@@ -94,6 +94,35 @@ struct SampleReplayTests {
         #expect(replayed > variants.count * variants.count * 2)
     }
 
+    /// The values real samples change most besides their metrics: the
+    /// parser reads them in place and the rest is still compared.
+    @Test("a changed status, current function or stack, or an unread integer item, still replays")
+    func holes() throws {
+        let base = SampleSpec(reductions: 100)
+        let changed: [SampleSpec] = [
+            SampleSpec(status: "waiting", reductions: 101),
+            SampleSpec(reductions: 102, currentFunction: E.mfa("m", "wait", 2)),
+            SampleSpec(reductions: 103, currentFunction: E.atom("undefined")),
+            SampleSpec(reductions: 104, stack: [E.frame("m", "loop", 1, file: "m.erl", line: 11), E.frame("m", "start", 0, file: "m.erl", line: 3)]),
+            SampleSpec(reductions: 105, stack: []),
+            base.with("heap_size", E.int(70_000)).with("stack_size", E.int(9_000_000_000)),
+            SampleSpec(status: "runnable", reductions: 106, currentFunction: E.mfa("n", "f", 0), stack: [E.frame("n", "f", 0, file: "n.erl", line: 1)]),
+        ]
+        // Each one after `base`, and `base` again after it: every sample but the first replays.
+        var ticks: [(ts: Int64, samples: [SampleSpec])] = [(0, [base])]
+        for (i, sample) in changed.enumerated() {
+            ticks.append((Int64(20_000 * i + 10_000), [sample]))
+            ticks.append((Int64(20_000 * i + 20_000), [base]))
+        }
+        let dir = ScratchDir()
+        let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks))
+        #expect(Self.sameWithAndWithoutReplay([path]) == ticks.count - 1)
+        // A value of another shape in the hole's place is no replay: the general parser says what it is.
+        let odd = base.with("current_stacktrace", E.atom("oops"))
+        let oddPath = dir.write("u-000000.flame", dumpBytes(ticks: [(0, [base]), (10_000, [odd]), (20_000, [base])]))
+        #expect(Self.sameWithAndWithoutReplay([oddPath]) == 0)
+    }
+
     @Test("short samples replay against the full sample they name")
     func shortSamples() throws {
         func short(_ status: String, _ reductions: Int64, since ts: Int64) -> SampleSpec {
@@ -110,7 +139,8 @@ struct SampleReplayTests {
         ]
         let dir = ScratchDir()
         let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks, unchanged: "short"))
-        // 20 ms and 70 ms: the same short sample as the tick before but for its reductions.
-        #expect(Self.sameWithAndWithoutReplay([path]) == 2)
+        // 20 ms and 70 ms: the same short sample as the tick before but for its
+        // reductions; 30 ms: and for its status (a hole).
+        #expect(Self.sameWithAndWithoutReplay([path]) == 3)
     }
 }

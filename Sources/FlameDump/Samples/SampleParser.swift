@@ -133,12 +133,8 @@ public struct SampleParser {
             do {
                 var sample = ProcessSample()
                 let parsed: Bool
-                if replays, let entry = templates.replay(place: index, reader: &reader, listStart: listStart, values: &metricValues) {
-                    sample = entry.sample
-                    samplePid = sample.pidKey
-                    present = entry.present
-                    presentInGC = entry.presentInGC
-                    unchangedSince = entry.unchangedSince
+                if replays, let replayed = try replay(place: index, &reader, listStart: listStart, &symbols) {
+                    sample = replayed
                     parsed = true
                 } else {
                     if replays { templates.beginSample(place: index, start: start) }
@@ -192,6 +188,39 @@ public struct SampleParser {
         note(.skippedSample(reason: "improper samples list tail"))
     }
 
+    /// The sample at `place` read against last tick's sample there
+    /// (`SampleTemplates`): its holes read here, the rest compared. nil, the
+    /// reader unmoved, when anything else differs.
+    private mutating func replay(place: Int, _ reader: inout ETFReader, listStart: Int, _ symbols: inout Symbols) throws -> ProcessSample? {
+        let start = reader.position
+        guard var cursor = templates.beginReplay(place: place, at: start) else { return nil }
+        let entry = templates.entry(cursor)
+        var sample = entry.sample
+        samplePid = sample.pidKey
+        while true {
+            switch templates.step(&cursor, new: reader.buffer, values: &metricValues) {
+            case .mismatch:
+                reader.position = start
+                return nil
+            case .hole(let hole, let at):
+                reader.position = at
+                switch hole {
+                case .status: sample.status = try atom(&reader, &symbols, memoAt: AtomPlace.status)
+                case .currentFunction: sample.currentFunction = try currentFunction(&reader, &symbols)
+                case .currentStacktrace: sample.stack = try stack(&reader, &symbols)
+                }
+                templates.holeRead(&cursor, end: reader.position)
+            case .matched(let end):
+                reader.position = end
+                templates.finishReplay(cursor, end: end, listStart: listStart, sample: sample)
+                present = entry.present
+                presentInGC = entry.presentInGC
+                unchangedSince = entry.unchangedSince
+                return sample
+            }
+        }
+    }
+
     /// One `{Pid, Items}`; false when the process had gone (`{Pid, undefined}`).
     private mutating func parseSample(_ reader: inout ETFReader, _ sample: inout ProcessSample, _ symbols: inout Symbols, _ catalogue: inout MetricCatalogue) throws -> Bool {
         guard try reader.readTupleArity() == 2 else { throw ShapeError(reason: "sample is not {Pid, Items}") }
@@ -208,7 +237,15 @@ public struct SampleParser {
             guard try reader.readTupleArity() == 2 else { throw ShapeError(reason: "item is not {Key, Value}") }
             let key = try reader.readAtom()
             guard let item = itemKeyMemo.lookup(reader.slice(key.start, key.count), at: position, in: itemNames).flatMap({ SampleItem(rawValue: $0) }) else {
-                try reader.skipTerm()
+                // An item not read (heap_size, stack_size …): a replay steps over its integer.
+                let at = reader.position
+                let tag = reader.remaining > 0 ? reader.byte(at: at) : 0
+                if tag == ETFTag.smallInteger || tag == ETFTag.integer || tag == ETFTag.smallBig, (try? reader.readInt64()) != nil {
+                    templates.markIgnoredInteger(at: at)
+                } else {
+                    reader.position = at
+                    try reader.skipTerm()
+                }
                 continue
             }
             try parseItem(item, &reader, &sample, &symbols, &catalogue)
@@ -225,18 +262,19 @@ public struct SampleParser {
         }
         switch item {
         case .status:
+            let at = reader.position
             sample.status = try atom(&reader, &symbols, memoAt: AtomPlace.status)
+            templates.mark(.status, from: at, to: reader.position)
             sample.items.insert(.status)
         case .current_function:
-            if reader.remaining > 0, reader.byte(at: reader.position) != ETFTag.smallTuple {
-                _ = try reader.readAtom()  // `undefined`: native code
-                sample.currentFunction = Symbols.none
-            } else {
-                sample.currentFunction = try function(&reader, &symbols)
-            }
+            let at = reader.position
+            sample.currentFunction = try currentFunction(&reader, &symbols)
+            templates.mark(.currentFunction, from: at, to: reader.position)
             sample.items.insert(.currentFunction)
         case .current_stacktrace:
+            let at = reader.position
             sample.stack = try stack(&reader, &symbols)
+            templates.mark(.currentStacktrace, from: at, to: reader.position)
             sample.items.insert(.currentStacktrace)
         case .initial_call:
             sample.initialCall = try function(&reader, &symbols)
@@ -279,6 +317,15 @@ public struct SampleParser {
         default:
             try reader.skipTerm()
         }
+    }
+
+    /// `current_function`: `{M, F, A}`, or `undefined` in native code.
+    private mutating func currentFunction(_ reader: inout ETFReader, _ symbols: inout Symbols) throws -> UInt32 {
+        if reader.remaining > 0, reader.byte(at: reader.position) != ETFTag.smallTuple {
+            _ = try reader.readAtom()  // `undefined`: native code
+            return Symbols.none
+        }
+        return try function(&reader, &symbols)
     }
 
     /// A short sample: everything but its fresh items from the same process's
