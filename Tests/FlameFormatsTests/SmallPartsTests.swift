@@ -257,6 +257,22 @@ struct EmitterTests {
         #expect(PerfSink.threadID(number: 32767, serial: 8191) < 1_000_000_000)
     }
 
+    @Test("portable: metrics first seen after a capture's first line are left out, counted on every line that had them")
+    func droppedMetricsNote() {
+        let dir = ScratchDir()
+        let lateOne = SampleSpec(gcInfo: [("heap_block_size", 2), ("mbuf_size", 5)])
+        let path = dir.write("t-000000.flame", dumpBytes(ticks: [
+            (0, [SampleSpec(gcInfo: [("heap_block_size", 1)])]),
+            (10_000, [lateOne, SampleSpec(pid: (86, 0), gcInfo: [("heap_block_size", 2), ("mbuf_size", 5), ("bin_vheap_size", 3)])]),
+            (20_000, [lateOne]),
+            (30_000, [lateOne, SampleSpec(pid: (86, 0), gcInfo: [("heap_block_size", 1)])]),
+        ]))
+        let perf = PerfSink(dialect: .portable, output: MemoryOutput())
+        _ = try! ProfileRun(captures: CaptureCatalog.scan([path]).captures, plan: RunPlan(levels: [StatusLevel()], filter: SampleFilter()), sinks: [perf]).run()
+        // mbuf_size on four lines, bin_vheap_size on one.
+        #expect(perf.notes.contains("5 metrics not present in the first sample were left out, so every event line carries the same metrics"))
+    }
+
     @Test("portable event line: `comm PID/TID [000] TIME: 1 cpu-clock:` and every metric on every line")
     func portableLine() {
         let text = convertTicks([

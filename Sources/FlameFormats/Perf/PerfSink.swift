@@ -54,9 +54,16 @@ public final class PerfSink: ProfileSink {
     /// What an event line of `planMetrics` writes after its timestamp: per
     /// metric, its prefix in `prefixBytes` and its index; and the most bytes
     /// such a line takes. Made again only when the metrics change.
-    @exclusivity(unchecked) private var plan: [LinePlanEntry] = []
+    private let plan = UnsafeMutablePointer<LinePlanEntry>.allocate(capacity: MetricCatalogue.capacity)
+    @exclusivity(unchecked) private var planCount = 0
     @exclusivity(unchecked) private var planMetrics: [MetricID] = []
     @exclusivity(unchecked) private var planBound = 0
+    /// What the plan was last chosen for: the capture and the sample's
+    /// `garbage_collection_info` set, which alone decide the metrics of a line
+    /// (`lineMetrics`); and the metrics the portable dialect left out of such a line.
+    @exclusivity(unchecked) private var planCapture = -1
+    @exclusivity(unchecked) private var planGCSet = MetricSet()
+    @exclusivity(unchecked) private var planDropped = 0
     /// The metrics of the last event line, and the `garbage_collection_info` set it was made for.
     @exclusivity(unchecked) private var lineMetrics: [MetricID] = []
     @exclusivity(unchecked) private var lineMetricsMask = MetricSet(rawValue: .max)
@@ -94,6 +101,8 @@ public final class PerfSink: ProfileSink {
         self.chunk = chunk
         buffer = OutputBytes(capacity: chunk + (1 << 20))
     }
+
+    deinit { plan.deallocate() }
 
     public func consume(_ event: borrowing ProfileEvent, in profile: Profile) throws(OutputError) {
         if let reason = missingReason(event, profile) {
@@ -199,9 +208,10 @@ public final class PerfSink: ProfileSink {
         let portable = dialect == .portable
         let label = event.categories[0]
         let commRange = comm(label, profile)
-        let metrics = self.metrics ?? (portable ? uniformMetrics(event, profile) : eventMetrics(event, profile))
-        // The same storage as last time, nearly always: == is then one comparison.
-        if metrics != planMetrics { makePlan(metrics, profile) }
+        if event.capture != planCapture || event.sample.garbageCollectionMetrics != planGCSet || planCount == 0 {
+            choosePlan(event, profile)
+        }
+        metricsDropped += planDropped
         let start = buffer.reserve(commRange.count + planBound)
         var p = start
         p.put(commBytes.bytes(commRange))
@@ -226,17 +236,15 @@ public final class PerfSink: ProfileSink {
         let prefixes = prefixBytes.base
         event.metrics.values.withUnsafeBufferPointer { values in
             event.metrics.deltas.withUnsafeBufferPointer { deltas in
-                plan.withUnsafeBufferPointer { plan in
-                    for entry in plan {
-                        p.put(UnsafeBufferPointer(start: prefixes + Int(entry.prefixStart), count: Int(entry.prefixCount)))
-                        let index = Int(entry.metric)
-                        // A metric a portable line carries but this sample lacks: 0, 0.
-                        let has = present.contains(MetricID(index))
-                        p.putDecimal(has ? values[index] : 0)
-                        p.put(UInt8(ascii: ","))
-                        p.put(0x20)
-                        p.putDecimal(has ? deltas[index] : 0)
-                    }
+                for entry in UnsafeBufferPointer(start: plan, count: planCount) {
+                    p.put(UnsafeBufferPointer(start: prefixes + Int(entry.prefixStart), count: Int(entry.prefixCount)))
+                    let index = Int(entry.metric)
+                    // A metric a portable line carries but this sample lacks: 0, 0.
+                    let has = present.contains(MetricID(index))
+                    p.putDecimal(has ? values[index] : 0)
+                    p.put(UInt8(ascii: ","))
+                    p.put(0x20)
+                    p.putDecimal(has ? deltas[index] : 0)
                 }
             }
         }
@@ -245,17 +253,30 @@ public final class PerfSink: ProfileSink {
         if holdingTick { timestampEnds.append(timestampEnd) }
     }
 
+    /// The metrics of `event`'s line, and the plan for them (made again only
+    /// when they changed).
+    private func choosePlan(_ event: borrowing ProfileEvent, _ profile: Profile) {
+        let dropped = metricsDropped
+        let metrics = self.metrics ?? (dialect == .portable ? uniformMetrics(event, profile) : eventMetrics(event, profile))
+        planDropped = metricsDropped - dropped
+        metricsDropped = dropped
+        planCapture = event.capture
+        planGCSet = event.sample.garbageCollectionMetrics
+        // The same storage as last time, mostly: == is then one comparison.
+        if metrics != planMetrics || planCount == 0 { makePlan(metrics, profile) }
+    }
+
     /// The plan of an event line carrying `metrics`, and its bound: the
     /// comm aside, 128 bytes for pid, time and event name, and per metric its
     /// prefix and two numbers of at most 20 digits and a sign, with ", ".
     private func makePlan(_ metrics: [MetricID], _ profile: Profile) {
-        plan.removeAll(keepingCapacity: true)
         var bound = 128
-        for metric in metrics {
+        for (i, metric) in metrics.enumerated() {
             let range = prefix(metric, profile)
-            plan.append(LinePlanEntry(prefixStart: Int32(range.lowerBound), prefixCount: Int32(range.count), metric: Int32(metric.index)))
+            plan[i] = LinePlanEntry(prefixStart: Int32(range.lowerBound), prefixCount: Int32(range.count), metric: Int32(metric.index))
             bound += range.count + 44
         }
+        planCount = metrics.count
         planMetrics = metrics
         planBound = bound
     }
