@@ -34,6 +34,11 @@ struct Stats: ParsableCommand {
     @Option(help: "How many stacks to list in each ranking.")
     var top = 10
 
+    @Option(help: ArgumentHelp(
+        "1 reads and summarises on one thread; 2 or more (the default on two cores or more) parse on a reader thread beside the summarising one. The figures are the same.",
+        valueName: "count"))
+    var threads: Int?
+
     @OptionGroup(title: "Categories, metrics and filters")
     var profile: ProfileOptions
 
@@ -42,6 +47,9 @@ struct Stats: ParsableCommand {
 
     func validate() throws {
         if top < 0 { throw ValidationError("--top must not be negative.") }
+        if let threads, !(1...CompressionSettings.maxThreads).contains(threads) {
+            throw ValidationError("--threads must be 1 to \(CompressionSettings.maxThreads), not \(threads).")
+        }
     }
 
     /// Writes the report; a closed pipe is not an error.
@@ -59,7 +67,8 @@ struct Stats: ParsableCommand {
         let walk = InputWalk.expand(inputs)
         try OutputClash.refuse(nil, among: walk.files)
         let scan = try limits.scan(walk, doing: "summarise")
-        let plan = try profile.plan(limits: limits.dumpLimits)
+        var plan = try profile.plan(limits: limits.dumpLimits)
+        if let threads { plan.threads = threads }
         if let note = profile.groupByNote { Diagnostics.note("flameconv: \(note)") }
         let all = scan.captures.map { CaptureStats.collect($0, plan: plan, top: top, grouped: profile.grouped, describe: LimitHint.text) }
         // A capture cut short by a limit would show wrong figures: none are shown.

@@ -67,6 +67,19 @@ struct CLITests {
 
     // MARK: Exit codes
 
+    @Test("stats --threads 1 and the default give the same figures; --threads 0 is refused")
+    func statsThreads() throws {
+        let args = ["stats", "--json", "--category", "status", "--weight", "reductions_delta"] + ["plain", "rotated", "compressed", "top100"].map { "\(capturesDir)/\($0)" }
+        let one = try flameconv(args + ["--threads", "1"])
+        let two = try flameconv(args + ["--threads", "2"])
+        #expect(one.status == 0 && two.status == 0, "\(one.err)\(two.err)")
+        #expect(one.out == two.out)
+        #expect(one.out.contains("\"samples\""))
+        let zero = try flameconv(["stats", "--threads", "0", plain])
+        #expect(zero.status == 64)
+        #expect(zero.err.contains("--threads must be 1 to"))
+    }
+
     @Test("exit 0 for a clean capture (directory, files, compressed, rotated)")
     func clean() throws {
         for input in ["plain", "compressed", "rotated", "top100"] {
