@@ -3,14 +3,14 @@ import FlameModel
 import TestSupport
 import Testing
 
-/// A sample that repeats its place's sample of the tick before in all but its
-/// integers is read by replaying it (`SampleTemplates`); everything read must
-/// be exactly what the general parser reads.
+/// A sample that repeats the same process's last sample of its shape in all
+/// but its integers (and holes) is read by replaying it (`SampleTemplates`);
+/// everything read must be exactly what the general parser reads.
 @Suite("Replaying repeated samples")
 struct SampleReplayTests {
     /// Every tick of every capture under `paths`, as text: each sample's
     /// fields and metric values, then what was skipped and why.
-    static func read(_ paths: [String], replay: Bool) -> (text: String, replayed: Int) {
+    static func read(_ paths: [String], replay: Bool, entryLimit: Int? = nil, byteLimit: Int? = nil) -> (text: String, replayed: Int) {
         let scan = CaptureCatalog.scan(paths)
         var symbols = Symbols()
         var catalogue = MetricCatalogue()
@@ -18,6 +18,8 @@ struct SampleReplayTests {
         var replayed = 0
         for capture in scan.captures {
             let reader = CaptureReader(capture: capture, replaysRepeatedSamples: replay)
+            if let entryLimit { reader.parser.templates.entryLimit = entryLimit }
+            if let byteLimit { reader.parser.templates.byteLimit = byteLimit }
             var tick = Tick()
             while reader.nextTick(into: &tick, symbols: &symbols, catalogue: &catalogue) {
                 lines.append("tick \(tick.monotonic) \(tick.samples.count)")
@@ -36,9 +38,10 @@ struct SampleReplayTests {
 
     /// The number of samples replayed.
     @discardableResult
-    static func sameWithAndWithoutReplay(_ paths: [String], sourceLocation: SourceLocation = #_sourceLocation) -> Int {
+    static func sameWithAndWithoutReplay(_ paths: [String], entryLimit: Int? = nil, byteLimit: Int? = nil,
+                                         sourceLocation: SourceLocation = #_sourceLocation) -> Int {
         let general = read(paths, replay: false)
-        let replayed = read(paths, replay: true)
+        let replayed = read(paths, replay: true, entryLimit: entryLimit, byteLimit: byteLimit)
         #expect(general.text == replayed.text, sourceLocation: sourceLocation)
         #expect(general.text.count > 100, sourceLocation: sourceLocation)
         #expect(general.replayed == 0, sourceLocation: sourceLocation)
@@ -123,6 +126,28 @@ struct SampleReplayTests {
         #expect(Self.sameWithAndWithoutReplay([oddPath]) == 0)
     }
 
+    /// With `select => all` the agent samples a node's processes a few
+    /// hundred a tick, round robin: a process's sample comes back at another
+    /// place, ticks later.
+    @Test("a process's sample replays at another place and ticks later, and past the limits all is forgotten, nothing misread")
+    func movingPlaces() throws {
+        let pids: [(UInt32, UInt32)] = (0..<6).map { (UInt32(80 + $0), 0) }
+        func tick(_ n: Int, _ order: [Int]) -> (ts: Int64, samples: [SampleSpec]) {
+            (Int64(n) * 10_000, order.map { SampleSpec(pid: pids[$0], reductions: Int64(100 + n), stack: [E.frame("m", "f\($0)", 0)]) })
+        }
+        let ticks = [tick(0, [0, 1, 2]), tick(1, [3, 4, 5]), tick(2, [2, 0, 1]), tick(3, [5, 3]), tick(4, [1, 2, 0, 4])]
+        let dir = ScratchDir()
+        let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks))
+        // Every sample after each process's first.
+        #expect(Self.sameWithAndWithoutReplay([path]) == 15 - 6)
+        // Two entries at most, or a few hundred bytes: forgotten again and again, still read right.
+        #expect(Self.sameWithAndWithoutReplay([path], entryLimit: 2) < 9)
+        #expect(Self.sameWithAndWithoutReplay([path], byteLimit: 900) < 9)
+        for name in ["plain", "rotated", "compressed", "top100"] {
+            Self.sameWithAndWithoutReplay(["\(repositoryRoot)/Fixtures/captures/\(name)"], entryLimit: 3, byteLimit: 4096)
+        }
+    }
+
     @Test("short samples replay against the full sample they name")
     func shortSamples() throws {
         func short(_ status: String, _ reductions: Int64, since ts: Int64) -> SampleSpec {
@@ -139,8 +164,10 @@ struct SampleReplayTests {
         ]
         let dir = ScratchDir()
         let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks, unchanged: "short"))
-        // 20 ms and 70 ms: the same short sample as the tick before but for its
-        // reductions; 30 ms: and for its status (a hole).
-        #expect(Self.sameWithAndWithoutReplay([path]) == 3)
+        // 20 ms and 70 ms: the same short sample as the one before but for its
+        // reductions; 30 ms and 50 ms: and for its status (a hole); 40 ms: the
+        // full sample of 0 ms again (kept apart from the short ones). 60 ms
+        // names another full sample.
+        #expect(Self.sameWithAndWithoutReplay([path]) == 5)
     }
 }

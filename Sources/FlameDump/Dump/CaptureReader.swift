@@ -21,7 +21,7 @@ public final class CaptureReader {
 
     public let capture: CaptureFiles
     public let limits: DumpLimits
-    public private(set) var parser = SampleParser()
+    public internal(set) var parser = SampleParser()
     public private(set) var reports: [FileReport] = []
     /// Files that could not be opened after the catalogue read them.
     public private(set) var openErrors: [DumpError] = []
@@ -40,7 +40,7 @@ public final class CaptureReader {
         self.limits = limits
         parser.stackGuessLimit = limits.maxProcesses
         parser.symbolBudget = limits.maxSymbolBytes
-        parser.templates.placeLimit = min(parser.templates.placeLimit, limits.maxProcesses)
+        parser.templates.entryLimit = min(parser.templates.entryLimit, limits.maxProcesses)
         parser.replaysRepeatedSamples = replaysRepeatedSamples
     }
 

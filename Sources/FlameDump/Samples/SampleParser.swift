@@ -95,7 +95,6 @@ public struct SampleParser {
     /// ones may follow.
     public mutating func beginFile(mayHoldShortSamples: Bool) {
         fullSamples.beginFile()
-        templates.removeAll()
         rememberFullSamples = mayHoldShortSamples
     }
 
@@ -122,29 +121,29 @@ public struct SampleParser {
         case .bytes: throw reader.error(.unexpectedTag(expected: "a list of samples"), tag: ETFTag.string)
         }
         tickTime = tick.monotonic
-        let listStart = reader.position
         var listRead = false
-        // A tick that fails leaves entries pointing into bytes that are not kept.
+        // A tick that fails may leave an entry half replayed: start over.
         defer { if !listRead { templates.removeAll() } }
         let replays = replaysRepeatedSamples
         for index in 0..<count {
             sampleIndex = index
             let start = reader.position
+            let key = replays ? Self.templateKey(reader) : nil
             do {
                 var sample = ProcessSample()
                 let parsed: Bool
-                if replays, let replayed = try replay(place: index, &reader, listStart: listStart, &symbols) {
+                if let key, let replayed = try replay(key, &reader, &symbols) {
                     sample = replayed
                     parsed = true
                 } else {
-                    if replays { templates.beginSample(place: index, start: start) }
+                    if replays { templates.beginSample(key: key, start: start) }
                     parsed = try parseSample(&reader, &sample, &symbols, &catalogue)
-                    if replays {
+                    if let key {
                         if parsed {
-                            templates.endSample(place: index, end: reader.position, listStart: listStart, sample: sample,
+                            templates.endSample(new: reader.buffer, end: reader.position, sample: sample,
                                                 present: present, presentInGC: presentInGC, unchangedSince: unchangedSince)
                         } else {
-                            templates.forget(place: index)
+                            templates.forget(key)
                         }
                     }
                 }
@@ -162,14 +161,14 @@ public struct SampleParser {
                     }
                 }
             } catch let shape as ShapeError {
-                templates.forget(place: index)
+                if let key { templates.forget(key) }
                 note(.skippedSample(reason: shape.reason))
                 reader.position = start
                 try reader.skipTerm()
             } catch let error as ETFError {
                 // Wrong shape at the byte level (a tag where another was expected):
                 // the term may still be well formed, so step over it if we can.
-                templates.forget(place: index)
+                if let key { templates.forget(key) }
                 reader.position = start
                 try reader.skipTerm()
                 note(.skippedSample(reason: "malformed sample (\(error.reasonText))"))
@@ -177,7 +176,6 @@ public struct SampleParser {
                 fatalError("unexpected error \(error)")
             }
         }
-        if replays { templates.endTick(bytes: reader.buffer, listStart: listStart, end: reader.position, places: count) }
         listRead = true
         // An improper tail (`[S1, S2 | Junk]`) is a valid term: skip and count it
         // like a bad sample, keeping the samples before it.
@@ -188,12 +186,21 @@ public struct SampleParser {
         note(.skippedSample(reason: "improper samples list tail"))
     }
 
-    /// The sample at `place` read against last tick's sample there
+    /// What a sample is kept under in `templates`: its pid and how many items
+    /// it has; nil when it does not start as `{Pid, [Item | _]}`.
+    private static func templateKey(_ reader: ETFReader) -> SampleTemplates.Key? {
+        var peek = reader
+        guard (try? peek.readTupleArity()) == 2, let (number, serial) = try? peek.readPid(),
+              case .cons(let items)? = try? peek.readListStart() else { return nil }
+        return SampleTemplates.Key(pid: UInt64(number) << 32 | UInt64(serial), items: items)
+    }
+
+    /// The sample read against the same process's last sample of its shape
     /// (`SampleTemplates`): its holes read here, the rest compared. nil, the
     /// reader unmoved, when anything else differs.
-    private mutating func replay(place: Int, _ reader: inout ETFReader, listStart: Int, _ symbols: inout Symbols) throws -> ProcessSample? {
+    private mutating func replay(_ key: SampleTemplates.Key, _ reader: inout ETFReader, _ symbols: inout Symbols) throws -> ProcessSample? {
         let start = reader.position
-        guard var cursor = templates.beginReplay(place: place, at: start) else { return nil }
+        guard var cursor = templates.beginReplay(key, at: start) else { return nil }
         let entry = templates.entry(cursor)
         var sample = entry.sample
         samplePid = sample.pidKey
@@ -212,7 +219,7 @@ public struct SampleParser {
                 templates.holeRead(&cursor, end: reader.position)
             case .matched(let end):
                 reader.position = end
-                templates.finishReplay(cursor, end: end, listStart: listStart, sample: sample)
+                templates.finishReplay(cursor, new: reader.buffer, end: end, sample: sample)
                 present = entry.present
                 presentInGC = entry.presentInGC
                 unchangedSince = entry.unchangedSince

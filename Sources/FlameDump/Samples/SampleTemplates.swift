@@ -6,25 +6,28 @@ import Darwin
 import ETF
 import FlameModel
 
-/// The previous tick's sample at each place in the samples list, kept as raw
-/// bytes with its metric integers marked, and what it parsed to.
+/// Each process's last sample, per shape, kept as raw bytes with its
+/// integers marked, and what it parsed to.
 ///
-/// On a real node most samples repeat the same process's sample of the tick
-/// before in everything but their numbers: same pid, status, stack, names,
-/// same item keys in the same order. Such a sample is read by comparing the
-/// bytes between the marked integers and decoding only the integers, instead
-/// of walking and looking up every key, atom and stack again. Any difference
-/// in those bytes sends the sample to the general parser.
+/// On a real node most samples repeat the same process's sample before in
+/// everything but their numbers: same pid, status, stack, names, same item
+/// keys in the same order. Such a sample is read by comparing the bytes
+/// between the marked integers and decoding only the integers, instead of
+/// walking and looking up every key, atom and stack again. Any difference in
+/// those bytes sends the sample to the general parser.
 ///
 /// A status, `current_function` or `current_stacktrace` that changed is no
 /// reason to parse the whole sample again: the general parser marks them as
 /// holes, and a replay hands each hole back to the parser (`ReplayStep.hole`),
 /// which reads just that value (through its caches) and goes on comparing.
 ///
-/// Kept by place, as processes keep their places tick after tick. Memory is
-/// bounded: one tick's list bytes (at most `byteLimit`), and per place (at
-/// most `placeLimit`) one entry and `slotsPerSample` integer marks. Entries
-/// are made only as places are met, so a tick of 100 samples costs ~48 KB.
+/// Kept by process and by the number of items (`Key`): the agent's short
+/// samples have four items and its full ones fifteen, and a process may go
+/// from one to the other and back; and not by place in the list, which moves
+/// when the agent samples a node's processes a few hundred at a time. Memory
+/// is bounded: at most `entryLimit` entries, each with `slotsPerSample`
+/// marks, and `byteLimit` bytes of samples; past either, everything is
+/// forgotten and made again as samples come.
 struct SampleTemplates {
     /// One mark: where it starts in its sample, and which metric its integer
     /// sets or which value it holds (`Hole`); a hole's length, too.
@@ -45,10 +48,10 @@ struct SampleTemplates {
         case currentStacktrace = 0xFF
     }
 
-    /// Where a replay stands: the entry's place, the next mark, and how far
-    /// the old and the new bytes were compared.
+    /// Where a replay stands: its entry, the next mark, and how far the old
+    /// and the new bytes were compared.
     struct Cursor {
-        let place: Int
+        let entry: Int
         let base: Int
         let slotCount: Int
         let oldStart: Int
@@ -67,10 +70,18 @@ struct SampleTemplates {
         case mismatch
     }
 
+    /// What an entry is kept under: the process, and how many items its sample has.
+    struct Key: Equatable {
+        var pid: UInt64
+        var items: Int
+    }
+
     struct Entry {
-        /// Where the sample's bytes start in `previous`, and how many; count 0: none kept.
+        var key = Key(pid: 0, items: 0)
+        /// Where the sample's bytes are in `bytes`, how many, and the room there.
         var start: Int32 = 0
         var count: Int32 = 0
+        var capacity: Int32 = 0
         var slotCount: Int32 = 0
         /// The parse result before any short-sample completion, and the metrics it set.
         var sample = ProcessSample()
@@ -82,42 +93,51 @@ struct SampleTemplates {
     /// Marks per sample; a sample with more gets no entry (the agent writes
     /// about 18 integers and 3 holes).
     static let slotsPerSample = 32
-    /// Places kept at most: about 480 bytes each with their marks, 32 MB in
-    /// all (an agent tick holds at most max_procs_per_tick, 250 by default).
-    var placeLimit = 65_536
-    /// A tick whose samples list is longer than this many bytes is not kept
-    /// (its bytes are copied once per tick).
+    /// Entries kept at most: about 500 bytes each with their marks, 16 MB
+    /// (a node's processes, twice for those with short samples too).
+    var entryLimit = 32_768
+    /// Bytes of samples kept at most; a sample longer than `sampleByteLimit`
+    /// gets no entry.
     var byteLimit = 16 << 20
+    static let sampleByteLimit = 64 << 10
+    /// Probes of `table` at most: pids come from the dump, and a run of
+    /// colliding ones only costs their replays.
+    static let probes = 8
 
     private var entries: [Entry] = []
     private var slots: [Slot] = []
-    /// The last tick's samples list, from its first sample to its end.
-    private var previous: [UInt8] = []
-    /// Places of the last tick that have entries (entries past it are stale).
-    private var validPlaces = 0
+    /// The entries' sample bytes; a sample that outgrows its room moves to the end.
+    private var bytes: [UInt8] = []
+    /// Entry + 1 by key, 0 for none (open addressing); as many as twice the entry limit.
+    private var table: [Int32] = []
     /// Samples read by replay, for tests and reports.
     private(set) var replayed = 0
 
-    /// The sample being parsed by the general parser: its marks so far, and
-    /// whether it may become an entry.
+    /// The sample being parsed by the general parser: its key, its marks so
+    /// far, and whether it may become an entry.
+    private var pendingKey: Key?
     private var pending: [Slot] = []
     private var pendingStart = 0
     private var pendingUsable = false
 
-    /// Forgets everything (a new file: a short sample names a full one of its own file).
+    /// Forgets everything.
     mutating func removeAll() {
-        validPlaces = 0
-        previous.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
+        slots.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+        table.removeAll(keepingCapacity: true)
     }
 
     // MARK: The general parser's marks
 
-    /// The general parser begins the sample at `place`, whose bytes start at `start`.
+    /// The general parser begins a sample whose bytes start at `start`;
+    /// `key`, when its pid and items were seen.
     @inline(__always)
-    mutating func beginSample(place: Int, start: Int) {
+    mutating func beginSample(key: Key?, start: Int) {
         pending.removeAll(keepingCapacity: true)
         pendingStart = start
-        pendingUsable = place < placeLimit
+        pendingKey = key
+        pendingUsable = key != nil
     }
 
     /// A metric integer read at `position` for `metric`.
@@ -157,38 +177,47 @@ struct SampleTemplates {
     @inline(__always)
     mutating func spoil() { pendingUsable = false }
 
-    /// The general parser finished the sample at `place`: keep it, when usable,
-    /// for the next tick. `listStart`: where this tick's first sample starts.
-    mutating func endSample(place: Int, end: Int, listStart: Int, sample: ProcessSample, present: MetricSet, presentInGC: MetricSet, unchangedSince: Int64?) {
-        guard pendingUsable else {
-            forget(place: place)
+    /// The general parser finished the sample, whose bytes `new` ends at
+    /// `end`: keep it, when usable, for the process's next sample.
+    mutating func endSample(new: UnsafeRawBufferPointer, end: Int, sample: ProcessSample, present: MetricSet, presentInGC: MetricSet, unchangedSince: Int64?) {
+        guard let key = pendingKey else { return }
+        let count = end - pendingStart
+        guard pendingUsable, count <= Self.sampleByteLimit else {
+            forget(key)
             return
         }
-        while entries.count <= place {
-            entries.append(Entry())
-            slots.append(contentsOf: repeatElement(Slot(), count: Self.slotsPerSample))
+        let index: Int
+        if let known = find(key) {
+            index = known
+        } else {
+            if entries.count >= entryLimit { removeAll() }
+            guard let made = add(key) else { return }
+            index = made
         }
-        entries[place] = Entry(start: Int32(truncatingIfNeeded: pendingStart - listStart), count: Int32(truncatingIfNeeded: end - pendingStart),
-                               slotCount: Int32(pending.count), sample: sample, present: present, presentInGC: presentInGC,
-                               unchangedSince: unchangedSince)
-        let base = place * Self.slotsPerSample
+        entries[index].slotCount = Int32(pending.count)
+        entries[index].sample = sample
+        entries[index].present = present
+        entries[index].presentInGC = presentInGC
+        entries[index].unchangedSince = unchangedSince
+        let base = index * Self.slotsPerSample
         for (i, slot) in pending.enumerated() { slots[base + i] = slot }
+        keepBytes(index, UnsafeRawBufferPointer(rebasing: new[pendingStart..<end]))
     }
 
-    /// The sample at `place` failed or was not kept.
-    mutating func forget(place: Int) {
-        if place < entries.count { entries[place].count = 0 }
+    /// The sample of `key` failed or was not kept: its entry goes.
+    mutating func forget(_ key: Key) {
+        if let index = find(key) { entries[index].slotCount = -1 }
     }
 
     // MARK: Replay
 
-    /// A replay of the sample at `place`, starting at `newStart` in the new
-    /// bytes, if last tick left an entry there.
+    /// A replay of the sample under `key`, starting at `newStart` in the new
+    /// bytes, if an earlier sample left an entry.
     @inline(__always)
-    func beginReplay(place: Int, at newStart: Int) -> Cursor? {
-        guard place < validPlaces, entries[place].count > 0 else { return nil }
-        let entry = entries[place]
-        return Cursor(place: place, base: place * Self.slotsPerSample, slotCount: Int(entry.slotCount),
+    func beginReplay(_ key: Key, at newStart: Int) -> Cursor? {
+        guard let index = find(key), entries[index].slotCount >= 0 else { return nil }
+        let entry = entries[index]
+        return Cursor(entry: index, base: index * Self.slotsPerSample, slotCount: Int(entry.slotCount),
                       oldStart: Int(entry.start), oldEnd: Int(entry.start) + Int(entry.count), newStart: newStart,
                       oldAt: Int(entry.start), newAt: newStart)
     }
@@ -197,7 +226,7 @@ struct SampleTemplates {
     /// decoding the new integers at integer marks into `values` and moving each
     /// mark to its place in the new bytes, up to the next hole or the end.
     mutating func step(_ cursor: inout Cursor, new: UnsafeRawBufferPointer, values: inout [Int64]) -> ReplayStep {
-        previous.withUnsafeBytes { old in
+        bytes.withUnsafeBytes { old in
             slots.withUnsafeMutableBufferPointer { marks in
                 values.withUnsafeMutableBufferPointer { values in
                     while cursor.next < cursor.slotCount {
@@ -248,16 +277,100 @@ struct SampleTemplates {
     }
 
     /// The entry a replay started from (its sample as last parsed).
-    func entry(_ cursor: Cursor) -> Entry { entries[cursor.place] }
+    func entry(_ cursor: Cursor) -> Entry { entries[cursor.entry] }
 
-    /// The replay matched up to `end`: the entry now describes the new bytes
-    /// (`listStart`: where this tick's first sample starts) and `sample`, the
-    /// sample with its holes as read now.
-    mutating func finishReplay(_ cursor: Cursor, end: Int, listStart: Int, sample: ProcessSample) {
+    /// The replay matched up to `end` of `new`: the entry now holds the new
+    /// bytes and `sample`, the sample with its holes as read now.
+    mutating func finishReplay(_ cursor: Cursor, new: UnsafeRawBufferPointer, end: Int, sample: ProcessSample) {
         replayed += 1
-        entries[cursor.place].start = Int32(truncatingIfNeeded: cursor.newStart - listStart)
-        entries[cursor.place].count = Int32(truncatingIfNeeded: end - cursor.newStart)
-        entries[cursor.place].sample = sample
+        entries[cursor.entry].sample = sample
+        keepBytes(cursor.entry, UnsafeRawBufferPointer(rebasing: new[cursor.newStart..<end]))
+    }
+
+    // MARK: Entries
+
+    /// Copies `sample` into entry `index`'s room, or to the end of `bytes`
+    /// with some room to grow; past `byteLimit`, everything is forgotten but
+    /// this entry.
+    private mutating func keepBytes(_ index: Int, _ sample: UnsafeRawBufferPointer) {
+        let count = sample.count
+        if count > Int(entries[index].capacity) {
+            guard count + count / 4 <= byteLimit else {
+                entries[index].slotCount = -1  // it would not fit even alone
+                return
+            }
+            if bytes.count + count + count / 4 > byteLimit {
+                let entry = entries[index]
+                let marks = Array(slots[index * Self.slotsPerSample..<(index + 1) * Self.slotsPerSample])
+                removeAll()
+                guard let made = add(entry.key) else { return }
+                var moved = entry
+                moved.start = 0
+                moved.capacity = 0
+                entries[made] = moved
+                slots.replaceSubrange(made * Self.slotsPerSample..<(made + 1) * Self.slotsPerSample, with: marks)
+                return keepBytes(made, sample)
+            }
+            entries[index].start = Int32(bytes.count)
+            entries[index].capacity = Int32(count + count / 4)
+            bytes.append(contentsOf: repeatElement(0, count: count + count / 4))
+        }
+        let start = Int(entries[index].start)
+        bytes.withUnsafeMutableBytes { kept in
+            (kept.baseAddress! + start).copyMemory(from: sample.baseAddress!, byteCount: count)
+        }
+        entries[index].count = Int32(count)
+    }
+
+    @inline(__always)
+    private func find(_ key: Key) -> Int? {
+        guard !table.isEmpty else { return nil }
+        let mask = table.count - 1
+        var slot = Self.hash(key) & mask
+        for _ in 0..<Self.probes {
+            let held = Int(table[slot])
+            if held == 0 { return nil }
+            if entries[held - 1].key == key { return held - 1 }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    /// A new entry under `key`, or nil when its probe run is full.
+    private mutating func add(_ key: Key) -> Int? {
+        if table.count < max(64, (entries.count + 1) * 2) { rehash(to: max(64, table.count * 2)) }
+        let mask = table.count - 1
+        var slot = Self.hash(key) & mask
+        for _ in 0..<Self.probes {
+            if table[slot] == 0 {
+                entries.append(Entry(key: key))
+                slots.append(contentsOf: repeatElement(Slot(), count: Self.slotsPerSample))
+                table[slot] = Int32(entries.count)
+                return entries.count - 1
+            }
+            slot = (slot + 1) & mask
+        }
+        return nil
+    }
+
+    private mutating func rehash(to size: Int) {
+        table = [Int32](repeating: 0, count: size)
+        let mask = size - 1
+        for (index, entry) in entries.enumerated() {
+            var slot = Self.hash(entry.key) & mask
+            for _ in 0..<Self.probes {
+                if table[slot] == 0 {
+                    table[slot] = Int32(index + 1)
+                    break
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func hash(_ key: Key) -> Int {
+        Int(truncatingIfNeeded: ((key.pid ^ UInt64(truncatingIfNeeded: key.items) &* 0xFF51_AFD7_ED55_8CCD) &* 0x9E37_79B9_7F4A_7C15) >> 32)
     }
 
     @inline(__always)
@@ -298,21 +411,5 @@ struct SampleTemplates {
             guard let value = try? reader.readInt64() else { return nil }
             return (value, reader.position - at)
         }
-    }
-
-    // MARK: Ticks
-
-    /// The tick's samples list was read whole, from `listStart` to `end` of
-    /// `bytes`, over `places` places: its bytes become the next tick's
-    /// previous ones.
-    mutating func endTick(bytes: UnsafeRawBufferPointer, listStart: Int, end: Int, places: Int) {
-        let count = end - listStart
-        guard count <= byteLimit else {
-            removeAll()
-            return
-        }
-        previous.removeAll(keepingCapacity: true)
-        previous.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[listStart..<end]))
-        validPlaces = min(places, entries.count)
     }
 }
