@@ -1,0 +1,19 @@
+/// What bounds a report's size, whatever the input (docs/LIMITS.md, "Report").
+public struct ReportLimits: Sendable {
+    /// Distinct (time cell, stack, edge, metric set) entries kept; past it a
+    /// new stack's samples go to its cell's "[other stacks]".
+    public var maxEntries: Int
+    /// Seconds from the first sample a report spans; later (or earlier) samples are left out.
+    public var maxSeconds: Int
+    /// Processes listed in the summary.
+    public var maxProcesses: Int
+
+    public init(maxEntries: Int = 2_000_000, maxSeconds: Int = 86_400, maxProcesses: Int = 50) {
+        self.maxEntries = maxEntries
+        self.maxSeconds = maxSeconds
+        self.maxProcesses = maxProcesses
+    }
+
+    /// Metrics a page offers: a sample's set of them is one bit mask.
+    public static let maxMetrics = 32
+}
