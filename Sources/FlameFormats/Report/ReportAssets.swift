@@ -612,8 +612,10 @@ function frameColour(name, root) {
 
 // FlameScope's differential colouring: each frame's share of its tree's total
 // in the compared range against its share in the baseline; red grew, blue
-// shrank, the deeper the more it moved (normalised by the totals).
-function differential(baseC, baseTree) {
+// shrank, the deeper the more it moved (normalised by the totals). For the
+// baseline's own graph (side by side), `sign` -1 keeps the colours meaning
+// the same change: from the baseline to the compared range.
+function differential(baseC, baseTree, sign = 1) {
   const shares = new Map();
   const bt = baseTree.pos;
   for (let n = 0; n < baseC.nodeParents.length; n++) {
@@ -623,7 +625,7 @@ function differential(baseC, baseTree) {
     const t = totals || null;
     const share = t && t.root > 0 ? t.total[node] / t.root : 0;
     const before = shares.get(pathKey(c, node)) || 0;
-    return { share, before, change: share - before };
+    return { share, before, change: sign * (share - before) };
   };
   return {
     baseRoot: bt.root,
@@ -636,7 +638,8 @@ function differential(baseC, baseTree) {
     },
     describe(c, node, totals) {
       const d = changeOf(c, node, totals);
-      return "share " + (100 * d.share).toFixed(2) + "% against " + (100 * d.before).toFixed(2) + "% in the baseline (" + (d.change >= 0 ? "+" : "") + (100 * d.change).toFixed(2) + " points)";
+      const [now, then] = sign > 0 ? [d.share, d.before] : [d.before, d.share];
+      return "share " + (100 * now).toFixed(2) + "% against " + (100 * then).toFixed(2) + "% in the baseline (" + (d.change >= 0 ? "+" : "") + (100 * d.change).toFixed(2) + " points)";
     },
     change: changeOf,
   };
@@ -721,9 +724,9 @@ function renderFlame() {
   el("flame-side").hidden = !sideOn;
   if (sideOn) {
     // The baseline drawn with the colours of the change, from its own side.
-    const back = differential(view, tree);
+    const back = differential(view, tree, -1);
     side.render(baseView, baseTree, { inverted: state.inverted, search: matcher, zoom: -1, weight: state.weight, diff: back });
-    el("side-caption").textContent = baseLabel + ", " + fmtNum(baseTree.pos.root + baseTree.neg.root) + " " + state.weight + " (colours: change from the compared range's view)";
+    el("side-caption").textContent = baseLabel + ", " + fmtNum(baseTree.pos.root + baseTree.neg.root) + " " + state.weight + " (colours: the same change)";
     flame.render(view, tree, opts);
   }
   el("diff-label").textContent = diff ? "baseline: " + baseLabel : "";
@@ -847,8 +850,12 @@ window.flameReport = {
   heatValues: (scaling) => { const h = heatValues(capture, scaling); return { values: Array.from(h.values), present: Array.from(h.present) }; },
   cellCentre: (col, bucket) => heat.cellCentre(col, bucket),
   frames: () => flame.frames.map((f) => ({ node: f.node, name: f.name, value: f.value, x: f.x, w: f.w, y: f.y, depth: f.depth, match: f.match, root: f.rootLabel })),
-  sideFrames: () => side.frames.map((f) => ({ node: f.node, name: f.name, value: f.value, x: f.x, w: f.w, y: f.y, depth: f.depth, root: f.rootLabel })),
-  frameColourAt: (x, y) => { const g = flame.canvas.getContext("2d"); const r = window.devicePixelRatio || 1; return Array.from(g.getImageData(Math.round(x * r), Math.round(y * r), 1, 1).data); },
+  sideFrames: () => side.frames.map((f) => ({
+    node: f.node, name: f.name, value: f.value, x: f.x, w: f.w, y: f.y, depth: f.depth, root: f.rootLabel,
+    path: f.node >= 0 ? pathKey(side.c, f.node).split("\u0000") : [],
+  })),
+  pixel: (id, x, y) => { const g = el(id).getContext("2d"); const r = window.devicePixelRatio || 1; return Array.from(g.getImageData(Math.round(x * r), Math.round(y * r), 1, 1).data); },
+  change: (node) => { const f = flame.frames.find((x) => x.node === node); return flame.opts.diff.change(flame.c, node, f.totals).change; },
   path: (node) => pathKey(currentView(capture), node).split("\u0000"),
   ready: true,
 };
