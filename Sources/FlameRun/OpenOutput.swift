@@ -45,7 +45,8 @@ public final class OpenOutput {
                                  levelSpecs: plan.levels.map(\.spec))
             return OpenOutput(request, sink: sink, files: [main])
         case .report:
-            let sink = ReportSink(output: main, weight: plan.weight, metrics: plan.metrics ?? ReportSink.defaultMetrics, rows: options.report.rows,
+            let sink = ReportSink(output: main, weight: plan.weight, metrics: plan.metrics ?? ReportSink.defaultMetrics,
+                                  perfMetrics: plan.perfMetrics, rows: options.report.rows,
                                   limits: options.report.limits, title: options.report.title, baseline: options.report.baseline)
             return OpenOutput(request, sink: sink, files: [main])
         }

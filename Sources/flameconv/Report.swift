@@ -85,7 +85,8 @@ struct Report: ParsableCommand {
         let scan = try limits.scan(walk, doing: "compare with")
         if !scan.problems.isEmpty { throw ExitCode(1) }
         let plan = try profile.plan(limits: limits.dumpLimits)
-        let sink = ReportSink(output: nil, weight: plan.weight, metrics: plan.metrics ?? ReportSink.defaultMetrics, rows: rows, limits: reportLimits)
+        let sink = ReportSink(output: nil, weight: plan.weight, metrics: plan.metrics ?? ReportSink.defaultMetrics,
+                              perfMetrics: plan.perfMetrics, rows: rows, limits: reportLimits)
         let run = ProfileRun(captures: scan.captures, plan: plan, sinks: [sink])
         let summary: RunSummary
         do throws(OutputError) {

@@ -14,6 +14,6 @@ public struct ReportLimits: Sendable {
         self.maxProcesses = maxProcesses
     }
 
-    /// Metrics a page offers: a sample's set of them is one bit mask.
+    /// Metrics a page offers: each adds three numbers to every entry.
     public static let maxMetrics = 32
 }

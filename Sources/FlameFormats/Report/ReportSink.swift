@@ -13,6 +13,9 @@ public final class ReportSink: ProfileSink {
     /// The metrics the page offers, each with its `_delta`.
     public let metrics: [MetricID]
     public let limits: ReportLimits
+    /// What a sample must carry to be shown: what the perf text of the same
+    /// options needs (`RunPlan.perfMetrics`), which leaves out a sample lacking it.
+    public let requirements: PerfRequirements
     private let output: (any ByteOutput)?
     private let title: String
     private let baseline: ReportTables?
@@ -31,6 +34,7 @@ public final class ReportSink: ProfileSink {
     @exclusivity(unchecked) private var minSecond: Int64 = .max
     @exclusivity(unchecked) private var otherNode: Int32?
     @exclusivity(unchecked) private var processes = ReportProcesses()
+    @exclusivity(unchecked) private var skipped: [String: Int] = [:]
     @exclusivity(unchecked) private var samplesOverCap = 0
     @exclusivity(unchecked) private var samplesOutOfSpan = 0
     @exclusivity(unchecked) private var samplesBeforeStart = 0
@@ -39,9 +43,10 @@ public final class ReportSink: ProfileSink {
 
     /// `output`: where `finish` writes the page; nil only keeps the tables
     /// (a baseline, shown inside another report).
-    public init(output: (any ByteOutput)?, weight: Weight, metrics: [MetricID], rows: Int = 50, limits: ReportLimits = ReportLimits(),
-                title: String = "flameconv report", baseline: ReportTables? = nil) {
+    public init(output: (any ByteOutput)?, weight: Weight, metrics: [MetricID], perfMetrics: [MetricID]?, rows: Int = 50,
+                limits: ReportLimits = ReportLimits(), title: String = "flameconv report", baseline: ReportTables? = nil) {
         self.output = output
+        requirements = PerfRequirements(metrics: perfMetrics)
         self.weight = weight
         var chosen = metrics
         if let metric = weight.metric, !chosen.contains(metric) { chosen.append(metric) }
@@ -77,10 +82,13 @@ public final class ReportSink: ProfileSink {
         minSecond = min(minSecond, second)
         let index = Int(second - first) * grid.rows + bucket
         let edges = index >= 0 ? grid.edges(ts, index: index, base: Double(first)) : (starts: 0, ends: 0)
-        var mask: UInt64 = 0
-        for (i, metric) in metrics.enumerated() where event.metrics.present.contains(metric) { mask |= 1 << UInt64(i) }
+        if let reason = requirements.missingReason(event, profile) {
+            // The perf text leaves such a sample out, so FlameScope never sees it: nor does the report.
+            skipped[reason, default: 0] += 1
+            return
+        }
         var node = leaf(event, profile)
-        var key = ReportTables.EntryKey(second: second, bucket: Int32(bucket), node: node, edges: UInt8((edges.starts + 1) * 3 + edges.ends + 1), mask: mask)
+        var key = ReportTables.EntryKey(second: second, bucket: Int32(bucket), node: node, edges: UInt8((edges.starts + 1) * 3 + edges.ends + 1))
         var entry = entryIDs[key]
         if entry == nil, tables.entryCount >= limits.maxEntries {
             // Past the cap a new (cell, stack) adds to its cell's "other stacks".
@@ -98,7 +106,8 @@ public final class ReportSink: ProfileSink {
         }
         tables.samples[id] += 1
         let base = id * metrics.count * 3
-        for (i, metric) in metrics.enumerated() where mask & (1 << UInt64(i)) != 0 {
+        // A metric the sample lacks counts 0, as the portable perf text writes it ("0, 0").
+        for (i, metric) in metrics.enumerated() where event.metrics.present.contains(metric) {
             tables.sums[base + 3 * i] += event.metrics.values[metric.index]
             let delta = event.metrics.deltas[metric.index]
             tables.sums[base + 3 * i + (delta < 0 ? 2 : 1)] += delta
@@ -125,6 +134,9 @@ public final class ReportSink: ProfileSink {
 
     public var notes: [String] {
         var notes: [String] = []
+        for (name, count) in skipped.sorted(by: { $0.key < $1.key }) {
+            notes.append("report: skipped \(count) sample\(count == 1 ? "" : "s"): \(name) (as the perf text of the same options does)")
+        }
         if samplesOverCap > 0 {
             notes.append("report: \(samplesOverCap) samples of stacks past the first \(limits.maxEntries) (time cell, stack) pairs are shown as \"\(Self.otherName)\" (--max-report-entries)")
         }

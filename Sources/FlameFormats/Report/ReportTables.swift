@@ -1,5 +1,5 @@
 /// A report's data, aggregated: names, a tree of stack nodes, and one entry
-/// per (time cell, stack, range edge, metric set) with its samples and, per
+/// per (time cell, stack, range edge) with its samples and, per
 /// metric, the sums of values, of rising deltas and of falling deltas.
 public struct ReportTables: Sendable {
     public struct EntryKey: Hashable, Sendable {
@@ -8,8 +8,6 @@ public struct ReportTables: Sendable {
         var node: Int32
         /// `(starts + 1) * 3 + ends + 1` of `ReportGrid.edges`: 4 for a sample inside its cell.
         var edges: UInt8
-        /// Bit i: the samples carry metric i.
-        var mask: UInt64
     }
 
     public var rows = 50
@@ -29,7 +27,6 @@ public struct ReportTables: Sendable {
     public var buckets: [Int32] = []
     public var nodes: [Int32] = []
     public var edges: [UInt8] = []
-    public var masks: [UInt64] = []
     public var samples: [Int64] = []
     /// Per entry, per metric: value sum, rising delta sum, falling delta sum.
     public var sums: [Int64] = []
@@ -43,7 +40,6 @@ public struct ReportTables: Sendable {
         buckets.append(key.bucket)
         nodes.append(key.node)
         edges.append(key.edges)
-        masks.append(key.mask)
         samples.append(0)
         sums.append(contentsOf: repeatElement(0, count: metricCount * 3))
         return samples.count - 1
@@ -83,7 +79,6 @@ public struct ReportTables: Sendable {
         column("cells", zip(seconds, buckets).lazy.map { ($0 - firstSecond) * Int64(rows) + Int64($1) })
         column("nodes", nodes.lazy.map { Int64($0) })
         column("edges", edges.lazy.map { Int64($0) })
-        column("masks", masks.lazy.map { Int64(bitPattern: $0) })
         column("samples", samples)
         column("sums", sums)
         key("processes")

@@ -35,7 +35,6 @@ function loadCapture(raw) {
   c.cells = decodeColumn(raw.cells, e, Int32Array);
   c.nodes = decodeColumn(raw.nodes, e, Int32Array);
   c.edges = decodeColumn(raw.edges, e, Uint8Array);
-  c.masks = decodeColumn(raw.masks, e, Float64Array);
   c.samples = decodeColumn(raw.samples, e, Float64Array);
   c.sums = decodeColumn(raw.sums, e * c.metrics.length * 3, Float64Array);
   buildChildren(c);
@@ -92,8 +91,8 @@ function parseScaling(c, name) {
 
 // ---------------------------------------------------------------- heat map
 
-// Cell values of one scaling, as the fork's heat map sums them: null where no
-// sample (with that metric) fell, else the sum, which may be 0.
+// Cell values of one scaling, as the fork's heat map sums them: empty where no
+// sample fell, else the sum, which may be 0.
 function heatValues(c, scaling) {
   const cells = c.columns * c.rows;
   const values = new Float64Array(cells);
@@ -106,7 +105,7 @@ function heatValues(c, scaling) {
     if (sc.kind === "samples") {
       values[cell] += c.samples[e];
       present[cell] = 1;
-    } else if (Math.floor(c.masks[e] / Math.pow(2, sc.metric)) % 2 === 1) {
+    } else {
       const base = e * m3 + 3 * sc.metric;
       values[cell] += sc.kind === "value" ? c.sums[base] : c.sums[base + 1] + c.sums[base + 2];
       present[cell] = 1;
@@ -282,7 +281,6 @@ function rangeTree(c, range, scaling, filterNode) {
     if (a > cell + (Math.floor(edge / 3) - 1) || cell + (edge % 3 - 1) > b) continue;
     const node = c.nodes[e];
     if (sc.kind === "samples") { pos[node] += c.samples[e]; continue; }
-    if (Math.floor(c.masks[e] / Math.pow(2, sc.metric)) % 2 !== 1) continue;
     const base = e * m3 + 3 * sc.metric;
     if (sc.kind === "value") {
       const v = c.sums[base];
@@ -739,5 +737,6 @@ window.flameReport = {
   pixel: (id, x, y) => { const g = el(id).getContext("2d"); const r = window.devicePixelRatio || 1; return Array.from(g.getImageData(Math.round(x * r), Math.round(y * r), 1, 1).data); },
   change: (node) => { const f = flame.frames.find((x) => x.node === node); return flame.opts.diff.change(flame.c, node, f.totals).change; },
   path: (node) => pathKey(currentView(capture), node).split("\u0000"),
+  render: () => renderFlame(),
   ready: true,
 };
