@@ -6,30 +6,77 @@
 // ---------------------------------------------------------------- data
 
 // A column: zigzag LEB128 varints in base64, as ReportEncoding writes them.
-// Numbers above 2^31 are read with arithmetic, not bit operations.
-function decodeColumn(text, count, Kind) {
-  const bin = atob(text);
-  const out = new Kind(count);
-  let n = 0, value = 0, scale = 1;
-  for (let i = 0; i < bin.length; i++) {
-    const b = bin.charCodeAt(i);
-    value += (b & 0x7f) * scale;
-    if (b & 0x80) { scale *= 128; continue; }
-    out[n++] = value % 2 === 0 ? value / 2 : -(value + 1) / 2;
-    value = 0; scale = 1;
+// Base64 is decoded through a table (atob's string of a million characters
+// costs more than the numbers); one-byte numbers take the fast path, and
+// numbers past 2^31 are read with arithmetic, not bit operations.
+const base64Values = (() => {
+  const t = new Uint8Array(128);
+  const a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  for (let i = 0; i < a.length; i++) t[a.charCodeAt(i)] = i;
+  return t;
+})();
+
+function base64Bytes(text) {
+  let n = text.length;
+  while (n > 0 && text.charCodeAt(n - 1) === 61) n--;  // '=' padding
+  const out = new Uint8Array((n * 3) >> 2);
+  let o = 0, i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = base64Values[text.charCodeAt(i)] << 18 | base64Values[text.charCodeAt(i + 1)] << 12 |
+      base64Values[text.charCodeAt(i + 2)] << 6 | base64Values[text.charCodeAt(i + 3)];
+    out[o++] = v >> 16; out[o++] = (v >> 8) & 255; out[o++] = v & 255;
   }
-  if (n !== count) throw new Error("report data: column holds " + n + " numbers, not " + count);
+  if (n - i >= 2) {
+    const v = base64Values[text.charCodeAt(i)] << 18 | base64Values[text.charCodeAt(i + 1)] << 12 |
+      (n - i === 3 ? base64Values[text.charCodeAt(i + 2)] << 6 : 0);
+    out[o++] = v >> 16;
+    if (n - i === 3) out[o++] = (v >> 8) & 255;
+  }
+  return out;
+}
+
+function decodeColumn(text, count, Kind) {
+  const bytes = base64Bytes(text);
+  if (count === null) {
+    count = 0;
+    for (let i = 0; i < bytes.length; i++) if (bytes[i] < 128) count++;
+  }
+  const out = new Kind(count);
+  let n = 0, i = 0;
+  const end = bytes.length;
+  next: while (i < end && n < count) {
+    const b = bytes[i++];
+    if (b < 128) { out[n++] = (b >>> 1) ^ -(b & 1); continue; }
+    // Up to four bytes: 28 bits in integer arithmetic.
+    let value = b & 127;
+    for (let shift = 7; shift < 28; shift += 7) {
+      const c = bytes[i++];
+      value |= (c & 127) << shift;
+      if (c < 128) { out[n++] = (value >>> 1) ^ -(value & 1); continue next; }
+    }
+    // Longer: exact in doubles up to 2^53.
+    let big = value, scale = 268435456;
+    for (;;) {
+      const c = bytes[i++];
+      big += (c & 127) * scale;
+      if (c < 128) break;
+      scale *= 128;
+    }
+    out[n++] = big % 2 === 0 ? big / 2 : -(big + 1) / 2;
+  }
+  if (n !== count || (end > 0 && bytes[end - 1] >= 128)) throw new Error("report data: a column holds " + n + " numbers, not " + count);
   return out;
 }
 
 // One capture's tables, decoded, with the stack tree's children lists.
 function loadCapture(raw) {
+  const t0 = performance.now();
   const c = {
     rows: raw.rows, columns: raw.columns, firstSecond: raw.firstSecond, ticks: raw.ticks,
     metrics: raw.metrics, weight: raw.weight, names: raw.names, notes: raw.notes, processes: raw.processes,
   };
   const e = raw.entries;
-  c.nodeParents = decodeVarintList(raw.nodeParents, Int32Array);
+  c.nodeParents = decodeColumn(raw.nodeParents, null, Int32Array);
   c.nodeNames = decodeColumn(raw.nodeNames, c.nodeParents.length, Int32Array);
   c.entries = e;
   c.cells = decodeColumn(raw.cells, e, Int32Array);
@@ -37,16 +84,9 @@ function loadCapture(raw) {
   c.edges = decodeColumn(raw.edges, e, Uint8Array);
   c.samples = decodeColumn(raw.samples, e, Float64Array);
   c.sums = decodeColumn(raw.sums, e * c.metrics.length * 3, Float64Array);
+  timings.columns = performance.now() - t0;
   buildChildren(c);
   return c;
-}
-
-// A column whose length is not stored: count its last bytes first.
-function decodeVarintList(text, Kind) {
-  const bin = atob(text);
-  let count = 0;
-  for (let i = 0; i < bin.length; i++) if (!(bin.charCodeAt(i) & 0x80)) count++;
-  return decodeColumn(text, count, Kind);
 }
 
 // Children of every node (roots under -1), in CSR form, sorted by name.
@@ -548,8 +588,12 @@ const state = {
   search: "", diffMode: "off", diffBase: "range", pinned: null,
 };
 
-const raw = JSON.parse(el("report-data").textContent);
-const capture = loadCapture(raw.capture);
+// How long each step of opening took, for the README's figures and for tests.
+const timings = {};
+function timed(name, f) { const t = performance.now(); const r = f(); timings[name] = performance.now() - t; return r; }
+
+const raw = timed("parse", () => JSON.parse(el("report-data").textContent));
+const capture = timed("decode", () => loadCapture(raw.capture));
 const baseline = raw.baseline ? loadCapture(raw.baseline) : null;
 state.weight = capture.weight;
 const heat = new HeatMap(el("heat-canvas"), el("heat-hover"), capture, (range) => {
@@ -716,9 +760,9 @@ function setup() {
   el("diff-mode").addEventListener("change", (ev) => { state.diffMode = ev.target.value; renderFlame(); });
   el("diff-pin").addEventListener("click", () => { state.pinned = state.range; state.diffBase = "range"; ds.value = "range"; renderFlame(); });
   if (baseHeat) { el("baseline-heat").hidden = false; baseHeat.setScaling("samples"); }
-  heat.setScaling(state.heatScaling);
-  renderSummary();
-  renderFlame();
+  timed("heatmap", () => heat.setScaling(state.heatScaling));
+  timed("summary", () => renderSummary());
+  timed("flamegraph", () => renderFlame());
   window.addEventListener("resize", () => renderFlame());
 }
 
@@ -726,7 +770,7 @@ setup();
 
 // What tests (and curious users, from the console) can read of the page.
 window.flameReport = {
-  state, capture, baseline, heat, flame, side,
+  state, capture, baseline, heat, flame, side, timings,
   heatValues: (scaling) => { const h = heatValues(capture, scaling); return { values: Array.from(h.values), present: Array.from(h.present) }; },
   cellCentre: (col, bucket) => heat.cellCentre(col, bucket),
   frames: () => flame.frames.map((f) => ({ node: f.node, name: f.name, value: f.value, x: f.x, w: f.w, y: f.y, depth: f.depth, match: f.match, root: f.rootLabel })),
