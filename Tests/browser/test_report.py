@@ -174,7 +174,7 @@ def drag_cells(page, a, b):
     page.drag(ca["x"], ca["y"], cb["x"], cb["y"])
 
 
-@pytest.mark.parametrize("weight", ["samples", "erlang_reductions_delta", "erlang_memory"])
+@pytest.mark.parametrize("weight", ["samples", "erlang_reductions_delta", "erlang_memory", "erlang_memory_delta"])
 def test_range_drag_gives_the_forks_range_totals(flameconv, browser, tmp_path, weight):
     html, text = build(flameconv, tmp_path, "top100")
     page = open_report(browser, html)
