@@ -322,3 +322,38 @@ def test_page_has_no_external_resource(flameconv, tmp_path):
         page = f.read()
     for needle in ("http://", "https://", "<link", " src=", "@import", "url("):
         assert needle not in page, needle
+
+
+def test_a_click_on_a_process_filters_every_view_to_it(flameconv, browser, tmp_path):
+    html, _ = build(flameconv, tmp_path, "top100")
+    page = open_report(browser, html)
+    processes = page.eval("flameReport.capture.processes.map(p => p.pid)")
+    chosen = 3
+    pid = processes[chosen]
+    # The oracle: flameconv's own --pid filter, read by the fork's algorithm.
+    perf = str(tmp_path / "one.perf")
+    subprocess.run([flameconv, "convert", os.path.join(CAPTURES, "top100"), "--dialect", "flame_prof", "--pid", pid, "-o", perf, "--quiet"], check=True)
+    with open(perf, encoding="utf-8", errors="surrogateescape") as f:
+        text = f.read()
+    page.eval("document.getElementById('processes').scrollIntoView()")
+    row = page.eval("(() => { const r = document.getElementById('processes').tBodies[0].rows[%d].getBoundingClientRect(); return {x: r.left + 20, y: r.top + r.height / 2}; })()" % chosen)
+    page.click(row["x"], row["y"])
+    assert page.eval("flameReport.state.process") == chosen
+    # The heat map: the fork's cells of the one process, its columns counted from its own first second.
+    import math
+    start, _end, _ = fork.heatmap_offsets(text)
+    shift = int(math.floor(start)) - page.eval("flameReport.capture.firstSecond")
+    want = fork.heatmap(text, None, ROWS)["samples"]
+    heat = page.eval("(() => { const h = flameReport.heat.heat; return {values: Array.from(h.values), present: Array.from(h.present)}; })()")
+    got = {}
+    for i, present in enumerate(heat["present"]):
+        if present:
+            col, bucket = divmod(i, ROWS)
+            got[(col - shift, ROWS - 1 - bucket)] = heat["values"][i]
+    assert got == want
+    # The flame graph: the fork's tree of the one process.
+    check_range(page, text, None, "samples")
+    # A second click shows every process again.
+    page.click(row["x"], row["y"])
+    assert page.eval("flameReport.state.process") is None
+    page.close()

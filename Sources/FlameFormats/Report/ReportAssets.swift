@@ -27,6 +27,8 @@ enum ReportAssets {
     <span id="heat-hover" class="hover">hover a cell: time, samples, value</span>
     <span id="range-label" class="range"></span>
     <button id="range-clear" type="button">Whole capture</button>
+    <span id="process-label" class="range"></span>
+    <button id="process-clear" type="button" hidden>All processes</button>
   </div>
   <div id="heat-legend"></div>
   <div id="heat-scroll"><canvas id="heat-canvas"></canvas></div>
@@ -67,7 +69,7 @@ enum ReportAssets {
     <div><h3>Top stacks by samples</h3><ol id="top-samples"></ol></div>
     <div><h3 id="top-weight-title">Top stacks by weight</h3><ol id="top-weight"></ol></div>
   </div>
-  <h3>Processes with the most samples</h3>
+  <h3>Processes with the most samples (click one to see only it, everywhere)</h3>
   <table id="processes"><thead><tr><th>pid</th><th>registered name</th><th>samples</th><th>status over time (a strip per process; hover for the changes)</th></tr></thead><tbody></tbody></table>
 </section>
 <div id="tooltip" hidden></div>
@@ -111,6 +113,7 @@ table { border-collapse: collapse; }
 td, th { border: 1px solid #ddd; padding: 2px 6px; text-align: left; }
 tr.process { cursor: pointer; }
 tr.process:hover { background: #f3f3f3; }
+tr.process.chosen { background: #e8dcf3; }
 .status-strip { display: block; }
 
 """#
@@ -202,6 +205,17 @@ function loadCapture(raw) {
   c.edges = decodeColumn(raw.edges, e, Uint8Array);
   c.samples = decodeColumn(raw.samples, e, Float64Array);
   c.sums = decodeColumn(raw.sums, e * c.metrics.length * 3, Float64Array);
+  // The summary's processes, entries of their own (ReportEntries by process).
+  const pe = raw.processentries || 0;
+  c.byProcess = pe === 0 ? null : {
+    entries: pe,
+    cells: decodeColumn(raw.processcells, pe, Int32Array),
+    nodes: decodeColumn(raw.processnodes, pe, Int32Array),
+    edges: decodeColumn(raw.processedges, pe, Uint8Array),
+    processes: decodeColumn(raw.processprocesses, pe, Int32Array),
+    samples: decodeColumn(raw.processsamples, pe, Float64Array),
+    sums: decodeColumn(raw.processsums, pe * c.metrics.length * 3, Float64Array),
+  };
   timings.columns = performance.now() - t0;
   buildChildren(c);
   return c;
@@ -703,7 +717,7 @@ function searchMatcher(text) {
 
 const state = {
   heatScaling: "samples", weight: "samples", range: null, zoom: -1, inverted: false, merge: false,
-  search: "", diffMode: "off", diffBase: "range", pinned: null,
+  search: "", diffMode: "off", diffBase: "range", pinned: null, process: null,
 };
 
 // How long each step of opening took, for the README's figures and for tests.
@@ -737,7 +751,46 @@ function rangeText(c, range) {
   return at(range[0], false) + " – " + at(range[1], true);
 }
 
-function currentView(c) { return state.merge ? mergedCapture(c) : c; }
+// One process's view of the capture: its entries only, the same stack tree.
+function processView(c, p) {
+  c.processViews = c.processViews || new Map();
+  if (c.processViews.has(p)) return c.processViews.get(p);
+  const b = c.byProcess, m3 = c.metrics.length * 3;
+  const keep = [];
+  if (b) for (let e = 0; e < b.entries; e++) if (b.processes[e] === p) keep.push(e);
+  const pick = (column, Kind) => Kind.from(keep, (e) => column[e]);
+  const sums = new Float64Array(keep.length * m3);
+  keep.forEach((e, i) => sums.set(b.sums.subarray(e * m3, (e + 1) * m3), i * m3));
+  const v = Object.assign({}, c, {
+    entries: keep.length, merged: undefined, processViews: undefined,
+    cells: b ? pick(b.cells, Int32Array) : new Int32Array(0), nodes: b ? pick(b.nodes, Int32Array) : new Int32Array(0),
+    edges: b ? pick(b.edges, Uint8Array) : new Uint8Array(0), samples: b ? pick(b.samples, Float64Array) : new Float64Array(0), sums,
+  });
+  c.processViews.set(p, v);
+  return v;
+}
+
+// What the views show: the capture, or one process of it (the summary's
+// filter), with frames merged by function or not.
+function currentView(c) {
+  const base = c === capture && state.process !== null ? processView(c, state.process) : c;
+  return state.merge ? mergedCapture(base) : base;
+}
+
+// A click on a process filters every view to it; a second click, or another process, changes it.
+function setProcess(p) {
+  state.process = state.process === p ? null : p;
+  state.zoom = -1;
+  const view = state.process === null ? capture : processView(capture, state.process);
+  heat.c = view; heat.sampleCounts = null;
+  heat.setScaling(state.heatScaling);
+  for (const [i, tr] of Array.from(el("processes").querySelector("tbody").rows).entries()) tr.classList.toggle("chosen", i === state.process);
+  const name = state.process === null ? "" : capture.processes[state.process].pid + " " + capture.processes[state.process].name;
+  el("process-label").textContent = state.process === null ? "" : "Process " + name + (capture.processes[state.process].partial ? " (partial: see the notes)" : "");
+  el("process-clear").hidden = state.process === null;
+  renderTopStacks(view);
+  renderFlame();
+}
 
 function renderFlame() {
   const t0 = performance.now();
@@ -803,7 +856,25 @@ function renderSummary() {
   const fig = el("summary-figures");
   fig.textContent = "Samples " + fmtNum(samples) + " · ticks " + fmtNum(c.ticks) + " · seconds " + span + " · stacks " + fmtNum(c.nodeParents.length) +
     " nodes · entries " + fmtNum(c.entries) + " · metrics " + c.metrics.join(", ");
-  // Top stacks: leaf totals of the whole capture by samples and by the chosen weight.
+  renderTopStacks(c);
+  const body = el("processes").querySelector("tbody");
+  c.processes.forEach((p, i) => {
+    const tr = document.createElement("tr");
+    tr.className = "process";
+    for (const text of [p.pid, p.name, fmtNum(p.samples)]) {
+      const td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
+    }
+    const td = document.createElement("td");
+    td.appendChild(statusStrip(c, p));
+    td.title = p.changes.map((ch) => fmtMs((ch[0] - c.firstSecond * 1000) / 1000) + " s: " + ch[1]).join("\n");
+    tr.appendChild(td);
+    tr.addEventListener("click", () => setProcess(i));
+    body.appendChild(tr);
+  });
+}
+
+// Top stacks: leaf totals of the view by samples and by the chosen weight.
+function renderTopStacks(c) {
   const topOf = (scaling, list) => {
     const tree = rangeTree(c, null, scaling).pos;
     const leaves = [];
@@ -824,19 +895,6 @@ function renderSummary() {
     topOf(second, el("top-weight"));
   } else {
     el("top-weight").parentElement.hidden = true;
-  }
-  const body = el("processes").querySelector("tbody");
-  for (const p of c.processes) {
-    const tr = document.createElement("tr");
-    tr.className = "process";
-    for (const text of [p.pid, p.name, fmtNum(p.samples)]) {
-      const td = document.createElement("td"); td.textContent = text; tr.appendChild(td);
-    }
-    const td = document.createElement("td");
-    td.appendChild(statusStrip(c, p));
-    td.title = p.changes.map((ch) => fmtMs((ch[0] - c.firstSecond * 1000) / 1000) + " s: " + ch[1]).join("\n");
-    tr.appendChild(td);
-    body.appendChild(tr);
   }
 }
 
@@ -871,6 +929,7 @@ function setup() {
   el("merge").addEventListener("change", (ev) => { state.merge = ev.target.checked; state.zoom = -1; renderFlame(); });
   el("reset-zoom").addEventListener("click", () => { state.zoom = -1; renderFlame(); });
   el("range-clear").addEventListener("click", () => { state.range = null; state.zoom = -1; heat.select(null); renderFlame(); });
+  el("process-clear").addEventListener("click", () => setProcess(state.process));
   const ds = el("diff-base");
   option(ds, "range", "the baseline range of this capture");
   if (baseline) { option(ds, "capture", "the baseline capture (--baseline)"); ds.value = "capture"; state.diffBase = "capture"; }

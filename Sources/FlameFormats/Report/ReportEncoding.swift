@@ -56,4 +56,13 @@ enum ReportEncoding {
     }
 
     static func jsonString(_ text: String, into out: inout [UInt8]) { jsonString(Array(text.utf8), into: &out) }
+
+    /// `"name":"BASE64 OF VARINTS",`: one column of the page's data.
+    static func column(_ name: String, _ values: some Sequence<Int64>, into out: inout [UInt8]) {
+        var bytes: [UInt8] = []
+        for value in values { putVarint(value, &bytes) }
+        out.append(contentsOf: Array("\"\(name)\":\"".utf8))
+        base64(bytes, into: &out)
+        out.append(contentsOf: Array("\",".utf8))
+    }
 }

@@ -7,11 +7,15 @@ public struct ReportLimits: Sendable {
     public var maxSeconds: Int
     /// Processes listed in the summary.
     public var maxProcesses: Int
+    /// Distinct (time cell, stack, process) entries kept for the summary's
+    /// process filter (about 200 bytes each while the run lasts).
+    public var maxProcessEntries: Int
 
-    public init(maxEntries: Int = 2_000_000, maxSeconds: Int = 86_400, maxProcesses: Int = 50) {
+    public init(maxEntries: Int = 2_000_000, maxSeconds: Int = 86_400, maxProcesses: Int = 50, maxProcessEntries: Int = 250_000) {
         self.maxEntries = maxEntries
         self.maxSeconds = maxSeconds
         self.maxProcesses = maxProcesses
+        self.maxProcessEntries = maxProcessEntries
     }
 
     /// Metrics a page offers: each adds three numbers to every entry.

@@ -4,9 +4,13 @@ import FlameModel
 /// their status changed, for the ones with the most samples.
 struct ReportProcesses {
     struct Process: Sendable {
+        /// `ProcessSample.pidKey`.
+        var key: UInt64
         var pid: String
         var name: String
         var samples: Int
+        /// Not all its samples are in the process filter's entries (`ReportSink`, pruning).
+        var partial = false
         /// (wall-clock milliseconds, status) each time the status changed, at most `maxChanges`.
         var changes: [(millis: Int64, status: String)]
 
@@ -15,7 +19,7 @@ struct ReportProcesses {
             ReportEncoding.jsonString(pid, into: &out)
             out.append(contentsOf: Array(",\"name\":".utf8))
             ReportEncoding.jsonString(name, into: &out)
-            out.append(contentsOf: Array(",\"samples\":\(samples),\"changes\":[".utf8))
+            out.append(contentsOf: Array(",\"samples\":\(samples),\"partial\":\(partial),\"changes\":[".utf8))
             for (i, change) in changes.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 out.append(contentsOf: Array("[\(change.millis),".utf8))
@@ -49,13 +53,18 @@ struct ReportProcesses {
         }
     }
 
+    /// The keys of the `count` processes with the most samples so far.
+    func topKeys(_ count: Int) -> [UInt64] {
+        seen.sorted { $0.value.samples != $1.value.samples ? $0.value.samples > $1.value.samples : $0.key < $1.key }.prefix(count).map(\.key)
+    }
+
     /// The `count` processes with the most samples, most first.
     func top(_ count: Int, _ profile: Profile) -> [Process] {
         func text(_ id: UInt32) -> String { id == Symbols.none ? "" : String(decoding: profile.symbols.name(id), as: UTF8.self) }
         return seen.sorted { $0.value.samples != $1.value.samples ? $0.value.samples > $1.value.samples : $0.key < $1.key }
             .prefix(count)
             .map { key, value in
-                Process(pid: "<0.\(key >> 32).\(key & 0xFFFF_FFFF)>", name: text(value.name), samples: value.samples,
+                Process(key: key, pid: "<0.\(key >> 32).\(key & 0xFFFF_FFFF)>", name: text(value.name), samples: value.samples,
                         changes: value.changes.map { ($0.0, text($0.1)) })
             }
     }

@@ -28,7 +28,11 @@ public final class ReportSink: ProfileSink {
     @exclusivity(unchecked) private var frameNames: [ProfileFrame: Int32] = [:]
     @exclusivity(unchecked) private var labelNames: [UInt32: Int32] = [:]
     @exclusivity(unchecked) private var nameIDs: [String: Int32] = [:]
-    @exclusivity(unchecked) private var entryIDs: [ReportTables.EntryKey: Int32] = [:]
+    /// Entries by process, of every process until `finish` keeps the summary's,
+    /// or until they reach `ReportLimits.maxProcessEntries`: then only those of
+    /// the processes with the most samples so far are kept and added to (`kept`).
+    @exclusivity(unchecked) private var byProcess: ReportEntries
+    @exclusivity(unchecked) private var kept: Set<UInt64>?
     @exclusivity(unchecked) private var firstSecond: Int64?
     @exclusivity(unchecked) private var lastSecond: Int64 = .min
     @exclusivity(unchecked) private var minSecond: Int64 = .max
@@ -36,6 +40,7 @@ public final class ReportSink: ProfileSink {
     @exclusivity(unchecked) private var processes = ReportProcesses()
     @exclusivity(unchecked) private var skipped: [String: Int] = [:]
     @exclusivity(unchecked) private var samplesOverCap = 0
+    @exclusivity(unchecked) private var samplesUnfiltered = 0
     @exclusivity(unchecked) private var samplesOutOfSpan = 0
     @exclusivity(unchecked) private var samplesBeforeStart = 0
     @exclusivity(unchecked) private var written = 0
@@ -56,7 +61,8 @@ public final class ReportSink: ProfileSink {
         self.title = title
         self.baseline = baseline
         tables.rows = rows
-        tables.metricCount = self.metrics.count
+        tables.entries = ReportEntries(metricCount: self.metrics.count)
+        byProcess = ReportEntries(metricCount: self.metrics.count)
     }
 
     /// flame_prof's metric set, what the page offers when no `--metrics` is given.
@@ -87,31 +93,16 @@ public final class ReportSink: ProfileSink {
             skipped[reason, default: 0] += 1
             return
         }
-        var node = leaf(event, profile)
-        var key = ReportTables.EntryKey(second: second, bucket: Int32(bucket), node: node, edges: UInt8((edges.starts + 1) * 3 + edges.ends + 1))
-        var entry = entryIDs[key]
-        if entry == nil, tables.entryCount >= limits.maxEntries {
+        var key = ReportEntries.Key(second: second, bucket: Int32(bucket), node: leaf(event, profile), edges: UInt8((edges.starts + 1) * 3 + edges.ends + 1))
+        addByProcess(key, event)
+        var entry = tables.entries.entry(key, limit: limits.maxEntries)
+        if entry == nil {
             // Past the cap a new (cell, stack) adds to its cell's "other stacks".
             samplesOverCap += 1
-            node = otherStacks()
-            key.node = node
-            entry = entryIDs[key]
+            key.node = otherStacks()
+            entry = tables.entries.entry(key, limit: .max)
         }
-        let id: Int
-        if let entry {
-            id = Int(entry)
-        } else {
-            id = tables.addEntry(key)
-            entryIDs[key] = Int32(id)
-        }
-        tables.samples[id] += 1
-        let base = id * metrics.count * 3
-        // A metric the sample lacks counts 0, as the portable perf text writes it ("0, 0").
-        for (i, metric) in metrics.enumerated() where event.metrics.present.contains(metric) {
-            tables.sums[base + 3 * i] += event.metrics.values[metric.index]
-            let delta = event.metrics.deltas[metric.index]
-            tables.sums[base + 3 * i + (delta < 0 ? 2 : 1)] += delta
-        }
+        tables.entries.add(entry!, metrics: metrics, row: event.metrics)
         lastSecond = max(lastSecond, second)
         processes.add(event, profile)
         written += 1
@@ -123,6 +114,12 @@ public final class ReportSink: ProfileSink {
         tables.metricNames = metrics.map { "erlang_" + profile.catalogue[$0].name }
         tables.weightName = Self.weightName(weight, profile)
         tables.processes = processes.top(limits.maxProcesses, profile)
+        var index: [UInt64: Int] = [:]
+        for (i, process) in tables.processes.enumerated() {
+            index[process.key] = i
+            if let kept, !kept.contains(process.key) { tables.processes[i].partial = true }
+        }
+        tables.processEntries = byProcess.only(index)
         tables.notes = notes
         guard let output else { return }
         let page = ReportPage.html(title: title, tables: tables, baseline: baseline)
@@ -140,6 +137,9 @@ public final class ReportSink: ProfileSink {
         if samplesOverCap > 0 {
             notes.append("report: \(samplesOverCap) samples of stacks past the first \(limits.maxEntries) (time cell, stack) pairs are shown as \"\(Self.otherName)\" (--max-report-entries)")
         }
+        if samplesUnfiltered > 0 {
+            notes.append("report: \(samplesUnfiltered) samples are left out of the summary's process filter: its \(limits.maxProcessEntries) (time cell, stack, process) entries were reached (processes marked partial)")
+        }
         if samplesOutOfSpan > 0 {
             notes.append("report: left out \(samplesOutOfSpan) samples more than \(limits.maxSeconds) s from the first one (--max-report-seconds)")
         }
@@ -149,8 +149,35 @@ public final class ReportSink: ProfileSink {
         return notes
     }
 
+    /// The sample in the process filter's entries, within their bound.
+    private func addByProcess(_ key: ReportEntries.Key, _ event: borrowing ProfileEvent) {
+        let pid = event.sample.pidKey
+        if let kept, !kept.contains(pid) {
+            samplesUnfiltered += 1
+            return
+        }
+        var byPid = key
+        byPid.pid = pid
+        if byProcess.count >= limits.maxProcessEntries, kept == nil {
+            // Full: keep the leading processes so far, drop the others' entries.
+            let leaders = Set(processes.topKeys(limits.maxProcesses))
+            kept = leaders
+            byProcess = byProcess.only(Dictionary(uniqueKeysWithValues: leaders.map { ($0, 0) }), renumber: false)
+            if !leaders.contains(pid) {
+                samplesUnfiltered += 1
+                return
+            }
+        }
+        guard let entry = byProcess.entry(byPid, limit: limits.maxProcessEntries) else {
+            samplesUnfiltered += 1
+            return
+        }
+        byProcess.add(entry, metrics: metrics, row: event.metrics)
+    }
+
     public var samplesWritten: Int { written }
-    public var tableBytes: Int { nameBytes + tables.byteEstimate + 48 * (entryIDs.count + stackNodes.count + frameNodes.count) }
+    // The process filter's entries have a bound of their own (ReportLimits.maxProcessEntries).
+    public var tableBytes: Int { nameBytes + tables.byteEstimate + 48 * (stackNodes.count + frameNodes.count) }
 
     /// The weight as the fork names its scaling: samples, erlang_NAME or erlang_NAME_delta.
     static func weightName(_ weight: Weight, _ profile: Profile) -> String {
