@@ -128,27 +128,37 @@ def check_range(page, text, cells, weight):
             assert key in got, key
 
 
-@pytest.mark.parametrize("name", ["rotated", "top100"])
-def test_heat_map_cells_match_the_fork(flameconv, browser, tmp_path, name):
+@pytest.mark.parametrize("name,rows", [("rotated", 50), ("top100", 50), ("top100", 49), ("top100", 99)])
+def test_heat_map_cells_match_the_fork(flameconv, browser, tmp_path, name, rows):
     html, text = build(flameconv, tmp_path, name)
+    if rows != ROWS:
+        subprocess.run([flameconv, "report", os.path.join(CAPTURES, name), "-o", html, "--quiet", "--rows", str(rows)], check=True)
     page = open_report(browser, html)
-    maps = fork.heatmap(text, None, ROWS)
+    maps = fork.heatmap(text, None, rows)
     capture = page.eval("({columns: flameReport.capture.columns, rows: flameReport.capture.rows, metrics: flameReport.capture.metrics})")
     start, end, _ = fork.heatmap_offsets(text)
     import math
     assert capture["columns"] == int(math.ceil(end) - math.floor(start))
-    assert capture["rows"] == ROWS
+    assert capture["rows"] == rows
     scalings = ["samples"] + [s for m in capture["metrics"] for s in (m, m + "_delta")]
     for scaling in scalings:
         heat = page.eval("flameReport.heatValues(%s)" % json.dumps(scaling))
         got = {}
         for i, present in enumerate(heat["present"]):
             if present:
-                col, bucket = divmod(i, ROWS)
-                got[(col, ROWS - 1 - bucket)] = heat["values"][i]
+                col, bucket = divmod(i, rows)
+                got[(col, rows - 1 - bucket)] = heat["values"][i]
         assert got == maps.get(scaling, {}), scaling
     # Every cell is drawn: columns x rows of them, empty ones apart.
-    assert len(heat["present"]) == capture["columns"] * ROWS
+    assert len(heat["present"]) == capture["columns"] * rows
+    # A cell's hover text: its time, its samples and its value, as a user reads them.
+    col, bucket = next(divmod(i, rows) for i, p in enumerate(heat["present"]) if p)
+    page.eval("document.getElementById('heat-canvas').scrollIntoView()")
+    c = page.eval("flameReport.cellCentre(%d, %d)" % (col, bucket))
+    page.mouse("mouseMoved", c["x"], c["y"])
+    hover = page.eval("document.getElementById('heat-hover').textContent")
+    n = maps["samples"][(col, rows - 1 - bucket)]
+    assert hover.startswith("second %d " % col) and (": %s samples" % format(n, ",")) in hover, hover
     page.close()
 
 

@@ -84,9 +84,10 @@ function loadCapture(raw) {
   c.edges = decodeColumn(raw.edges, e, Uint8Array);
   c.samples = decodeColumn(raw.samples, e, Float64Array);
   c.sums = decodeColumn(raw.sums, e * c.metrics.length * 3, Float64Array);
-  // The summary's processes, entries of their own (ReportEntries by process).
+  // The summary's processes, entries of their own (ReportEntries by process),
+  // decoded on the first click on a process: opening the page does not wait for them.
   const pe = raw.processentries || 0;
-  c.byProcess = pe === 0 ? null : {
+  c.byProcessColumns = () => pe === 0 ? null : {
     entries: pe,
     cells: decodeColumn(raw.processcells, pe, Int32Array),
     nodes: decodeColumn(raw.processnodes, pe, Int32Array),
@@ -634,6 +635,7 @@ function rangeText(c, range) {
 function processView(c, p) {
   c.processViews = c.processViews || new Map();
   if (c.processViews.has(p)) return c.processViews.get(p);
+  if (c.byProcess === undefined) c.byProcess = c.byProcessColumns();
   const b = c.byProcess, m3 = c.metrics.length * 3;
   const keep = [];
   if (b) for (let e = 0; e < b.entries; e++) if (b.processes[e] === p) keep.push(e);
@@ -641,7 +643,7 @@ function processView(c, p) {
   const sums = new Float64Array(keep.length * m3);
   keep.forEach((e, i) => sums.set(b.sums.subarray(e * m3, (e + 1) * m3), i * m3));
   const v = Object.assign({}, c, {
-    entries: keep.length, merged: undefined, processViews: undefined,
+    entries: keep.length, merged: undefined, processViews: undefined, byProcess: null,
     cells: b ? pick(b.cells, Int32Array) : new Int32Array(0), nodes: b ? pick(b.nodes, Int32Array) : new Int32Array(0),
     edges: b ? pick(b.edges, Uint8Array) : new Uint8Array(0), samples: b ? pick(b.samples, Float64Array) : new Float64Array(0), sums,
   });
@@ -756,11 +758,18 @@ function renderSummary() {
 function renderTopStacks(c) {
   const topOf = (scaling, list) => {
     const tree = rangeTree(c, null, scaling).pos;
+    // The ten heaviest leaves in one pass, not a sort of every node.
     const leaves = [];
-    for (let n = 0; n < c.nodeParents.length; n++) if (tree.own[n] > 0) leaves.push(n);
-    leaves.sort((a, b) => tree.own[b] - tree.own[a]);
+    for (let n = 0; n < c.nodeParents.length; n++) {
+      const v = tree.own[n];
+      if (v <= 0 || (leaves.length === 10 && v <= tree.own[leaves[9]])) continue;
+      let i = leaves.length < 10 ? leaves.length : 9;
+      if (leaves.length < 10) leaves.push(n);
+      while (i > 0 && tree.own[leaves[i - 1]] < v) { leaves[i] = leaves[i - 1]; i--; }
+      leaves[i] = n;
+    }
     list.textContent = "";
-    for (const n of leaves.slice(0, 10)) {
+    for (const n of leaves) {
       const li = document.createElement("li");
       li.textContent = fmtNum(tree.own[n]) + " (" + (100 * tree.own[n] / (tree.root || 1)).toFixed(1) + "%): " + pathKey(c, n).split("\u0000").join(" ; ");
       list.appendChild(li);
@@ -826,7 +835,7 @@ setup();
 
 // What tests (and curious users, from the console) can read of the page.
 window.flameReport = {
-  state, capture, baseline, heat, flame, side, timings,
+  state, capture, baseline, heat, flame, side, timings, setProcess,
   heatValues: (scaling) => { const h = heatValues(capture, scaling); return { values: Array.from(h.values), present: Array.from(h.present) }; },
   cellCentre: (col, bucket) => heat.cellCentre(col, bucket),
   frames: () => flame.frames.map((f) => ({ node: f.node, name: f.name, value: f.value, x: f.x, w: f.w, y: f.y, depth: f.depth, match: f.match, root: f.rootLabel })),
