@@ -303,13 +303,16 @@ def test_differential_of_two_ranges(flameconv, browser, tmp_path):
     drag_cells(page, *second)
     page.eval("(() => { const s = document.getElementById('diff-mode'); s.value = 'merged'; s.dispatchEvent(new Event('change')); })()")
     assert page.eval("flameReport.state.pinned") == list(first)
-    # The fork's shares in each range; the page's hover text says the same change.
-    before = shares_of(fork.flame_graph(text, "samples", *fork_range_times(*first)))
-    after = shares_of(fork.flame_graph(text, "samples", *fork_range_times(*second)))
+    # FlameScope's delta of each frame, from the fork's totals of the two ranges:
+    # now - before * (total now / total before).
+    def totals(cells):
+        t = fork_prefix_totals(fork.flame_graph(text, "samples", *fork_range_times(*cells))["positive"])
+        return t, sum(v for p, v in t.items() if len(p) == 1)
+    (before, total_before), (after, total_after) = totals(first), totals(second)
     for f in page.eval("flameReport.frames()")[1:20]:
         path = tuple(page.eval("flameReport.path(%d)" % f["node"]))
-        change = page.eval("flameReport.change(%d)" % f["node"])
-        assert change == pytest.approx(after.get(path, 0) - before.get(path, 0), abs=1e-12), path
+        delta = page.eval("flameReport.change(%d)" % f["node"])
+        assert delta == pytest.approx(after.get(path, 0) - before.get(path, 0) * total_after / total_before, abs=1e-9), path
     page.close()
 
 
@@ -366,4 +369,29 @@ def test_a_click_on_a_process_filters_every_view_to_it(flameconv, browser, tmp_p
     # A second click shows every process again.
     page.click(row["x"], row["y"])
     assert page.eval("flameReport.state.process") is None
+    page.close()
+
+
+def test_merge_by_function_and_icicle(flameconv, browser, tmp_path):
+    import re
+    html, text = build(flameconv, tmp_path, "rotated")
+    page = open_report(browser, html)
+    page.eval("document.getElementById('flame').scrollIntoView()")
+    for box in ("merge", "invert"):
+        r = page.eval("(() => { const r = document.getElementById(%s).getBoundingClientRect(); return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()" % json.dumps(box))
+        page.click(r["x"], r["y"])
+    assert page.eval("flameReport.state.merge && flameReport.state.inverted") is True
+    # The fork's totals with each frame's line number (";L") dropped, paths merged.
+    merged = {}
+    for path, v in fork.flame_graph(text)["positive"].items():
+        names = tuple(re.sub(r";\d+$", "", n) for n, _lib in path)
+        for i in range(1, len(names) + 1):
+            merged[names[:i]] = merged.get(names[:i], 0) + v
+    frames = page.eval("flameReport.frames()")
+    got = {tuple(page.eval("flameReport.path(%d)" % f["node"])): f["value"] for f in frames if f["node"] >= 0}
+    assert got and all(merged.get(p) == v for p, v in got.items())
+    assert not any(re.search(r";\d+$", f["name"]) for f in frames)
+    # Icicle: the root on top, children below.
+    root = [f for f in frames if f["node"] < 0][0]
+    assert root["y"] == 0 and all(f["y"] > 0 for f in frames if f["node"] >= 0)
     page.close()

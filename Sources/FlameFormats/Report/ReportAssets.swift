@@ -663,36 +663,43 @@ function frameColour(name, root) {
 
 // ---------------------------------------------------------------- differential
 
-// FlameScope's differential colouring: each frame's share of its tree's total
-// in the compared range against its share in the baseline; red grew, blue
-// shrank, the deeper the more it moved (normalised by the totals). For the
+// FlameScope's differential (app/common/flame_graph.py and d3-flame-graph's
+// differential colours): a frame's delta is its weight now less its weight
+// in the baseline scaled to the same total, d = now - before * (total now /
+// total before); red where it grew, blue where it shrank, the deeper the
+// larger |d| is against the frame's weight. Here the weights are the frames'
+// totals (the fork's tree holds own weights, which d3 adds up). For the
 // baseline's own graph (side by side), `sign` -1 keeps the colours meaning
 // the same change: from the baseline to the compared range.
 function differential(baseC, baseTree, sign = 1) {
-  const shares = new Map();
+  const totals = new Map();
   const bt = baseTree.pos;
   for (let n = 0; n < baseC.nodeParents.length; n++) {
-    if (bt.total[n] > 0) shares.set(pathKey(baseC, n), bt.total[n] / (bt.root || 1));
+    if (bt.total[n] > 0) totals.set(pathKey(baseC, n), bt.total[n]);
   }
-  const changeOf = (c, node, totals) => {
-    const t = totals || null;
-    const share = t && t.root > 0 ? t.total[node] / t.root : 0;
-    const before = shares.get(pathKey(c, node)) || 0;
-    return { share, before, change: sign * (share - before) };
+  const changeOf = (c, node, t) => {
+    const value = t ? t.total[node] : 0, root = t ? t.root : 0;
+    const other = totals.get(pathKey(c, node)) || 0;
+    const scaled = bt.root > 0 ? other * (root / bt.root) : 0;
+    const share = root > 0 ? value / root : 0, before = bt.root > 0 ? other / bt.root : 0;
+    // Seen from the baseline's side, "now" is the other graph: the same delta, reversed.
+    const delta = sign * (value - scaled);
+    return { share, before, delta, vector: value > 0 || scaled > 0 ? Math.min(1, Math.abs(value - scaled) / Math.max(value, Math.abs(value - scaled))) : 0 };
   };
   return {
     baseRoot: bt.root,
-    colour(c, node, totals) {
-      const d = changeOf(c, node, totals);
-      const k = Math.min(1, Math.abs(d.change) * 5);
-      if (d.change > 0) return "rgb(255," + Math.round(255 - 200 * k) + "," + Math.round(255 - 200 * k) + ")";
-      if (d.change < 0) return "rgb(" + Math.round(255 - 200 * k) + "," + Math.round(255 - 200 * k) + ",255)";
+    colour(c, node, t) {
+      const d = changeOf(c, node, t);
+      const fade = Math.round(255 - 200 * d.vector);
+      if (d.delta > 0) return "rgb(255," + fade + "," + fade + ")";
+      if (d.delta < 0) return "rgb(" + fade + "," + fade + ",255)";
       return "rgb(235,235,235)";
     },
-    describe(c, node, totals) {
-      const d = changeOf(c, node, totals);
+    describe(c, node, t) {
+      const d = changeOf(c, node, t);
       const [now, then] = sign > 0 ? [d.share, d.before] : [d.before, d.share];
-      return "share " + (100 * now).toFixed(2) + "% against " + (100 * then).toFixed(2) + "% in the baseline (" + (d.change >= 0 ? "+" : "") + (100 * d.change).toFixed(2) + " points)";
+      return "share " + (100 * now).toFixed(2) + "% against " + (100 * then).toFixed(2) + "% in the baseline; delta " +
+        (d.delta >= 0 ? "+" : "") + fmtNum(Math.round(d.delta * 100) / 100) + " (normalised by the totals)";
     },
     change: changeOf,
   };
@@ -965,7 +972,7 @@ window.flameReport = {
     path: f.node >= 0 ? pathKey(side.c, f.node).split("\u0000") : [],
   })),
   pixel: (id, x, y) => { const g = el(id).getContext("2d"); const r = window.devicePixelRatio || 1; return Array.from(g.getImageData(Math.round(x * r), Math.round(y * r), 1, 1).data); },
-  change: (node) => { const f = flame.frames.find((x) => x.node === node); return flame.opts.diff.change(flame.c, node, f.totals).change; },
+  change: (node) => { const f = flame.frames.find((x) => x.node === node); return flame.opts.diff.change(flame.c, node, f.totals).delta; },
   path: (node) => pathKey(currentView(capture), node).split("\u0000"),
   render: () => renderFlame(),
   ready: true,
