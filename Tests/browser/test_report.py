@@ -395,3 +395,27 @@ def test_merge_by_function_and_icicle(flameconv, browser, tmp_path):
     root = [f for f in frames if f["node"] < 0][0]
     assert root["y"] == 0 and all(f["y"] > 0 for f in frames if f["node"] >= 0)
     page.close()
+
+
+def test_bounds_keep_every_sample_or_say_which_are_left_out(flameconv, browser, tmp_path):
+    src = os.path.join(CAPTURES, "top100")
+    _, text = build(flameconv, tmp_path, "top100")
+    events = sum(1 for e in fork.parse(text) if not e["idle"])
+    # Few entries: new stacks go to their cell's "[other stacks]"; no sample is lost.
+    capped = str(tmp_path / "capped.html")
+    run = subprocess.run([flameconv, "report", src, "-o", capped, "--max-report-entries", "100"], capture_output=True, text=True, check=True)
+    assert "[other stacks]" in run.stderr
+    page = open_report(browser, capped)
+    assert page.eval("flameReport.capture.entries") < 100 + 3 * 9 * page.eval("flameReport.capture.columns * flameReport.capture.rows")
+    frames = page.eval("flameReport.frames()")
+    assert frames[0]["value"] == events
+    assert any(f["name"] == "[other stacks]" for f in frames)
+    page.close()
+    # A short span: the samples past it are left out, and the run says so.
+    short = str(tmp_path / "short.html")
+    run = subprocess.run([flameconv, "report", src, "-o", short, "--max-report-seconds", "1"], capture_output=True, text=True, check=True)
+    assert "more than 1 s from the first one" in run.stderr
+    page = open_report(browser, short)
+    assert page.eval("flameReport.capture.columns") == 1
+    assert page.eval("flameReport.frames()[0].value") < events
+    page.close()

@@ -316,7 +316,11 @@ class HeatMap {
     this.hoverLabel = hoverLabel;
     this.c = capture;
     this.onSelect = onSelect;
-    this.cellW = Math.max(4, Math.min(16, Math.floor(1400 / Math.max(1, capture.columns))));
+    // At least 4 px a column while the canvas stays under the 32,767 px browsers
+    // allow (8,000 columns); narrower past that, 1 px down to 32,000 columns,
+    // the most a report holds (--max-report-seconds).
+    const columns = Math.max(1, capture.columns);
+    this.cellW = Math.max(1, Math.min(16, Math.max(Math.floor(1400 / columns), Math.min(4, Math.floor(32000 / columns)))));
     this.cellH = Math.max(4, Math.min(10, Math.floor(500 / capture.rows)));
     this.left = 48; this.top = 4; this.bottom = 22;
     this.selection = null; // [a, b] in cell time order, a <= b
