@@ -50,8 +50,9 @@ let package = Package(
         .target(
             name: "FlameFormats",
             dependencies: ["FlameModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
-            // The source of Pprof/Generated/profile.pb.swift; not compiled.
-            exclude: ["Pprof/profile.proto"]),
+            // The source of Pprof/Generated/profile.pb.swift, and the report page's
+            // sources (embedded by scripts/embed-report-assets.sh); not compiled.
+            exclude: ["Pprof/profile.proto", "Report/Assets"]),
         // The one-pass driver, output files (gzip, zstd) and signal cleanup.
         .target(name: "FlameRun", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "CZlib", "CZstd", "CDeflate"]),
         .executableTarget(

@@ -3,7 +3,8 @@
 # libzstd-dev, zlib1g-dev and libdeflate-dev (linked by flameconv), erlang-nox
 # (the agent, the test oracles, the live BEAM comparison), zstd and gzip (test
 # inputs, and the tools that read compressed outputs back), and
-# pytest and jsonschema for the reader-parser and schema checks. Does nothing that is already there.
+# pytest and jsonschema for the reader-parser and schema checks, chromium and
+# python3-websocket for the report's browser tests. Does nothing that is already there.
 set -euo pipefail
 
 need=()
@@ -17,6 +18,9 @@ command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 if ! python3 -c 'import pytest' >/dev/null 2>&1; then need+=(python3-pytest); fi
 if ! python3 -c 'import jsonschema' >/dev/null 2>&1; then need+=(python3-jsonschema); fi
+# The report's browser tests (Tests/browser): headless Chromium, driven through DevTools.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+if ! python3 -c 'import websocket' >/dev/null 2>&1; then need+=(python3-websocket); fi
 
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
@@ -28,3 +32,5 @@ if [ ${#need[@]} -gt 0 ]; then
     python3 -c 'import pytest' >/dev/null 2>&1 || python3 -m pip install -q pytest
     python3 -c 'import jsonschema' >/dev/null 2>&1 || python3 -m pip install -q jsonschema
 fi
+# Likewise for the DevTools client (PyPI's websocket-client is Debian's python3-websocket).
+python3 -c 'import websocket' >/dev/null 2>&1 || python3 -m pip install -q websocket-client

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Second command of the README, and what CI runs: every test suite.
 #   Swift tests (decoder, dump reader, converter, CLI, end to end with a real BEAM),
-#   the agent's EUnit tests, and the reader-parser and oracle checks (pytest).
+#   the agent's EUnit tests, the reader-parser and oracle checks (pytest), and
+#   the report in headless Chromium (pytest).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,6 +21,9 @@ Tests/erlang/run-agent-tests.sh
 
 echo "== Reader mirrors and the flame_prof oracle (pytest)"
 python3 -m pytest -q -c Tests/reference/pytest.ini Tests/reference
+
+echo "== The report in headless Chromium, against the FlameScope fork's algorithm (pytest)"
+python3 -m pytest -q -c Tests/browser/pytest.ini Tests/browser
 
 echo "== Swift tests under AddressSanitizer"
 # LeakSanitizer is off: the test runner and the Swift runtime keep metadata

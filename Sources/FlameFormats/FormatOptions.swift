@@ -9,9 +9,14 @@ public struct FormatOptions: Sendable {
     /// speedscope: one profile per first-level category, or per process.
     public var speedscopeBy: SpeedscopeGrouping
 
-    public init(dialect: PerfDialect = .portable, splitNegative: Bool = false, speedscopeBy: SpeedscopeGrouping = .category) {
+    /// Report: its heat map's rows per second, bounds, title and baseline.
+    public var report: ReportOptions
+
+    public init(dialect: PerfDialect = .portable, splitNegative: Bool = false, speedscopeBy: SpeedscopeGrouping = .category,
+                report: ReportOptions = ReportOptions()) {
         self.dialect = dialect
         self.splitNegative = splitNegative
         self.speedscopeBy = speedscopeBy
+        self.report = report
     }
 }

@@ -8,6 +8,8 @@ public enum OutputFormat: String, CaseIterable, Sendable {
     case speedscope
     /// pprof's gzipped `profile.proto` (Pprof/).
     case pprof
+    /// One self-contained HTML page of heat maps and flame graphs (Report/).
+    case report
 
     /// The format a file name says by its extension, ignoring a final `.gz`
     /// or `.zst`; nil when it says none.
@@ -29,6 +31,7 @@ public enum OutputFormat: String, CaseIterable, Sendable {
         (.pprof, [".pprof", ".pb"]),
         (.folded, [".folded", ".collapsed"]),
         (.perf, [".perf", ".script"]),
+        (.report, [".html", ".htm"]),
     ]
 
     /// How the bytes are compressed: pprof always gzip (its readers expect

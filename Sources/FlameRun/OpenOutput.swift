@@ -44,6 +44,11 @@ public final class OpenOutput {
             let sink = PprofSink(output: main, weight: plan.weight, metrics: plan.metrics, catalogue: plan.catalogue,
                                  levelSpecs: plan.levels.map(\.spec))
             return OpenOutput(request, sink: sink, files: [main])
+        case .report:
+            let sink = ReportSink(output: main, weight: plan.weight, metrics: plan.metrics ?? ReportSink.defaultMetrics,
+                                  perfMetrics: plan.perfMetrics, rows: options.report.rows,
+                                  limits: options.report.limits, title: options.report.title, baseline: options.report.baseline)
+            return OpenOutput(request, sink: sink, files: [main])
         }
     }
 
@@ -74,7 +79,7 @@ public final class OpenOutput {
         case .folded:
             guard options.splitNegative, let path = request.path else { return [] }
             return [FoldedText.negativePath(path)]
-        case .perf, .speedscope, .pprof:
+        case .perf, .speedscope, .pprof, .report:
             return []
         }
     }

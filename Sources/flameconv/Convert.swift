@@ -53,12 +53,12 @@ struct Convert: ParsableCommand {
     var inputs: [String]
 
     @Option(name: [.short, .customLong("output")], help: ArgumentHelp(
-        "Write here instead of standard output (- is standard output); repeat it to write several formats in one pass. The format comes from the name (.perf, .folded, .speedscope.json, .pprof or .pb.gz) unless --format says; a final .gz compresses with gzip, .zst with zstd. A file appears only when complete.",
+        "Write here instead of standard output (- is standard output); repeat it to write several formats in one pass. The format comes from the name (.perf, .folded, .speedscope.json, .pprof or .pb.gz, .html) unless --format says; a final .gz compresses with gzip, .zst with zstd. A file appears only when complete.",
         valueName: "out"))
     var outputs: [String] = []
 
     @Option(help: ArgumentHelp(
-        "perf, folded, speedscope or pprof. Given once, it applies to every output; given once per -o, to each in order. Default: from each output's name, else perf.",
+        "perf, folded, speedscope, pprof or report (HTML). Given once, it applies to every output; given once per -o, to each in order. Default: from each output's name, else perf.",
         valueName: "format"))
     var format: [OutputFormat] = []
 
@@ -129,10 +129,13 @@ struct Convert: ParsableCommand {
     private static let descriptorsBesideCaptures = 64
 
     func run() throws {
+        try run(requests: try outputRequests(), options: formatOptions)
+    }
+
+    /// The pass, for these outputs (`report` names its own, with its options).
+    func run(requests: [OutputRequest], options: FormatOptions) throws {
         PartialOutputs.installSignalHandlers()
         let walk = InputWalk.expand(inputs)
-        let requests = try outputRequests()
-        let options = formatOptions
         for request in requests {
             for path in [request.path] + OpenOutput.companionPaths(of: request, options: options).map(Optional.some) {
                 try OutputClash.refuse(path, among: walk.files)

@@ -26,9 +26,10 @@ struct RootCommand: ParsableCommand {
               flameconv inspect capture-000000.flame
               flameconv convert /tmp/flame -o out.perf.gz
               flameconv stats --json /tmp/flame
+              flameconv report /tmp/flame -o report.html
             """,
         version: ToolVersion.current,
-        subcommands: [Convert.self, Stats.self, Inspect.self]
+        subcommands: [Convert.self, Stats.self, Inspect.self, Report.self]
     )
 
     /// The arguments as the kernel gave them: a file name that is not UTF-8

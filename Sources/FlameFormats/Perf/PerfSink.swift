@@ -16,8 +16,7 @@ public final class PerfSink: ProfileSink {
     /// The metrics every event line carries, in order; nil for flame_prof's set.
     public let metrics: [MetricID]?
     /// What a sample must have to be written.
-    private let requiredMetricSet: MetricSet
-    private let requiredItemSet: ProcessSample.Items
+    private let requirements: PerfRequirements
     private let output: any ByteOutput
     private let chunk: Int
 
@@ -76,27 +75,13 @@ public final class PerfSink: ProfileSink {
 
     /// flame_prof's metrics come first in this order, `garbage_collection_info` after them, `minor_gcs` last.
     private static let leadingMetrics = [MetricCatalogue.reductions, MetricCatalogue.messageQueueLen, MetricCatalogue.memory, MetricCatalogue.totalHeapSize]
-    /// What flame_prof writes of every sample, in the order its message names the first one missing.
-    private static let requiredItems: [(ProcessSample.Items, String)] = [
-        (.status, "status"), (.currentFunction, "current_function"), (.currentStacktrace, "current_stacktrace"), (.initialCall, "initial_call"),
-    ]
-    private static let requiredMetrics: [(MetricID, String)] = [
-        (MetricCatalogue.reductions, "reductions"), (MetricCatalogue.messageQueueLen, "message_queue_len"),
-        (MetricCatalogue.memory, "memory"), (MetricCatalogue.totalHeapSize, "total_heap_size"),
-    ]
 
     /// `metrics`: what each event line carries (a sample lacking one is left
     /// out and counted); nil for flame_prof's metrics (docs/perf-output.md).
     public init(dialect: PerfDialect, output: any ByteOutput, metrics: [MetricID]? = nil, chunk: Int = 1 << 20) {
         self.dialect = dialect
         self.metrics = metrics
-        if let metrics {
-            requiredMetricSet = MetricSet(metrics)
-            requiredItemSet = []
-        } else {
-            requiredMetricSet = MetricSet(Self.requiredMetrics.map(\.0) + [MetricCatalogue.minorGCs])
-            requiredItemSet = ProcessSample.Items(Self.requiredItems.map(\.0)).union(.garbageCollectionInfo)
-        }
+        requirements = PerfRequirements(metrics: metrics)
         self.output = output
         self.chunk = chunk
         buffer = OutputBytes(capacity: chunk + (1 << 20))
@@ -105,7 +90,7 @@ public final class PerfSink: ProfileSink {
     deinit { plan.deallocate() }
 
     public func consume(_ event: borrowing ProfileEvent, in profile: Profile) throws(OutputError) {
-        if let reason = missingReason(event, profile) {
+        if let reason = requirements.missingReason(event, profile) {
             missing[reason, default: 0] += 1
             return
         }
@@ -181,25 +166,6 @@ public final class PerfSink: ProfileSink {
         buffer.removeFirst(end)
         for i in timestampEnds.indices { timestampEnds[i] -= end }
         tickStart -= end
-    }
-
-    /// Why this text cannot show `event`, if it cannot: every line carries
-    /// the chosen metrics, or flame_prof's stack and metrics.
-    private func missingReason(_ event: borrowing ProfileEvent, _ profile: Profile) -> String? {
-        let present = event.metrics.present
-        // Nearly every sample has all it needs: two tests of bits.
-        if present.intersection(requiredMetricSet) == requiredMetricSet, event.sample.items.isSuperset(of: requiredItemSet) { return nil }
-        if let chosen = metrics {
-            for metric in chosen where !present.contains(metric) { return "missing \(profile.catalogue[metric].name)" }
-            return nil
-        }
-        let sample = event.sample
-        let metrics = present
-        for (item, name) in Self.requiredItems where !sample.items.contains(item) { return "missing \(name)" }
-        for (metric, name) in Self.requiredMetrics where !metrics.contains(metric) { return "missing \(name)" }
-        if !sample.items.contains(.garbageCollectionInfo) { return "missing garbage_collection_info" }
-        if !metrics.contains(MetricCatalogue.minorGCs) { return "missing minor_gcs" }
-        return nil
     }
 
     // MARK: Event line
