@@ -28,7 +28,7 @@ struct RootCommand: ParsableCommand {
               flameconv stats --json /tmp/flame
             """,
         version: ToolVersion.current,
-        subcommands: [Convert.self, Stats.self, Inspect.self]
+        subcommands: [Convert.self, Stats.self, Inspect.self, Batch.self]
     )
 
     /// The arguments as the kernel gave them: a file name that is not UTF-8
@@ -41,12 +41,14 @@ struct RootCommand: ParsableCommand {
         // reserve address space 64 MiB at a time: under `ulimit -v` (docs/LIMITS.md)
         // that was 80 MiB more than one thread needs. Small blocks come from
         // each thread's cache either way.
-        _ = glibcMallopt(mallocArenaMax, 1)
-        #endif
         let arguments = (1..<Int(CommandLine.argc)).map { index in
             let raw = CommandLine.unsafeArgv[index]!
             return PathName.string(fromBytes: UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw)))
         }
+        // Not for batch: its jobs each convert a capture of their own, and one
+        // arena would make every allocation of every job take one lock.
+        if arguments.first != "batch" { _ = glibcMallopt(mallocArenaMax, 1) }
+        #endif
         main(arguments)
     }
 }
