@@ -62,9 +62,8 @@ final class ArchiveReader {
         fileSize = Int64(info.st_size)
         fileModified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         if archive_read_open_fd(archive, fd, 64 << 10) != ARCHIVE_OK {
+            // Every property is set: deinit frees the archive and closes the file.
             let message = Self.errorText(archive)
-            archive_read_free(archive)
-            close(fd)
             throw DumpError(path: path, offset: 0, reason: .notADump("not a tar archive either: \(message)"))
         }
     }
