@@ -92,6 +92,7 @@ let package = Package(
             name: "HardeningTests",
             dependencies: ["FlameDump", "FlameModel", "FlameFormats", "FlameRun", "ETF", "FuzzDumpHarness", "FuzzETFHarness", "TestSupport"]),
         .testTarget(name: "FlameModelTests", dependencies: ["FlameModel", "TestSupport"]),
+        .testTarget(name: "FlameBatchTests", dependencies: ["FlameBatch", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
