@@ -65,7 +65,7 @@ struct BatchTests {
         let made = listDirectory(out, includingHidden: true)
         #expect(Set(made).subtracting([".flameconv-batch"]).count == archive.goodCaptures.count * 4, "\(made)")
         // The inputs are as they were: the archive's files are never written.
-        #expect(listDirectory(archive.inputs).sorted() == ["b.tar.zst", "hostile.tar", "loose", "nested"])
+        #expect(listDirectory(archive.inputs).sorted() == ["b.tar.zst", "hostile.tar", "loose", "nested", "one.tar.gz"])
     }
 
     @Test("a second run does no work; a touched input or another option is done again; --force redoes all")

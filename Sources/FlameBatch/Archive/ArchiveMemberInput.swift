@@ -11,22 +11,12 @@ final class ArchiveMemberInput: StreamedInput {
         self.display = display
     }
 
-    /// The member at `index` of the archive at `path`, read from the start of
+    /// The member `member` of the archive at `path`, read from the start of
     /// the archive again: a compressed archive cannot be entered in the middle.
     /// The archive must still be the one discovery listed (`identity`), and the
     /// member still have its name and size.
     static func open(archive path: String, identity: FileIdentity, member: ArchiveReader.Member, shownAs display: String) throws(DumpError) -> FileInput {
-        let reader = try ArchiveReader(path: path)
-        guard reader.identity == identity else {
-            throw DumpError(path: display, offset: 0, reason: .io("the archive was replaced since its members were listed"))
-        }
-        while let next = try reader.nextMember() {
-            guard next.index < member.index else {
-                guard next.index == member.index, next.name == member.name, next.size == member.size else { break }
-                return FileInput(path: display, identity: identity, streaming: ArchiveMemberInput(reader: reader, display: display))
-            }
-        }
-        throw DumpError(path: display, offset: 0, reason: .io("the archive changed since its members were listed: this member is gone"))
+        try ArchiveCursor().open(archive: path, identity: identity, member: member, shownAs: display)
     }
 
     /// The member the reader stands on now (during discovery's single pass).

@@ -35,6 +35,8 @@ final class ArchiveReader {
     /// Bytes of the current member read so far, for error offsets.
     private(set) var memberOffset = 0
     private(set) var current: Member?
+    /// The index of the last member whose header was read; nil before the first.
+    var lastIndex: Int? { nextIndex > 0 ? nextIndex - 1 : nil }
 
     /// Opens `path` and checks that it is an archive libarchive can list.
     init(path: String) throws(DumpError) {

@@ -6,6 +6,8 @@ public struct BatchCapture {
     public var files: CaptureFiles
     /// One per file of `files`, in the same order.
     public var inputs: [InputRecord]
+    /// Where each file of `files` is, in the same order.
+    var locations: [InputLocation]
     /// Passed-over files and seq gaps in this capture (SeqCheck).
     public var warnings: [String]
 

@@ -23,6 +23,7 @@ public enum Discovery {
     private struct Found {
         var file: CaptureFile
         var input: InputRecord
+        var location: InputLocation
     }
 
     /// `skippingDirectory`: the output folder: its files are outputs, not
@@ -58,17 +59,18 @@ public enum Discovery {
     /// Files grouped by capture id, each group in seq order as convert orders
     /// it (CaptureCatalog.group), with that capture's own warnings.
     private static func group(_ found: [Found], warnings: inout [String]) -> [BatchCapture] {
-        var recordByPath: [String: InputRecord] = [:]
+        var foundByPath: [String: Found] = [:]
         var byID: [String: [CaptureFile]] = [:]
         for entry in found {
-            recordByPath[entry.file.path] = entry.input
+            foundByPath[entry.file.path] = entry
             byID[entry.file.header.capture ?? entry.file.path, default: []].append(entry.file)
         }
         return byID.keys.sorted().compactMap { id in
             var own: [String] = []
             guard let files = CaptureCatalog.group(byID[id]!, warnings: &own).first else { return nil }
             warnings += own
-            return BatchCapture(files: files, inputs: files.files.map { recordByPath[$0.path]! }, warnings: own)
+            let entries = files.files.map { foundByPath[$0.path]! }
+            return BatchCapture(files: files, inputs: entries.map(\.input), locations: entries.map(\.location), warnings: own)
         }
     }
 
@@ -84,14 +86,11 @@ public enum Discovery {
             }
             let record = InputRecord(path: path, member: nil, size: Int64(info.st_size),
                                      modified: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec))
+            let location = InputLocation.file(path: path, identity: identity)
             let file = CaptureFile(path: path, header: reader.header, identity: identity) { () throws(DumpError) -> FileInput in
-                let again = try FileInput(path: path, regularFileOnly: true)
-                guard again.identity == identity else {
-                    throw DumpError(path: path, offset: 0, reason: .io("replaced by another file since its header was read"))
-                }
-                return again
+                try location.open(cursor: nil)
             }
-            return .success(Found(file: file, input: record))
+            return .success(Found(file: file, input: record, location: location))
         } catch {
             return .failure(error)
         }
@@ -135,10 +134,12 @@ public enum Discovery {
                     let input = ArchiveMemberInput.current(of: reader, member: current, shownAs: display)
                     let header = try DumpFileReader(input: input, limits: limits).header
                     let identity = reader.identity
+                    let location = InputLocation.member(archive: path, identity: identity, member: current, display: display)
                     let file = CaptureFile(path: display, header: header, identity: identity) { () throws(DumpError) -> FileInput in
-                        try ArchiveMemberInput.open(archive: path, identity: identity, member: current, shownAs: display)
+                        try location.open(cursor: nil)
                     }
-                    found.append(Found(file: file, input: InputRecord(path: path, member: shown, size: current.size, modified: current.modified)))
+                    found.append(Found(file: file, input: InputRecord(path: path, member: shown, size: current.size, modified: current.modified),
+                                       location: location))
                 } catch {
                     problems.append(error)
                 }

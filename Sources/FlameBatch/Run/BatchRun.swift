@@ -32,6 +32,11 @@ public enum BatchRun {
                 todo.append(capture)
             }
         }
+        // Archive members in their order, so each job's cursor mostly reads on.
+        todo.sort { a, b in
+            let (x, y) = (a.locations.first?.order ?? ("", 0), b.locations.first?.order ?? ("", 0))
+            return x != y ? x < y : a.id < b.id
+        }
         let progress = BatchProgress(style: progressStyle, captures: todo.count, bytes: todo.reduce(0) { $0 + $1.bytes })
         let work = SharedWork(todo)
         let results = Mutex<(records: [CaptureRecord], errors: [String])>(([], []))
@@ -49,8 +54,9 @@ public enum BatchRun {
                 }
                 return
             }
+            let cursor = ArchiveCursor()
             while let capture = work.next() {
-                let record = CaptureJob(capture: capture, settings: settings, plan: plan).run()
+                let record = CaptureJob(capture: capture, settings: settings, plan: plan, cursor: cursor).run()
                 var failure: String?
                 do throws(ManifestLog.Failure) {
                     try log.append(record)

@@ -14,11 +14,13 @@ struct CaptureJob {
     let capture: BatchCapture
     let settings: BatchSettings
     let plan: RunPlan
+    /// The job's open archive, kept from capture to capture.
+    let cursor: ArchiveCursor
 
     /// Converts, and says what happened; never throws: a capture that fails is
     /// a record with its error, and the batch goes on.
     func run() -> CaptureRecord {
-        let hashed = HashedInputs(capture.files)
+        let hashed = HashedInputs(capture.files, locations: capture.locations, cursor: cursor)
         var record = CaptureRecord(
             capture: capture.id, status: .failed, inputs: capture.inputs, outputs: [], warnings: capture.warnings, error: nil,
             damaged: false, options: settings.optionsKey, shard: settings.shard.description, finishedAt: 0)

@@ -31,14 +31,18 @@ final class HashedInputs: @unchecked Sendable {
     }
 
     private let original: [CaptureFile]
+    private let locations: [InputLocation]
+    private let cursor: ArchiveCursor
     private var taps: [Tap?]
     private(set) var digests: [String?]
 
     /// The capture as the run reads it: every file through a tap.
     private(set) var capture: CaptureFiles
 
-    init(_ files: CaptureFiles) {
+    init(_ files: CaptureFiles, locations: [InputLocation], cursor: ArchiveCursor) {
         original = files.files
+        self.locations = locations
+        self.cursor = cursor
         taps = Array(repeating: nil, count: files.files.count)
         digests = Array(repeating: nil, count: files.files.count)
         capture = files
@@ -55,20 +59,14 @@ final class HashedInputs: @unchecked Sendable {
     /// capture of many files holds one open at a time.
     private func open(_ index: Int) throws(DumpError) -> FileInput {
         for earlier in 0..<index where digests[earlier] == nil { try finish(earlier) }
-        guard let reopen = original[index].reopen else {
-            throw DumpError(path: original[index].path, offset: 0, reason: .io("cannot be read again"))
-        }
-        let tap = Tap(try reopen())
+        let tap = Tap(try locations[index].open(cursor: cursor))
         taps[index] = tap
         return FileInput(path: original[index].path, identity: original[index].identity, streaming: tap)
     }
 
     /// Hashes file `index` to its end (opening it if the run did not).
     private func finish(_ index: Int) throws(DumpError) {
-        if taps[index] == nil {
-            guard let reopen = original[index].reopen else { return }
-            taps[index] = Tap(try reopen())
-        }
+        if taps[index] == nil { taps[index] = Tap(try locations[index].open(cursor: cursor)) }
         digests[index] = try taps[index]!.drain()
         taps[index] = nil
     }

@@ -45,6 +45,17 @@ struct MixedArchive {
         try copy(rotated[1], to: "stage/x/r1.flame")
         try shell("tar -C stage -czf archive/nested/a.tar.gz x")
         try shell("gzip -c \(rotated[2]) > stage/r2.flame.gz && tar -C stage --zstd -cf archive/b.tar.zst r2.flame.gz")
+        // The same rotated files as another capture, all five in one .tar.gz,
+        // members 0, 1, 2 in order (a job reads on through the archive) and
+        // then 4 before 3 (it starts the archive again for 3).
+        mkdir(dir.file("stage/one"), 0o755)
+        var inOneTar: [String] = []
+        for seq in 0..<5 {
+            let bytes = Self.withCaptureID("rotated-in-one-tar", try #require(readFile(rotated[seq])))
+            inOneTar.append(dir.write("stage/one/seq-\(seq).flame", bytes))
+        }
+        sources["rotated-in-one-tar"] = inOneTar
+        try shell("tar -C stage/one -czf archive/one.tar.gz seq-0.flame seq-1.flame seq-2.flame seq-4.flame seq-3.flame")
         // top100, in a plain tar with a README beside it (no dump: reported, the rest goes on).
         try copy("\(captures)/top100/top100-000000.flame", to: "stage/top.flame")
         sources["top100"] = [dir.file("stage/top.flame")]
