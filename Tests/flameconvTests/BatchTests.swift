@@ -157,6 +157,27 @@ struct BatchTests {
         #expect(third.err.contains("0 converted, \(archive.goodCaptures.count) skipped"), "\(third.err)")
     }
 
+    @Test("a .tar.gz cut short: the member is named with its offset, what could be read is converted, and the other captures go on")
+    func truncatedArchive() async throws {
+        let dir = ScratchDir()
+        mkdir(dir.file("in"), 0o755)
+        let made = try await offThePool {
+            try Subprocess.run(["/bin/bash", "-c", """
+                cd '\(dir.path)' && tar -C '\(capturesDir)/rotated' -czf whole.tar.gz . \\
+                && head -c $(( $(stat -c %s whole.tar.gz) * 3 / 5 )) whole.tar.gz > in/cut.tar.gz \\
+                && cp '\(capturesDir)/plain/plain-000000.flame' in/
+                """], timeout: 30)
+        }
+        try #require(made.status == 0, "\(made)")
+        let out = dir.file("out")
+        let result = try await batch([dir.file("in"), "--out", out, "--jobs", "2"])
+        #expect(result.signal == nil && [1, 2].contains(result.status), "\(result)")
+        #expect(result.err.contains("cut.tar.gz[./rotated-00000"), "the damaged member is named: \(result.err)")
+        #expect(result.err.contains("offset "), "\(result.err)")
+        #expect(fileExists("\(out)/plain.perf"), "the other capture was converted: \(result.err)")
+        #expect(!listDirectory(out).contains { $0.contains(".partial-") }, "no partial output is left")
+    }
+
     @Test("bad --shard, --jobs and --out are refused before any work")
     func refusals() async throws {
         let archive = try MixedArchive()

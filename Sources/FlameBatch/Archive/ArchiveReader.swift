@@ -83,7 +83,7 @@ final class ArchiveReader {
         if status == ARCHIVE_EOF { current = nil; return nil }
         guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
             current = nil
-            throw DumpError(path: path, offset: Int(archive_read_header_position(archive)),
+            throw DumpError(path: path, offset: max(0, Int(archive_read_header_position(archive))),
                             reason: .io("archive: \(Self.errorText(archive))"))
         }
         let name: String

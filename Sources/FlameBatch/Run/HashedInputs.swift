@@ -34,7 +34,7 @@ final class HashedInputs: @unchecked Sendable {
     private let locations: [InputLocation]
     private let cursor: ArchiveCursor
     private var taps: [Tap?]
-    private(set) var digests: [String?]
+    private var digests: [Result<String, DumpError>?]
 
     /// The capture as the run reads it: every file through a tap.
     private(set) var capture: CaptureFiles
@@ -58,22 +58,28 @@ final class HashedInputs: @unchecked Sendable {
     /// earlier one is done with: each is hashed to its end and closed, and a
     /// capture of many files holds one open at a time.
     private func open(_ index: Int) throws(DumpError) -> FileInput {
-        for earlier in 0..<index where digests[earlier] == nil { try finish(earlier) }
+        for earlier in 0..<index where digests[earlier] == nil { finish(earlier) }
         let tap = Tap(try locations[index].open(cursor: cursor))
         taps[index] = tap
         return FileInput(path: original[index].path, identity: original[index].identity, streaming: tap)
     }
 
-    /// Hashes file `index` to its end (opening it if the run did not).
-    private func finish(_ index: Int) throws(DumpError) {
-        if taps[index] == nil { taps[index] = Tap(try locations[index].open(cursor: cursor)) }
-        digests[index] = try taps[index]!.drain()
-        taps[index] = nil
+    /// Hashes file `index` to its end (opening it if the run did not). A file
+    /// that cannot be read to its end (a damaged archive) gets no hash, and
+    /// says why: the run already converted what could be read, as convert does.
+    private func finish(_ index: Int) {
+        defer { taps[index] = nil }
+        do throws(DumpError) {
+            if taps[index] == nil { taps[index] = Tap(try locations[index].open(cursor: cursor)) }
+            digests[index] = .success(try taps[index]!.drain())
+        } catch {
+            digests[index] = .failure(error)
+        }
     }
 
-    /// Every file's hash, after the run.
-    func finishAll() throws(DumpError) -> [String] {
-        for index in original.indices where digests[index] == nil { try finish(index) }
+    /// Every file's hash after the run, or why it has none.
+    func finishAll() -> [Result<String, DumpError>] {
+        for index in original.indices where digests[index] == nil { finish(index) }
         return digests.map { $0! }
     }
 }
