@@ -157,6 +157,36 @@ struct BatchTests {
         #expect(third.err.contains("0 converted, \(archive.goodCaptures.count) skipped"), "\(third.err)")
     }
 
+    @Test("killed (SIGKILL) after its first capture: the next run finishes the rest, and every output is a clean run's")
+    func killedMidRun() async throws {
+        let archive = try MixedArchive()
+        let binary = try Flameconv.requireBinary()
+        let out = archive.dir.file("out")
+        let manifest = "\(out)/.flameconv-batch/manifest-0-of-1.jsonl"
+        let child = try Subprocess.start([binary, "batch", archive.inputs, "--out", out, "--jobs", "1", "--format", "perf", "--format", "pprof"])
+        // Kill it as soon as one record is on disk: mid-way through the next capture.
+        let recorded = await poll(seconds: 60) { (readFile(manifest) ?? []).contains(UInt8(ascii: "\n")) }
+        kill(child.pid, SIGKILL)
+        let killed = try await offThePool { try child.wait(timeout: 30) }
+        try #require(recorded, "no record appeared within 60 s: \(killed)")
+        #expect(killed.signal == SIGKILL || killed.exitCode != nil, "\(killed)")
+        let resumed = try await batch([archive.inputs, "--out", out, "--jobs", "2", "--format", "perf", "--format", "pprof"])
+        #expect(resumed.status == 1, "only the corrupt file fails: \(resumed)")
+        // What the killed run recorded stands; the rest is converted now.
+        #expect(resumed.err.contains("skipped (up to date)") && !resumed.err.contains(" 0 skipped (up to date)"), "\(resumed.err)")
+        #expect(!resumed.err.contains(" 0 converted,"), "\(resumed.err)")
+        let clean = archive.dir.file("clean")
+        _ = try await batch([archive.inputs, "--out", clean, "--jobs", "2", "--format", "perf", "--format", "pprof"])
+        let names = listDirectory(clean)
+        #expect(names.count == archive.goodCaptures.count * 2)
+        #expect(listDirectory(out) == names, "visible files after the kill and the re-run: \(listDirectory(out))")
+        for name in names {
+            #expect(readFile("\(out)/\(name)") == readFile("\(clean)/\(name)"), "\(name) differs from a clean run's")
+        }
+        let third = try await batch([archive.inputs, "--out", out, "--format", "perf", "--format", "pprof"])
+        #expect(third.err.contains("0 converted, \(archive.goodCaptures.count) skipped"), "\(third.err)")
+    }
+
     @Test("a .tar.gz cut short: the member is named with its offset, what could be read is converted, and the other captures go on")
     func truncatedArchive() async throws {
         let dir = ScratchDir()
