@@ -164,8 +164,9 @@ struct BatchTests {
         let out = archive.dir.file("out")
         let manifest = "\(out)/.flameconv-batch/manifest-0-of-1.jsonl"
         let child = try Subprocess.start([binary, "batch", archive.inputs, "--out", out, "--jobs", "1", "--format", "perf", "--format", "pprof"])
-        // Kill it as soon as one record is on disk: mid-way through the next capture.
-        let recorded = await poll(seconds: 60) { (readFile(manifest) ?? []).contains(UInt8(ascii: "\n")) }
+        // Kill it as soon as one capture's record is on disk (the problem inputs'
+        // records come first): mid-way through the next capture.
+        let recorded = await poll(seconds: 60) { String(decoding: readFile(manifest) ?? [], as: UTF8.self).contains("{\"kind\":\"capture\"") }
         kill(child.pid, SIGKILL)
         let killed = try await offThePool { try child.wait(timeout: 30) }
         try #require(recorded, "no record appeared within 60 s: \(killed)")
