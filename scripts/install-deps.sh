@@ -10,9 +10,10 @@ need=()
 dpkg -s libzstd-dev >/dev/null 2>&1 || need+=(libzstd-dev)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
 dpkg -s libdeflate-dev >/dev/null 2>&1 || need+=(libdeflate-dev)
-# flameconv batch: libarchive (linked), bsdtar for test archives, and a
+# flameconv batch: libarchive and libcrypto (linked; SHA-256), bsdtar for test archives, and a
 # Slurm controller, node daemon and munge for the job-array test.
 dpkg -s libarchive-dev >/dev/null 2>&1 || need+=(libarchive-dev)
+dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
 command -v bsdtar >/dev/null 2>&1 || need+=(libarchive-tools)
 command -v slurmctld >/dev/null 2>&1 || need+=(slurmctld)
 command -v slurmd >/dev/null 2>&1 || need+=(slurmd)

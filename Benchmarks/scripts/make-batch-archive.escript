@@ -9,7 +9,8 @@
 %%
 %% Each capture takes the first ticks of its source (round robin over the
 %% sources) up to MAX_BYTES of frames, so the archive's size is known in
-%% advance whatever the sources' sizes.
+%% advance whatever the sources' sizes (a source whose first tick is larger
+%% gives captures of that one tick).
 -mode(compile).
 
 main([Out, CountText, MaxText | Sources]) ->
@@ -32,9 +33,10 @@ is_tick(Frame) ->
         _ -> false
     end.
 
+%% At least one tick, however large.
 take([], _, Acc) -> lists:reverse(Acc);
+take([F | Rest], Left, []) -> take(Rest, Left - byte_size(F) - 4, [F]);
 take([F | Rest], Left, Acc) when byte_size(F) + 4 =< Left -> take(Rest, Left - byte_size(F) - 4, [F | Acc]);
-take(_, _, []) -> error(first_tick_too_large);
 take(_, _, Acc) -> lists:reverse(Acc).
 
 frames(<<N:32, T:N/binary, Rest/binary>>, Acc) -> frames(Rest, [T | Acc]);

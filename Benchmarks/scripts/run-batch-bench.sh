@@ -17,6 +17,7 @@
 #   a fifth split: seq 0 loose (zstd), the rest in a .tar.gz.
 # Uses .build/release/flameconv (swift build -c release), or $FLAMECONV.
 set -euo pipefail
+shopt -s nullglob
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CAPTURES="${1:-$ROOT/bench-data/captures}"
@@ -89,38 +90,40 @@ for t in "$A"/tars/* "$A"/split/*.tar.gz; do members=$((members + $(tar -tf "$t"
 stored=$(du -cb $(find "$A" -type f) | tail -1 | cut -f1)
 echo "run-batch-bench: $COUNT captures in $((files_loose + members)) dump files ($files_loose loose, $members in $(find "$A" -name '*.tar*' | wc -l) tars), $stored bytes stored" >&2
 
-# One run: its wall time in seconds (best of REPEAT).
-best() { sort -n | head -1; }
+# One run: "WALL CPU" seconds (CPU: user + system, all threads).
 run() { # JOBS OUT
-    local start end
-    start=$(date +%s.%N)
-    if ! "$FLAMECONV" batch "$A" --out "$2" --jobs "$1" --quiet --format perf --format folded; then
+    if ! /usr/bin/time -f '%e %U %S' -o "$WORK/time" "$FLAMECONV" batch "$A" --out "$2" --jobs "$1" --quiet --format perf --format folded; then
         echo "run-batch-bench: batch --jobs $1 failed" >&2
         return 1
     fi
-    end=$(date +%s.%N)
-    echo "$end - $start" | bc -l
+    awk '{ printf "%s %.2f\n", $1, $2 + $3 }' "$WORK/time"
 }
-declare -A wall
+best() { sort -n | head -1; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+declare -A wall cpu middle
 for jobs in 1 2; do
-    times=()
+    walls=(); cpus=()
     for r in $(seq "$REPEAT"); do
         rm -rf "$WORK/out"
-        t="$(run "$jobs" "$WORK/out")"
-        times+=("$t")
+        read -r w c < <(run "$jobs" "$WORK/out")
+        walls+=("$w"); cpus+=("$c")
     done
-    wall[$jobs]="$(printf '%s\n' "${times[@]}" | best)"
-    echo "run-batch-bench: --jobs $jobs: ${times[*]} s" >&2
+    wall[$jobs]="$(printf '%s\n' "${walls[@]}" | best)"
+    middle[$jobs]="$(printf '%s\n' "${walls[@]}" | median)"
+    cpu[$jobs]="$(printf '%s\n' "${cpus[@]}" | median)"
+    echo "run-batch-bench: --jobs $jobs: wall ${walls[*]} s, CPU ${cpus[*]} s" >&2
 done
-again="$(run 2 "$WORK/out")"
-done_count=$(ls "$WORK/out" | grep -c '\.perf$')
+read -r again _ < <(run 2 "$WORK/out")
+done_count=$(find "$WORK/out" -maxdepth 1 -name '*.perf' | wc -l)
 [ "$done_count" -eq "$COUNT" ] || { echo "run-batch-bench: $done_count perf outputs, not $COUNT" >&2; exit 1; }
 
 mb=$(echo "$stored / 1000000" | bc -l)
-printf '| jobs | wall (s) | captures/s | MB/s (stored) | scaling |\n| ---: | ---: | ---: | ---: | ---: |\n'
+printf '| jobs | wall, best of %d (s) | wall, median (s) | CPU, median (s) | captures/s | MB/s (stored) | scaling (best walls) |\n' "$REPEAT"
+printf '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n'
 for jobs in 1 2; do
     w="${wall[$jobs]}"
-    printf '| %d | %.2f | %.1f | %.1f | %.2fx |\n' "$jobs" "$w" "$(echo "$COUNT / $w" | bc -l)" "$(echo "$mb / $w" | bc -l)" "$(echo "${wall[1]} / $w" | bc -l)"
+    printf '| %d | %.2f | %.2f | %.2f | %.1f | %.1f | %.2fx |\n' "$jobs" "$w" "${middle[$jobs]}" "${cpu[$jobs]}" \
+        "$(echo "$COUNT / $w" | bc -l)" "$(echo "$mb / $w" | bc -l)" "$(echo "${wall[1]} / $w" | bc -l)"
 done
 printf '\nSecond run over the same archive (--jobs 2, nothing to do): %.2f s.\n' "$again"
 printf '%s captures, %s dump files, %.1f MB stored; %s cores (nproc), load average before: %s.\n' \

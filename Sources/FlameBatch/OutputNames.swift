@@ -21,7 +21,7 @@ public enum OutputNames {
         if keptAsIs { return String(decoding: bytes, as: UTF8.self) }
         var safe = bytes.prefix(maxKeptBytes).map { isSafe($0) ? $0 : UInt8(ascii: "_") }
         if safe.first == UInt8(ascii: ".") { safe[0] = UInt8(ascii: "_") }
-        var hash = SHA256()
+        let hash = SHA256()
         hash.update(bytes)
         return String(decoding: safe, as: UTF8.self) + "~" + hash.finishHex().prefix(16)
     }

@@ -15,11 +15,11 @@ struct FlameBatchTests {
         let result = try Subprocess.run(["/usr/bin/sha256sum", path], timeout: 30)
         try #require(result.status == 0, "\(result)")
         let expected = String(result.out.prefix(64))
-        var whole = SHA256()
+        let whole = SHA256()
         whole.update(bytes)
         #expect(whole.finishHex() == expected)
         // Fed in uneven pieces: the same.
-        var pieces = SHA256()
+        let pieces = SHA256()
         var at = 0
         var step = 1
         while at < bytes.count {

@@ -13,7 +13,7 @@ public enum FileHash {
         defer { close(fd) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
         defer { buffer.deallocate() }
-        var hash = SHA256()
+        let hash = SHA256()
         var total: Int64 = 0
         while true {
             let n = read(fd, buffer.baseAddress, buffer.count)

@@ -11,7 +11,7 @@ final class HashedInputs: @unchecked Sendable {
     /// One file's bytes on their way to the reader.
     private final class Tap: StreamedInput {
         let inner: FileInput
-        var hash = SHA256()
+        let hash = SHA256()
 
         init(_ inner: FileInput) { self.inner = inner }
 
