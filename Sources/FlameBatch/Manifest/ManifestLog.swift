@@ -7,13 +7,20 @@ import Glibc
 /// A shard's manifest, open for appending: JSON Lines, one record a line.
 ///
 /// Why it survives a kill at any moment: a record is appended with one
-/// `write` and made durable with `fdatasync` before the next begins, and only
-/// after the capture's outputs were renamed into place; nothing already
-/// written is ever rewritten. A kill can leave at most a last line cut short:
-/// readers ignore a line that does not end in a newline or is not a record,
-/// and the next writer cuts it off before appending. A capture whose record
-/// was not written is simply done again. An exclusive `flock` keeps two runs
-/// of one shard from appending to one file at once.
+/// `write`, only after the capture's outputs were synced and renamed into
+/// place; nothing already written is ever rewritten. A killed process's
+/// writes are in the kernel already; a kill can leave at most a last line
+/// cut short: readers ignore a line that does not end in a newline or is not
+/// a record, and the next writer cuts it off before appending. A capture
+/// whose record was not written is simply done again.
+///
+/// Records are not synced one by one: the file is synced once at the end of
+/// a run (`sync`). A power cut can lose the last records, never an output
+/// they name (each output is synced before its record is written), so it
+/// costs converting those captures again. A sync per record added about an
+/// eighth to a batch's sync waits (docs/batch.md).
+/// An exclusive `flock` keeps two runs of one shard from appending to one
+/// file at once.
 public final class ManifestLog: Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -41,10 +48,10 @@ public final class ManifestLog: Sendable {
 
     deinit { close(fd) }
 
-    /// Appends a capture's record and waits until it is on disk.
+    /// Appends a capture's record.
     public func append(_ record: CaptureRecord) throws(Failure) { try append(record.json) }
 
-    /// Appends a problem input's record and waits until it is on disk.
+    /// Appends a problem input's record.
     public func append(problem: ProblemRecord) throws(Failure) { try append(problem.json) }
 
     private func append(_ value: JSONValue) throws(Failure) {
@@ -59,8 +66,15 @@ public final class ManifestLog: Sendable {
             }
             return offset
         }
-        guard written == total, fdatasync(fd) == 0 else {
+        guard written == total else {
             throw Failure(description: "\(path): cannot write the manifest: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Makes every record appended so far durable.
+    public func sync() throws(Failure) {
+        guard fdatasync(fd) == 0 else {
+            throw Failure(description: "\(path): cannot sync the manifest: \(String(cString: strerror(errno)))")
         }
     }
 

@@ -71,7 +71,12 @@ public enum BatchRun {
             }
         }
         progress.finish()
-        let (records, errors) = results.withLock { ($0.records, $0.errors) }
+        var (records, errors) = results.withLock { ($0.records, $0.errors) }
+        do throws(ManifestLog.Failure) {
+            try log.sync()
+        } catch {
+            errors.append(error.description)
+        }
         return Result(converted: records.sorted { $0.capture < $1.capture }, skipped: skipped, manifestErrors: errors)
     }
 }
