@@ -112,7 +112,8 @@ struct Batch: ParsableCommand {
         try Self.makeDirectories(out)
         let shard = try chosenShard()
         let dumpLimits = limits.dumpLimits
-        let discovery = Discovery.scan(inputs, limits: dumpLimits, skippingDirectory: out)
+        let jobs = self.jobs ?? Self.availableCores()
+        let discovery = Discovery.scan(inputs, limits: dumpLimits, skippingDirectory: out, jobs: jobs)
         for warning in discovery.warnings where !quiet { Diagnostics.warning(warning) }
         let captures = discovery.captures.filter { shard.contains(captureID: $0.id) }
         let problems = discovery.problems.filter { shard.contains(captureID: $0.path) }
@@ -148,7 +149,6 @@ struct Batch: ParsableCommand {
                 return plan
             },
             optionsKey: try optionsKey(), shard: shard)
-        let jobs = self.jobs ?? Self.availableCores()
         if !quiet {
             Diagnostics.note("flameconv batch: shard \(shard): \(captures.count) of \(discovery.captures.count) captures, \(jobs) job\(jobs == 1 ? "" : "s"), out \(out)")
         }

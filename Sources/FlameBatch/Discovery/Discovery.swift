@@ -1,4 +1,5 @@
 import FlameDump
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,34 +27,87 @@ public enum Discovery {
         var location: InputLocation
     }
 
+    /// What one walked file held: its dump, an archive's dump members, or problems.
+    private struct FileScan {
+        var found: [Found] = []
+        var problems: [DumpError] = []
+        var warnings: [String] = []
+    }
+
+    /// Each walked file's results, in walk order, filled by the threads that
+    /// scan them: each slot is written by the one thread that took its index
+    /// (an atomic counter hands each out once), and read after they all ended.
+    private final class Results: @unchecked Sendable {
+        private let slots: UnsafeMutableBufferPointer<FileScan>
+        init(count: Int) {
+            slots = .allocate(capacity: count)
+            slots.initialize(repeating: FileScan())
+        }
+        deinit {
+            slots.deinitialize()
+            slots.deallocate()
+        }
+        func put(_ scan: FileScan, at index: Int) { slots[index] = scan }
+        var all: [FileScan] { Array(slots) }
+    }
+
     /// `skippingDirectory`: the output folder: its files are outputs, not
-    /// inputs, when it sits inside an input folder.
-    public static func scan(_ paths: [String], limits: DumpLimits, skippingDirectory: String? = nil) -> Scan {
+    /// inputs, when it sits inside an input folder. `jobs`: files read at once
+    /// (each file's header, or an archive's listing, is independent of the
+    /// others; the results are the same in any order, as they are grouped
+    /// and sorted afterwards).
+    public static func scan(_ paths: [String], limits: DumpLimits, skippingDirectory: String? = nil, jobs: Int = 1) -> Scan {
         let walk = InputWalk.expand(paths)
+        let skipped = skippingDirectory.flatMap { FileIdentity(path: $0) }
+        let files = walk.files.filter { input in
+            guard let skipped, !input.named else { return true }
+            return FileIdentity(path: parent(of: input.path)) != skipped
+        }
+        let results = Results(count: files.count)
+        let next = Atomic<Int>(0)
+        let box = WalkedFiles(files: files)
+        WorkerThreads.run(max(1, min(jobs, files.count))) { _ in
+            while true {
+                let index = next.add(1, ordering: .relaxed).oldValue
+                guard index < box.files.count else { return }
+                results.put(scanFile(box.files[index], limits: limits), at: index)
+            }
+        }
         var problems = walk.problems
         var warnings = walk.skipped
         var found: [Found] = []
-        let skipped = skippingDirectory.flatMap { FileIdentity(path: $0) }
-        for input in walk.files {
-            if let skipped, !input.named, FileIdentity(path: parent(of: input.path)) == skipped { continue }
-            if input.isStandardInput {
-                problems.append(DumpError(path: input.path, offset: 0, reason: .io("batch reads files, not standard input (it reads every file twice: once for its header, once to convert it)")))
-                continue
-            }
-            switch dumpFile(input.path, limits: limits) {
-            case .success(let file):
-                found.append(file)
-            case .failure(let dumpError):
-                if !mayBeArchive(dumpError) {
-                    problems.append(dumpError)
-                } else if let members = archiveMembers(input.path, limits: limits, problems: &problems, warnings: &warnings) {
-                    found += members
-                } else {
-                    problems.append(dumpError)
-                }
-            }
+        for result in results.all {
+            found += result.found
+            problems += result.problems
+            warnings += result.warnings
         }
         return Scan(captures: group(found, warnings: &warnings), problems: problems, warnings: warnings)
+    }
+
+    private struct WalkedFiles: Sendable {
+        let files: [InputPath]
+    }
+
+    /// One walked file: a dump, else an archive of dumps, else a problem.
+    private static func scanFile(_ input: InputPath, limits: DumpLimits) -> FileScan {
+        var result = FileScan()
+        if input.isStandardInput {
+            result.problems.append(DumpError(path: input.path, offset: 0, reason: .io("batch reads files, not standard input (it reads every file twice: once for its header, once to convert it)")))
+            return result
+        }
+        switch dumpFile(input.path, limits: limits) {
+        case .success(let file):
+            result.found.append(file)
+        case .failure(let dumpError):
+            if !mayBeArchive(dumpError) {
+                result.problems.append(dumpError)
+            } else if let members = archiveMembers(input.path, limits: limits, problems: &result.problems, warnings: &result.warnings) {
+                result.found += members
+            } else {
+                result.problems.append(dumpError)
+            }
+        }
+        return result
     }
 
     /// Files grouped by capture id, each group in seq order as convert orders
