@@ -16,6 +16,7 @@
 #   the members themselves plain, gzip or zstd),
 #   a fifth split: seq 0 loose (zstd), the rest in a .tar.gz.
 # Uses .build/release/flameconv (swift build -c release), or $FLAMECONV.
+# COUNT, MAX_BYTES, REPEAT (default 3 runs of each) and KEEP=1 change what it does.
 set -euo pipefail
 shopt -s nullglob
 
@@ -28,7 +29,8 @@ REPEAT="${REPEAT:-3}"
 [ -x "$FLAMECONV" ] || { echo "run-batch-bench: no $FLAMECONV: swift build -c release --product flameconv" >&2; exit 1; }
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/flame-batchbench.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
+# KEEP=1 leaves the archive (and the last outputs) in $WORK, to look into.
+if [ "${KEEP:-0}" = 1 ]; then echo "run-batch-bench: keeping $WORK" >&2; else trap 'rm -rf "$WORK"' EXIT; fi
 
 sources=()
 if [ -d "$CAPTURES" ]; then
