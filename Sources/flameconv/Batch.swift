@@ -37,10 +37,15 @@ struct Batch: ParsableCommand {
 
             Examples:
               flameconv batch /archive --out views
-              flameconv batch incidents/*.tar.zst loose/ --out views --format perf --format speedscope --jobs 8
-              flameconv batch /archive --out views --format folded --compress gz --weight reductions_delta
-              flameconv batch /archive --out /shared/views --shard auto      # in a Slurm array job
+              flameconv batch incidents/*.tar.zst loose/ --out views \\
+                  --format perf --format speedscope --jobs 8
+              flameconv batch /archive --out views --format folded \\
+                  --compress gz --weight reductions_delta
+              flameconv batch /shared/captures --out /shared/views --shard auto
               flameconv batch --merge-manifests --out /shared/views > report.jsonl
+
+            (--shard auto inside `sbatch --array=0-15`; docs/batch.md has a worked \
+            Slurm example and a Kubernetes Indexed Job.)
             """
     )
 

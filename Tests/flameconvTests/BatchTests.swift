@@ -209,6 +209,24 @@ struct BatchTests {
         #expect(!listDirectory(out).contains { $0.contains(".partial-") }, "no partial output is left")
     }
 
+    @Test("--compress gz and zst, --split-negative and a category: the outputs convert writes for the same options and names", arguments: ["gz", "zst"])
+    func compressedOutputs(kind: String) async throws {
+        let dir = ScratchDir()
+        let out = dir.file("out")
+        let options = ["--category", "registered_name", "--weight", "reductions_delta", "--split-negative"]
+        let result = try await batch(["\(capturesDir)/rotated", "--out", out, "--format", "perf", "--format", "folded", "--compress", kind] + options)
+        try #require(result.status == 0, "\(result)")
+        #expect(listDirectory(out).sorted() == ["rotated.folded.\(kind)", "rotated.negative.folded.\(kind)", "rotated.perf.\(kind)"])
+        let convert = try await offThePool {
+            try Flameconv.run(["convert", "--quiet", "\(capturesDir)/rotated", "-o", dir.file("r.perf.\(kind)"), "-o", dir.file("r.folded.\(kind)")] + options,
+                              limited: false)
+        }
+        try #require(convert.status == 0, "\(convert)")
+        #expect(readFile("\(out)/rotated.perf.\(kind)") == readFile(dir.file("r.perf.\(kind)")))
+        #expect(readFile("\(out)/rotated.folded.\(kind)") == readFile(dir.file("r.folded.\(kind)")))
+        #expect(readFile("\(out)/rotated.negative.folded.\(kind)") == readFile(dir.file("r.negative.folded.\(kind)")))
+    }
+
     @Test("bad --shard, --jobs and --out are refused before any work")
     func refusals() async throws {
         let archive = try MixedArchive()
