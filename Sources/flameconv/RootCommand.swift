@@ -35,16 +35,16 @@ struct RootCommand: ParsableCommand {
     /// keeps its bytes (`PathName`), where `CommandLine.arguments` would
     /// replace them and name a file that does not exist.
     static func main() {
+        let arguments = (1..<Int(CommandLine.argc)).map { index in
+            let raw = CommandLine.unsafeArgv[index]!
+            return PathName.string(fromBytes: UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw)))
+        }
         #if canImport(Glibc)
         // One malloc arena for the whole process. A run's reader thread
         // (RunPlan.threads) would otherwise get one of its own, whose heaps
         // reserve address space 64 MiB at a time: under `ulimit -v` (docs/LIMITS.md)
         // that was 80 MiB more than one thread needs. Small blocks come from
         // each thread's cache either way.
-        let arguments = (1..<Int(CommandLine.argc)).map { index in
-            let raw = CommandLine.unsafeArgv[index]!
-            return PathName.string(fromBytes: UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw)))
-        }
         // Not for batch: its jobs each convert a capture of their own, and one
         // arena would make every allocation of every job take one lock.
         if arguments.first != "batch" { _ = glibcMallopt(mallocArenaMax, 1) }
