@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "FlameDump", targets: ["FlameDump"]),
         .library(name: "FlameFormats", targets: ["FlameFormats"]),
         .library(name: "FlameRun", targets: ["FlameRun"]),
+        .library(name: "FlameBatch", targets: ["FlameBatch"]),
         // The fuzz targets' bodies, for Fuzz/ (a package of its own) and the replay tests; not part of the tool.
         .library(name: "FuzzETFHarness", targets: ["FuzzETFHarness"]),
         .library(name: "FuzzDumpHarness", targets: ["FuzzDumpHarness"]),
@@ -40,6 +41,15 @@ let package = Package(
             name: "CDeflate", path: "Sources/CDeflate", pkgConfig: "libdeflate",
             providers: [.apt(["libdeflate-dev"])]),
 
+        // Tar archives of dumps, read member by member as streams (FlameBatch).
+        .systemLibrary(
+            name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]),
+        // SHA-256 of batch's inputs and outputs (its manifest), with the CPU's SHA extensions.
+        .systemLibrary(
+            name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+
         // External Term Format: bounded reader, term arena, decoder, Erlang-syntax printer.
         .target(name: "ETF", dependencies: ["CZlib", "CDeflate"]),
         // Samples, symbols, metrics, deltas, category levels and filters.
@@ -55,10 +65,12 @@ let package = Package(
             exclude: ["Pprof/profile.proto", "Report/Assets"]),
         // The one-pass driver, output files (gzip, zstd) and signal cleanup.
         .target(name: "FlameRun", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "CZlib", "CZstd", "CDeflate"]),
+        // flameconv batch: discovery (files, folders, tar archives), manifests, shards, parallel jobs.
+        .target(name: "FlameBatch", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "FlameRun", "CArchive", "CCrypto"]),
         .executableTarget(
             name: "flameconv",
             dependencies: [
-                "ETF", "FlameModel", "FlameDump", "FlameFormats", "FlameRun",
+                "ETF", "FlameModel", "FlameDump", "FlameFormats", "FlameRun", "FlameBatch",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -85,6 +97,7 @@ let package = Package(
             name: "HardeningTests",
             dependencies: ["FlameDump", "FlameModel", "FlameFormats", "FlameRun", "ETF", "FuzzDumpHarness", "FuzzETFHarness", "TestSupport"]),
         .testTarget(name: "FlameModelTests", dependencies: ["FlameModel", "TestSupport"]),
+        .testTarget(name: "FlameBatchTests", dependencies: ["FlameBatch", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -62,14 +62,8 @@ struct Convert: ParsableCommand {
         valueName: "format"))
     var format: [OutputFormat] = []
 
-    @Option(help: "Perf text: portable (read correctly by FlameScope, its fork, stackcollapse-perf.pl, speedscope and the Firefox Profiler) or flame_prof (flame_prof's exact text, read correctly by FlameScope only).")
-    var dialect: PerfDialect = .portable
-
-    @Flag(help: "Folded stacks: write negative weights (a delta that fell) to a second file, NAME.negative.folded, as positive numbers, instead of under a 'negative' root frame.")
-    var splitNegative = false
-
-    @Option(help: "speedscope: one profile per first-level category (each shows its samples in time order) or per process (each process's time line, its categories as root frames).")
-    var speedscopeBy: SpeedscopeGrouping = .category
+    @OptionGroup
+    var formatChoices: FormatChoiceOptions
 
     @OptionGroup(title: "Categories, metrics and filters")
     var profile: ProfileOptions
@@ -97,7 +91,7 @@ struct Convert: ParsableCommand {
         for path in requests.compactMap(\.path) + requests.flatMap({ OpenOutput.companionPaths(of: $0, options: formatOptions) }) {
             if !seen.insert(path).inserted { throw ValidationError("\(path) is named as more than one output.") }
         }
-        if splitNegative, let folded = requests.first(where: { $0.format == .folded && $0.path == nil }) {
+        if formatChoices.splitNegative, let folded = requests.first(where: { $0.format == .folded && $0.path == nil }) {
             throw ValidationError("--split-negative writes a second file beside the folded output: give \(folded.displayName)'s folded output a file name with -o.")
         }
         if let pprof = requests.first(where: { $0.format == .pprof && OutputCompression(path: $0.path) == .zstd }) {
@@ -121,9 +115,7 @@ struct Convert: ParsableCommand {
         }
     }
 
-    var formatOptions: FormatOptions {
-        FormatOptions(dialect: dialect, splitNegative: splitNegative, speedscopeBy: speedscopeBy)
-    }
+    var formatOptions: FormatOptions { formatChoices.formatOptions }
 
     /// Descriptors kept for standard streams, the outputs, directories and the libraries.
     private static let descriptorsBesideCaptures = 64

@@ -27,27 +27,30 @@ struct RootCommand: ParsableCommand {
               flameconv convert /tmp/flame -o out.perf.gz
               flameconv stats --json /tmp/flame
               flameconv report /tmp/flame -o report.html
+              flameconv batch archive/ incidents.tar.gz --out views/
             """,
         version: ToolVersion.current,
-        subcommands: [Convert.self, Stats.self, Inspect.self, Report.self]
+        subcommands: [Convert.self, Stats.self, Inspect.self, Report.self, Batch.self]
     )
 
     /// The arguments as the kernel gave them: a file name that is not UTF-8
     /// keeps its bytes (`PathName`), where `CommandLine.arguments` would
     /// replace them and name a file that does not exist.
     static func main() {
+        let arguments = (1..<Int(CommandLine.argc)).map { index in
+            let raw = CommandLine.unsafeArgv[index]!
+            return PathName.string(fromBytes: UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw)))
+        }
         #if canImport(Glibc)
         // One malloc arena for the whole process. A run's reader thread
         // (RunPlan.threads) would otherwise get one of its own, whose heaps
         // reserve address space 64 MiB at a time: under `ulimit -v` (docs/LIMITS.md)
         // that was 80 MiB more than one thread needs. Small blocks come from
         // each thread's cache either way.
-        _ = glibcMallopt(mallocArenaMax, 1)
+        // Not for batch: its jobs each convert a capture of their own, and one
+        // arena would make every allocation of every job take one lock.
+        if arguments.first != "batch" { _ = glibcMallopt(mallocArenaMax, 1) }
         #endif
-        let arguments = (1..<Int(CommandLine.argc)).map { index in
-            let raw = CommandLine.unsafeArgv[index]!
-            return PathName.string(fromBytes: UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw)))
-        }
         main(arguments)
     }
 }

@@ -7,6 +7,28 @@ public struct CaptureFile {
     /// from (such a file cannot be opened and read again). Nil for a regular
     /// file, which is opened again when its turn comes.
     public let stream: HeldStream?
+    /// For a file that is not a path of its own (an archive member): how to
+    /// read it again from its start. Nil for a file opened by `path`.
+    public let reopen: Reopen?
+
+    public typealias Reopen = @Sendable () throws(DumpError) -> FileInput
+
+    init(path: String, header: DumpHeader, identity: FileIdentity, stream: HeldStream?) {
+        self.path = path
+        self.header = header
+        self.identity = identity
+        self.stream = stream
+        reopen = nil
+    }
+
+    /// A file read through `reopen` each time its turn comes.
+    public init(path: String, header: DumpHeader, identity: FileIdentity, reopen: @escaping Reopen) {
+        self.path = path
+        self.header = header
+        self.identity = identity
+        stream = nil
+        self.reopen = reopen
+    }
 }
 
 /// A reader that was opened once and is handed over once.
@@ -27,6 +49,11 @@ public struct CaptureFiles {
     /// The header's `capture` id, or the path for a file that has none.
     public var id: String
     public var files: [CaptureFile]
+
+    public init(id: String, files: [CaptureFile]) {
+        self.id = id
+        self.files = files
+    }
 }
 
 /// Turns the paths a user gave (files and directories) into captures.
@@ -65,15 +92,22 @@ public enum CaptureCatalog {
                 problems.append(error)
             }
         }
+        let captures = group(entries, warnings: &warnings)
+        return Scan(captures: captures, problems: problems, warnings: warnings)
+    }
+
+    /// Files grouped into captures by their headers' capture id (or path),
+    /// captures in id order, each one's files in seq order (then path), one per
+    /// seq. Wherever the files were found: batch groups archive members with them.
+    public static func group(_ entries: [CaptureFile], warnings: inout [String]) -> [CaptureFiles] {
         var byID: [String: [CaptureFile]] = [:]
         for entry in entries {
             byID[entry.header.capture ?? entry.path, default: []].append(entry)
         }
-        let captures = byID.keys.sorted().map { id in
+        return byID.keys.sorted().map { id in
             let files = byID[id]!.sorted { ($0.header.seq, $0.path) < ($1.header.seq, $1.path) }
             return CaptureFiles(id: id, files: SeqCheck.distinct(files, capture: id, warnings: &warnings))
         }
-        return Scan(captures: captures, problems: problems, warnings: warnings)
     }
 }
 

@@ -73,6 +73,9 @@ public final class CaptureReader {
     /// A regular file is opened again, and must still be the file the catalogue
     /// read; a stream goes on from where the catalogue stopped, after its header.
     private static func open(_ file: CaptureFile, limits: DumpLimits) throws(DumpError) -> DumpFileReader {
+        if let reopen = file.reopen {
+            return try DumpFileReader(input: reopen(), limits: limits)
+        }
         if let stream = file.stream {
             guard let reader = stream.take() else {
                 throw DumpError(path: file.path, offset: 0, reason: .io("already read: a pipe or device can be read only once"))

@@ -6,6 +6,13 @@ import Musl
 import Darwin
 #endif
 
+/// Bytes that come from somewhere other than a descriptor of their own: a
+/// member of an archive, read as a stream out of it (FlameBatch). Errors name
+/// the member and the offset in it.
+public protocol StreamedInput: AnyObject {
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(DumpError) -> Int
+}
+
 /// A file opened read-only, read with `read(2)` in the caller's chunks.
 ///
 /// Inputs are never opened for writing, so a run cannot change them. A pipe,
@@ -17,6 +24,8 @@ public final class FileInput {
     /// False for pipes, FIFOs and devices: their bytes can be read once only.
     public let isRegularFile: Bool
     private let fd: Int32
+    /// Set instead of `fd` for bytes streamed from elsewhere (an archive member).
+    private let streamed: (any StreamedInput)?
     /// Bytes read so far: the offset of the next read.
     public private(set) var offset = 0
     /// Bytes handed back by `pushBack`, served before reading on.
@@ -47,8 +56,20 @@ public final class FileInput {
             throw DumpError(path: path, offset: 0, reason: .io("is not a regular file"))
         }
         self.fd = fd
+        streamed = nil
         identity = FileIdentity(info)
         isRegularFile = type == S_IFREG
+    }
+
+    /// Bytes streamed from `source`, shown as `path`. `identity` is the file
+    /// they are kept in (an archive); they are read once, like a pipe: whoever
+    /// reads them again makes a new source.
+    public init(path: String, identity: FileIdentity, streaming source: any StreamedInput) {
+        self.path = path
+        self.identity = identity
+        fd = -1
+        streamed = source
+        isRegularFile = false
     }
 
     /// Standard input, on a descriptor of its own (closing it leaves descriptor 0 alone).
@@ -62,12 +83,13 @@ public final class FileInput {
             throw DumpError(path: name, offset: 0, reason: .io("cannot read standard input: \(message)"))
         }
         self.fd = fd
+        streamed = nil
         identity = FileIdentity(info)
         // Read once, whatever it is: `-` is one stream, not a name to open again.
         isRegularFile = false
     }
 
-    deinit { close(fd) }
+    deinit { if fd >= 0 { close(fd) } }
 
     /// Reads up to `buffer.count` bytes; 0 at the end of the file.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(DumpError) -> Int {
@@ -75,6 +97,11 @@ public final class FileInput {
             let n = min(pushedBack.count, buffer.count)
             buffer.copyBytes(from: pushedBack[..<n])
             pushedBack.removeFirst(n)
+            offset += n
+            return n
+        }
+        if let streamed {
+            let n = try streamed.read(into: buffer)
             offset += n
             return n
         }

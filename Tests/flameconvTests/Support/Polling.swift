@@ -21,7 +21,7 @@ func waitForFile(_ path: String, seconds: Double) async -> Bool {
 }
 
 /// Checks `done` every 10 ms, at most `seconds`, sleeping between checks without holding a thread.
-private func poll(seconds: Double, _ done: () -> Bool) async -> Bool {
+func poll(seconds: Double, _ done: () -> Bool) async -> Bool {
     for _ in 0..<Int(seconds * 100) {
         if done() { return true }
         try? await Task.sleep(nanoseconds: 10_000_000)
