@@ -45,10 +45,6 @@ let package = Package(
         .systemLibrary(
             name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
             providers: [.apt(["libarchive-dev"])]),
-        // SHA-256 of batch's inputs and outputs (its manifest), with the CPU's SHA extensions.
-        .systemLibrary(
-            name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
-            providers: [.apt(["libssl-dev"])]),
 
         // External Term Format: bounded reader, term arena, decoder, Erlang-syntax printer.
         .target(name: "ETF", dependencies: ["CZlib", "CDeflate"]),
@@ -66,7 +62,7 @@ let package = Package(
         // The one-pass driver, output files (gzip, zstd) and signal cleanup.
         .target(name: "FlameRun", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "CZlib", "CZstd", "CDeflate"]),
         // flameconv batch: discovery (files, folders, tar archives), manifests, shards, parallel jobs.
-        .target(name: "FlameBatch", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "FlameRun", "CArchive", "CCrypto"]),
+        .target(name: "FlameBatch", dependencies: ["FlameModel", "FlameDump", "FlameFormats", "FlameRun", "CArchive"]),
         .executableTarget(
             name: "flameconv",
             dependencies: [

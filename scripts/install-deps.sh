@@ -11,14 +11,15 @@ need=()
 dpkg -s libzstd-dev >/dev/null 2>&1 || need+=(libzstd-dev)
 dpkg -s zlib1g-dev >/dev/null 2>&1 || need+=(zlib1g-dev)
 dpkg -s libdeflate-dev >/dev/null 2>&1 || need+=(libdeflate-dev)
-# flameconv batch: libarchive and libcrypto (linked; SHA-256), bsdtar for test archives, and a
-# Slurm controller, node daemon and munge for the job-array test.
+# flameconv batch: libarchive (linked), bsdtar for test archives, xxhsum to check the
+# manifest's content hashes, and Slurm (controller, node daemon, client) and munge
+# for the job-array test.
 dpkg -s libarchive-dev >/dev/null 2>&1 || need+=(libarchive-dev)
-dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
 command -v bsdtar >/dev/null 2>&1 || need+=(libarchive-tools)
-command -v slurmctld >/dev/null 2>&1 || need+=(slurmctld)
-command -v slurmd >/dev/null 2>&1 || need+=(slurmd)
-command -v sbatch >/dev/null 2>&1 || need+=(slurm-client)
+command -v xxhsum >/dev/null 2>&1 || need+=(xxhash)
+if ! command -v slurmctld >/dev/null 2>&1 || ! command -v slurmd >/dev/null 2>&1 || ! command -v sbatch >/dev/null 2>&1; then
+    need+=(slurm-wlm)
+fi
 command -v munged >/dev/null 2>&1 || need+=(munge)
 command -v erl >/dev/null 2>&1 || need+=(erlang-nox)
 command -v zstd >/dev/null 2>&1 || need+=(zstd)

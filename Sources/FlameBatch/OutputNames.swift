@@ -8,7 +8,7 @@ import FlameFormats
 /// characters, bytes that are not UTF-8). An id made only of letters, digits,
 /// `.`, `_` and `-`, not starting with `.`, of at most 100 bytes, is kept as
 /// it is; any other has its other bytes replaced by `_`, is cut to 100 bytes,
-/// and gets `~` and 16 hex digits of the SHA-256 of its bytes. `~` is never
+/// and gets `~` and 16 hex digits of the XXH64 of its bytes. `~` is never
 /// kept, so a kept id cannot name what a replaced one names, and two ids that
 /// read alike after replacement differ by their hashes. The name is one path
 /// component: no `/`, never `.` or `..`, never hidden.
@@ -21,13 +21,14 @@ public enum OutputNames {
         if keptAsIs { return String(decoding: bytes, as: UTF8.self) }
         var safe = bytes.prefix(maxKeptBytes).map { isSafe($0) ? $0 : UInt8(ascii: "_") }
         if safe.first == UInt8(ascii: ".") { safe[0] = UInt8(ascii: "_") }
-        let hash = SHA256()
+        let hash = ContentHash()
         hash.update(bytes)
         return String(decoding: safe, as: UTF8.self) + "~" + hash.finishHex().prefix(16)
     }
 
     /// The output file of one format: the base name and the format's usual
-    /// extension, then `.gz` or `.zst` when asked (never for pprof, always gzip).
+    /// extension, then `.gz` or `.zst` when asked (never for pprof, always
+    /// gzip, nor for the report's HTML page).
     public static func fileName(forCapture id: String, format: OutputFormat, compression: BatchOutputCompression) -> String {
         let base = baseName(forCapture: id)
         let ext: String
@@ -36,6 +37,8 @@ public enum OutputNames {
         case .folded: ext = ".folded"
         case .speedscope: ext = ".speedscope.json"
         case .pprof: return base + ".pprof"
+        // One self-contained page, opened as it is: never compressed.
+        case .report: return base + ".html"
         }
         switch compression {
         case .none: return base + ext

@@ -22,7 +22,7 @@ struct Batch: ParsableCommand {
             writes.
 
             A manifest in --out/.flameconv-batch/ records each capture: its inputs (size, \
-            modification time, SHA-256), its outputs (SHA-256), its status, warnings and \
+            modification time, XXH64), its outputs (XXH64), its status, warnings and \
             the options used. Run again, and what is done and up to date is skipped; a \
             capture whose inputs or options changed is done again; --force redoes all. A \
             capture that fails is recorded with its error and the others go on. The exit \
@@ -55,7 +55,7 @@ struct Batch: ParsableCommand {
     @Option(help: ArgumentHelp("The folder for the outputs and the manifest (made if missing).", valueName: "dir"))
     var out: String
 
-    @Option(help: ArgumentHelp("perf, folded, speedscope or pprof; repeat it for several outputs per capture. Default: perf.", valueName: "format"))
+    @Option(help: ArgumentHelp("perf, folded, speedscope, pprof or report (one HTML page); repeat it for several outputs per capture. Default: perf.", valueName: "format"))
     var format: [OutputFormat] = []
 
     @Option(help: ArgumentHelp("Compress text outputs: none, gz or zst (pprof is always gzip).", valueName: "kind"))
@@ -94,8 +94,8 @@ struct Batch: ParsableCommand {
         if mergeManifests && !inputs.isEmpty { throw ValidationError("--merge-manifests reads the manifests in --out: give no inputs.") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1, not \(jobs).") }
         if Set(format).count != format.count { throw ValidationError("--format names a format twice.") }
-        if compress == .zstd || compress == .gzip, formats == [.pprof] {
-            throw ValidationError("--compress applies to text outputs; pprof is always gzip.")
+        if compress == .zstd || compress == .gzip, formats.allSatisfy({ $0 == .pprof || $0 == .report }) {
+            throw ValidationError("--compress applies to text outputs; pprof is always gzip, and the report is HTML as it is.")
         }
         _ = try chosenShard()
     }
@@ -206,7 +206,7 @@ struct Batch: ParsableCommand {
         var configHash: JSONValue = .null
         if let config = profile.config {
             do throws(FileHash.Failure) {
-                configHash = .string(try FileHash.of(config).sha256)
+                configHash = .string(try FileHash.of(config).contentHash)
             } catch {
                 throw ValidationError("--config: \(error)")
             }

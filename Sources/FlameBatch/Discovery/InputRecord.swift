@@ -8,15 +8,15 @@ public struct InputRecord: Sendable, Equatable {
     public var size: Int64
     /// Modification time, nanoseconds since the epoch (a member's own, from its header).
     public var modified: Int64
-    /// SHA-256 of the bytes as stored (compressed or not); nil until read.
-    public var sha256: String?
+    /// XXH64 of the bytes as stored (compressed or not); nil until read.
+    public var contentHash: String?
 
-    public init(path: String, member: String?, size: Int64, modified: Int64, sha256: String? = nil) {
+    public init(path: String, member: String?, size: Int64, modified: Int64, contentHash: String? = nil) {
         self.path = path
         self.member = member
         self.size = size
         self.modified = modified
-        self.sha256 = sha256
+        self.contentHash = contentHash
     }
 
     /// Same place, size and time: the cheap test a re-run makes before it

@@ -18,9 +18,9 @@ public enum BatchReport {
                 ("status", .string(record.status.rawValue)),
                 ("inputs", .array(record.inputs.map { input in
                     .object([("path", .string(input.path)), ("member", input.member.map(JSONValue.string) ?? .null),
-                             ("size", CaptureRecord.number(input.size)), ("sha256", input.sha256.map(JSONValue.string) ?? .null)])
+                             ("size", CaptureRecord.number(input.size)), ("xxh64", input.contentHash.map(JSONValue.string) ?? .null)])
                 })),
-                ("outputs", .array(record.outputs.map { .object([("file", .string($0.file)), ("bytes", CaptureRecord.number($0.bytes)), ("sha256", .string($0.sha256))]) })),
+                ("outputs", .array(record.outputs.map { .object([("file", .string($0.file)), ("bytes", CaptureRecord.number($0.bytes)), ("xxh64", .string($0.contentHash))]) })),
                 ("warnings", .array(record.warnings.map(JSONValue.string))),
                 ("error", record.error.map(JSONValue.string) ?? .null),
                 ("damaged", .bool(record.damaged)),

@@ -5,7 +5,7 @@ public struct OutputRecord: Sendable, Equatable {
     /// Its name under --out (one path component).
     public var file: String
     public var bytes: Int64
-    public var sha256: String
+    public var contentHash: String
 }
 
 /// What the manifest says of one capture after one attempt: a line of JSON.
@@ -39,7 +39,7 @@ public struct CaptureRecord: Sendable {
             ("capture", .string(capture)),
             ("status", .string(status.rawValue)),
             ("inputs", .array(inputs.map(Self.json))),
-            ("outputs", .array(outputs.map { .object([("file", .string($0.file)), ("bytes", Self.number($0.bytes)), ("sha256", .string($0.sha256))]) })),
+            ("outputs", .array(outputs.map { .object([("file", .string($0.file)), ("bytes", Self.number($0.bytes)), ("xxh64", .string($0.contentHash))]) })),
             ("warnings", .array(warnings.map(JSONValue.string))),
             ("error", error.map(JSONValue.string) ?? .null),
             ("damaged", .bool(damaged)),
@@ -55,7 +55,7 @@ public struct CaptureRecord: Sendable {
             ("member", input.member.map(JSONValue.string) ?? .null),
             ("size", number(input.size)),
             ("modified_ns", number(input.modified)),
-            ("sha256", input.sha256.map(JSONValue.string) ?? .null),
+            ("xxh64", input.contentHash.map(JSONValue.string) ?? .null),
         ])
     }
 
@@ -74,12 +74,12 @@ public struct CaptureRecord: Sendable {
         var inputRecords: [InputRecord] = []
         for input in inputs {
             guard case .string(let path)? = input["path"], let size = Self.int(input["size"]), let modified = Self.int(input["modified_ns"]) else { return nil }
-            inputRecords.append(InputRecord(path: path, member: Self.string(input["member"]), size: size, modified: modified, sha256: Self.string(input["sha256"])))
+            inputRecords.append(InputRecord(path: path, member: Self.string(input["member"]), size: size, modified: modified, contentHash: Self.string(input["xxh64"])))
         }
         var outputRecords: [OutputRecord] = []
         for output in outputs {
-            guard case .string(let file)? = output["file"], let bytes = Self.int(output["bytes"]), case .string(let sha)? = output["sha256"] else { return nil }
-            outputRecords.append(OutputRecord(file: file, bytes: bytes, sha256: sha))
+            guard case .string(let file)? = output["file"], let bytes = Self.int(output["bytes"]), case .string(let hash)? = output["xxh64"] else { return nil }
+            outputRecords.append(OutputRecord(file: file, bytes: bytes, contentHash: hash))
         }
         self.capture = capture
         self.status = status

@@ -61,7 +61,7 @@ struct CaptureJob {
         // The inputs' hashes, read to their ends, before the outputs go into place.
         for (index, digest) in hashed.finishAll().enumerated() {
             switch digest {
-            case .success(let sha): record.inputs[index].sha256 = sha
+            case .success(let hash): record.inputs[index].contentHash = hash
             case .failure(let error): record.warnings.append("no content hash: \(error.description)")
             }
         }
@@ -78,10 +78,10 @@ struct CaptureJob {
         for out in outs {
             for file in out.files {
                 do throws(FileHash.Failure) {
-                    let (sha, bytes) = try FileHash.of(file.displayName)
+                    let (hash, bytes) = try FileHash.of(file.displayName)
                     // Every output was named "OUT/NAME" above (a companion file beside it).
                     let relative = String(file.displayName.dropFirst(settings.out.count + 1))
-                    record.outputs.append(OutputRecord(file: relative, bytes: bytes, sha256: sha))
+                    record.outputs.append(OutputRecord(file: relative, bytes: bytes, contentHash: hash))
                 } catch {
                     return finished(record, error: error.description)
                 }

@@ -3,17 +3,17 @@ import FlameDump
 import Glibc
 #endif
 
-/// SHA-256 and size of a file on disk: an output, read back once it is in place.
+/// XXH64 and size of a file on disk: an output, read back once it is in place.
 public enum FileHash {
     public struct Failure: Error, CustomStringConvertible { public var description: String }
 
-    public static func of(_ path: String) throws(Failure) -> (sha256: String, bytes: Int64) {
+    public static func of(_ path: String) throws(Failure) -> (contentHash: String, bytes: Int64) {
         let fd = PathName.withCString(path) { open($0, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { throw Failure(description: "\(path): cannot read back: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 1)
         defer { buffer.deallocate() }
-        let hash = SHA256()
+        let hash = ContentHash()
         var total: Int64 = 0
         while true {
             let n = read(fd, buffer.baseAddress, buffer.count)

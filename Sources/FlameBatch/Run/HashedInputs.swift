@@ -1,6 +1,6 @@
 import FlameDump
 
-/// The files of one capture, each hashed (SHA-256 of its bytes as stored)
+/// The files of one capture, each hashed (XXH64 of its bytes as stored)
 /// while the run reads it: the manifest's content hashes cost no second pass
 /// over what the run reads. What the run does not read (a damaged tail, a
 /// file it never opened) is read on to the end afterwards, by `finish`.
@@ -11,7 +11,7 @@ final class HashedInputs: @unchecked Sendable {
     /// One file's bytes on their way to the reader.
     private final class Tap: StreamedInput {
         let inner: FileInput
-        let hash = SHA256()
+        let hash = ContentHash()
 
         init(_ inner: FileInput) { self.inner = inner }
 
