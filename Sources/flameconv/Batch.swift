@@ -255,15 +255,7 @@ struct Batch: ParsableCommand {
     }
 
     static func writeStandardOutput(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(1, bytes.baseAddress! + offset, bytes.count - offset)
-                if n <= 0 { return }
-                offset += n
-            }
-        }
+        StandardStreams.write(text, to: StandardStreams.output)
     }
 
     /// `mkdir -p`.

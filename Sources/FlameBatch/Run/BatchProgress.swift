@@ -1,4 +1,5 @@
 import FlameModel
+import FlameRun
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -91,14 +92,6 @@ public final class BatchProgress: Sendable {
     }
 
     static func write(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let n = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
-                if n <= 0 { return }
-                offset += n
-            }
-        }
+        StandardStreams.write(text, to: StandardStreams.error)
     }
 }
