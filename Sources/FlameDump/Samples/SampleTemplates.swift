@@ -106,6 +106,8 @@ struct SampleTemplates {
 
     private var entries: [Entry] = []
     private var slots: [Slot] = []
+    private static let blankSlots = [Slot](repeating: Slot(), count: slotsPerSample)
+    private static let zeros = [UInt8](repeating: 0, count: 16 << 10)
     /// The entries' sample bytes; a sample that outgrows its room moves to the end.
     private var bytes: [UInt8] = []
     /// Entry + 1 by key, 0 for none (open addressing); as many as twice the entry limit.
@@ -313,7 +315,13 @@ struct SampleTemplates {
             }
             entries[index].start = Int32(bytes.count)
             entries[index].capacity = Int32(count + count / 4)
-            bytes.append(contentsOf: repeatElement(0, count: count + count / 4))
+            var room = count + count / 4
+            // Whole arrays, not repeatElement: appending a generic sequence goes
+            // a byte at a time where the standard library is not specialised.
+            while room > 0 {
+                bytes.append(contentsOf: Self.zeros[..<min(room, Self.zeros.count)])
+                room -= min(room, Self.zeros.count)
+            }
         }
         let start = Int(entries[index].start)
         bytes.withUnsafeMutableBytes { kept in
@@ -344,7 +352,7 @@ struct SampleTemplates {
         for _ in 0..<Self.probes {
             if table[slot] == 0 {
                 entries.append(Entry(key: key))
-                slots.append(contentsOf: repeatElement(Slot(), count: Self.slotsPerSample))
+                slots.append(contentsOf: Self.blankSlots)
                 table[slot] = Int32(entries.count)
                 return entries.count - 1
             }
