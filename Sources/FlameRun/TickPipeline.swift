@@ -337,35 +337,9 @@ enum ReaderThread {
     /// thread's size is plenty, whatever `ulimit -s` says.
     static let stackBytes = 8 << 20
 
-    /// Starts `job` on a new thread, or returns nil when no thread could be
-    /// made (the caller then reads on its own thread). Signals that end the
-    /// process are blocked in the new thread, so they reach the run's thread
-    /// as before (its handler removes partial outputs); faults stay with the
-    /// thread that faults.
+    /// Starts `job` on a new thread (`QuietThread`), or returns nil when no
+    /// thread could be made (the caller then reads on its own thread).
     static func start(_ job: ReaderJob) -> pthread_t? {
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setstacksize(&attributes, stackBytes)
-        // The new thread inherits the signal mask it is started with.
-        var blocked = sigset_t(), previous = sigset_t()
-        sigfillset(&blocked)
-        for fault in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT, SIGSYS] { sigdelset(&blocked, fault) }
-        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        let context = Unmanaged.passRetained(job).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(&thread, &attributes, { context in
-            let job = Unmanaged<ReaderJob>.fromOpaque(context!).takeRetainedValue()
-            let stack = PartialOutputs.threadAlternateStack()
-            job.run()
-            PartialOutputs.releaseThreadAlternateStack(stack)
-            return nil
-        }, context)
-        guard started == 0 else {
-            Unmanaged<ReaderJob>.fromOpaque(context).release()
-            return nil
-        }
-        return thread
+        QuietThread.start(stackBytes: stackBytes) { job.run() }
     }
 }
