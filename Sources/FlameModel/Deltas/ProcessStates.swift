@@ -69,14 +69,15 @@ public struct ProcessStates {
 
     /// Puts `value` in `slot` of `row`; returns the value it replaces, or nil
     /// when the slot held none.
+    /// (One slot at a time, for tests; `DeltaCalculator` uses `withRow`.)
     mutating func exchange(row: Int, slot: Int, with value: Int64) -> Int64? {
-        let index = row * stride + slot
-        let before = values[index]
-        values[index] = value
-        let bit = UInt64(1) << UInt64(slot)
-        let held = holds[row] & bit != 0
-        holds[row] |= bit
-        return held ? before : nil
+        withRow(row) { slots, holds in
+            let bit = UInt64(1) << UInt64(slot)
+            let before = holds & bit != 0 ? slots[slot] : nil
+            slots[slot] = value
+            holds |= bit
+            return before
+        }
     }
 
     /// `body` gets `row`'s slots and its "holds a value" bits, to read and
