@@ -378,21 +378,4 @@ public final class PerfSink: ProfileSink {
     /// First-level labels with a thread id of their own: the largest tid,
     /// `(threadLabelLimit - 1) * 10^9 + 2^28`, stays below 2^53.
     static let threadLabelLimit = 9_007_199
-
-    /// Where an event line is put together before one copy into `buffer`.
-    final class LineScratch {
-        var base: UnsafeMutablePointer<UInt8>
-        var capacity: Int
-        init() {
-            capacity = 4096
-            base = .allocate(capacity: capacity)
-        }
-        func reserve(_ n: Int) {
-            guard n > capacity else { return }
-            base.deallocate()
-            capacity = max(n, capacity * 2)
-            base = .allocate(capacity: capacity)
-        }
-        deinit { base.deallocate() }
-    }
 }

@@ -56,7 +56,7 @@ public final class PprofSink: ProfileSink {
     /// Where one sample is put together: values, then labels (key, str).
     @exclusivity(unchecked) private var values: [Int64]
     @exclusivity(unchecked) private var labels: [(key: UInt32, string: UInt32)] = []
-    private let scratch = PerfSink.LineScratch()
+    private let scratch = SampleScratch()
 
     @exclusivity(unchecked) private var startMicros: Int64?
     @exclusivity(unchecked) private var endMicros: Int64 = 0
