@@ -10,6 +10,7 @@ import Glibc
 
 struct Batch: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "batch",
         abstract: "Convert a whole archive of captures: parallel, resumable, spread over many machines.",
         discussion: """
             Inputs are dump files, directories (walked recursively) and tar archives of \
@@ -282,4 +283,4 @@ private struct SendableOptions: @unchecked Sendable {
     let limits: DumpLimits
 }
 
-extension BatchOutputCompression: ExpressibleByArgument {}
+extension BatchOutputCompression: ChoiceArgument {}

@@ -9,6 +9,7 @@ import Glibc
 
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "convert",
         abstract: "Convert dumps to perf script text, folded stacks, speedscope JSON or pprof, in one pass.",
         discussion: """
             Inputs are dump files or directories of them (walked recursively). Files are \
@@ -269,14 +270,29 @@ struct Convert: ParsableCommand {
     }
 }
 
-extension PerfDialect: ExpressibleByArgument {}
-extension OutputFormat: ExpressibleByArgument {}
-extension SpeedscopeGrouping: ExpressibleByArgument {}
+extension PerfDialect: ChoiceArgument {}
+extension OutputFormat: ChoiceArgument {}
+extension SpeedscopeGrouping: ChoiceArgument {}
 
-/// `text` without leading and trailing blanks.
-func trimmed<S: StringProtocol>(_ text: S) -> String {
-    String(text.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+/// `text` without leading and trailing blanks (spaces and tabs).
+///
+/// Walks the UTF-8 view: reversing a generic string, as this once did,
+/// cost as much at start-up as converting a small capture.
+func trimmed(_ text: Substring) -> String {
+    let bytes = text.utf8
+    var start = bytes.startIndex
+    var end = bytes.endIndex
+    while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start = bytes.index(after: start) }
+    while start < end {
+        let last = bytes.index(before: end)
+        guard bytes[last] == 0x20 || bytes[last] == 0x09 else { break }
+        end = last
+    }
+    return String(text[start..<end])
 }
+
+/// `text` without leading and trailing blanks (spaces and tabs).
+func trimmed(_ text: String) -> String { trimmed(text[...]) }
 
 /// A one-line progress report on standard error, only when it is a terminal.
 final class Progress {

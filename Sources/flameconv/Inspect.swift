@@ -7,6 +7,7 @@ import FlameDump
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Print every term of every file, one per line, as Erlang's io:format(\"~w~n\") prints it.",
         discussion: """
             Files may hold length-prefixed frames or plain concatenated terms, and may be \
@@ -98,4 +99,4 @@ struct Inspect: ParsableCommand {
     }
 }
 
-extension TermPrinter.Encoding: ExpressibleByArgument {}
+extension TermPrinter.Encoding: ChoiceArgument {}

@@ -9,6 +9,7 @@ import FlameDump
 /// capture read first for the differential view.
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "report",
         abstract: "Write one self-contained HTML file of sub-second heat maps and flame graphs.",
         discussion: """
             The page needs no server, no network and nothing beside it: open it in any \

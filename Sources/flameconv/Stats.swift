@@ -6,6 +6,7 @@ import FlameDump
 
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stats",
         abstract: "Summarise captures: node, time span, counts, files, metrics and the hottest stacks.",
         discussion: """
             Shows, per capture: its id, node, OTP release, time span, ticks, samples, \
