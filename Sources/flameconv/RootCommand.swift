@@ -51,6 +51,33 @@ struct RootCommand: ParsableCommand {
         // arena would make every allocation of every job take one lock.
         if arguments.first != "batch" { _ = glibcMallopt(mallocArenaMax, 1) }
         #endif
+        if var command = parsedSubcommand(arguments) {
+            do {
+                try command.run()
+            } catch {
+                exit(withError: error)
+            }
+            return
+        }
         main(arguments)
+    }
+
+    /// The subcommand `arguments` name, parsed as a command of its own, when
+    /// that parse succeeds; nil sends the arguments the whole way.
+    ///
+    /// Why: parsing from the root builds the subcommand's argument set three
+    /// times, looks for completion requests and walks the whole command tree,
+    /// each through reflection. That was half the start-up of a small run
+    /// (BENCHMARKS.md, "Start-up"). A parse that succeeds this way gives the
+    /// same command, because the root has no options of its own. Anything
+    /// else (help, `--version`, completion scripts, every error) returns nil
+    /// and goes through `main(_:)`, so its text and exit code are the root's.
+    private static func parsedSubcommand(_ arguments: [String]) -> ParsableCommand? {
+        guard let name = arguments.first,
+              let subcommand = configuration.subcommands.first(where: { $0.configuration.commandName == name }),
+              let command = try? subcommand.parseAsRoot(Array(arguments.dropFirst())),
+              type(of: command) == subcommand
+        else { return nil }
+        return command
     }
 }
