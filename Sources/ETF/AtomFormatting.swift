@@ -3,17 +3,35 @@
 enum AtomFormatting {
     /// Words that must be quoted to read as atoms (OTP 25's erl_scan:reserved_word/1;
     /// `maybe` and `else` are reserved only where the maybe feature is on).
-    static let reservedWords: Set<[UInt8]> = Set([
+    static let reservedWords = [
         "after", "and", "andalso", "band", "begin", "bnot", "bor", "bsl", "bsr", "bxor",
         "case", "catch", "cond", "div", "end", "fun", "if", "let", "not", "of", "or",
         "orelse", "receive", "rem", "try", "when", "xor",
-    ].map { Array($0.utf8) })
+    ]
+
+    /// `reservedWords`, each packed into a word (`packed(_:)`): none is
+    /// longer than eight bytes. Looking an atom up here costs a few compares
+    /// and no allocation, where a set of byte arrays hashed every atom.
+    private static let reservedPacked: [UInt64] = reservedWords.map { packed(Array($0.utf8)[...])! }
+
+    /// The bytes in a word, first byte lowest; nil when there are more than eight.
+    private static func packed(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+        guard bytes.count <= 8 else { return nil }
+        var word: UInt64 = 0
+        for byte in bytes.reversed() { word = word << 8 | UInt64(byte) }
+        return word
+    }
+
+    static func isReservedWord(_ bytes: ArraySlice<UInt8>) -> Bool {
+        guard bytes.count >= 2, let word = packed(bytes) else { return false }
+        return reservedPacked.contains(word)
+    }
 
     static func append(_ term: Term, atom index: Int, encoding: TermPrinter.Encoding, to out: inout [UInt8]) {
         let node = term.nodes[index]
         let bytes = term.payload(of: index)
         // Fast path: plain ASCII names, the common case.
-        if let first = bytes.first, isLowerASCII(first), bytes.allSatisfy(isNameASCII), !reservedWords.contains(Array(bytes)) {
+        if isPlainName(bytes) {
             out.append(contentsOf: bytes)
             return
         }
@@ -27,7 +45,19 @@ enum AtomFormatting {
         out.append(UInt8(ascii: "'"))
     }
 
-    private static func isLowerASCII(_ c: UInt8) -> Bool { c >= 0x61 && c <= 0x7A }
+    /// True when `bytes` are a lowercase ASCII letter and then ASCII name
+    /// characters, and not a reserved word: an atom written bare, as is.
+    /// One pass, which also packs short names for the reserved-word check.
+    private static func isPlainName(_ bytes: ArraySlice<UInt8>) -> Bool {
+        bytes.withUnsafeBufferPointer { name in
+            guard let first = name.first, first >= 0x61 && first <= 0x7A else { return false }
+            for byte in name where !isNameASCII(byte) { return false }
+            guard name.count >= 2 && name.count <= 8 else { return true }
+            var word: UInt64 = 0
+            for offset in 0..<name.count { word |= UInt64(name[offset]) << (8 * UInt64(offset)) }
+            return !reservedPacked.contains(word)
+        }
+    }
 
     private static func isNameASCII(_ c: UInt8) -> Bool {
         (c >= 0x61 && c <= 0x7A) || (c >= 0x41 && c <= 0x5A) || (c >= 0x30 && c <= 0x39) || c == 0x5F || c == 0x40
@@ -46,7 +76,7 @@ enum AtomFormatting {
     private static func needsQuotes(_ scalars: [UInt32], bytes: ArraySlice<UInt8>) -> Bool {
         guard let first = scalars.first, isLowerStart(first) else { return true }
         if !scalars.dropFirst().allSatisfy(isNameCharacter) { return true }
-        return reservedWords.contains(Array(bytes))
+        return isReservedWord(bytes)
     }
 
     private static func appendCharacter(_ c: UInt32, encoding: TermPrinter.Encoding, to out: inout [UInt8]) {

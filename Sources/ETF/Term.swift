@@ -110,7 +110,23 @@ public struct Term: Sendable {
     public func atomText(_ index: Int) -> String {
         let bytes = payload(of: index)
         if nodes[index].flags == 1 { return String(decoding: bytes, as: UTF8.self) }
-        return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+        // Latin-1: each byte is the code point of the same value, two UTF-8
+        // bytes from 0x80 on. Built directly, not through a generic scalar view.
+        let count = bytes.reduce(0) { $0 + ($1 < 0x80 ? 1 : 2) }
+        return String(unsafeUninitializedCapacity: count) { out in
+            var at = 0
+            for byte in bytes {
+                if byte < 0x80 {
+                    out[at] = byte
+                    at += 1
+                } else {
+                    out[at] = 0xC0 | byte >> 6
+                    out[at + 1] = 0x80 | byte & 0x3F
+                    at += 2
+                }
+            }
+            return at
+        }
     }
 
     public func integerValue(_ index: Int) -> Int64? {
