@@ -42,8 +42,9 @@ let package = Package(
             providers: [.apt(["libdeflate-dev"])]),
 
         // Tar archives of dumps, read member by member as streams (FlameBatch).
+        // The header only: FlameBatch loads libarchive on first use (LibArchive.swift).
         .systemLibrary(
-            name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+            name: "CArchive", path: "Sources/CArchive",
             providers: [.apt(["libarchive-dev"])]),
 
         // External Term Format: bounded reader, term arena, decoder, Erlang-syntax printer.

@@ -29,6 +29,7 @@ final class ArchiveReader {
     /// Size and modification time of the archive file itself.
     let fileSize: Int64
     let fileModified: Int64
+    private let library: LibArchive
     private let archive: OpaquePointer
     private let fd: Int32
     private var nextIndex = 0
@@ -41,6 +42,11 @@ final class ArchiveReader {
     /// Opens `path` and checks that it is an archive libarchive can list.
     init(path: String) throws(DumpError) {
         self.path = path
+        let library: LibArchive
+        switch LibArchive.loaded {
+        case .success(let loaded): library = loaded
+        case .failure(let error): throw DumpError(path: path, offset: 0, reason: .io("\(error)"))
+        }
         let fd = PathName.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK) }
         guard fd >= 0 else {
             throw DumpError(path: path, offset: 0, reason: .io("cannot open: \(String(cString: strerror(errno)))"))
@@ -50,28 +56,29 @@ final class ArchiveReader {
             close(fd)
             throw DumpError(path: path, offset: 0, reason: .io("is not a regular file"))
         }
-        guard let archive = archive_read_new() else {
+        guard let archive = library.readNew() else {
             close(fd)
             throw DumpError(path: path, offset: 0, reason: .io("libarchive: out of memory"))
         }
         // Tar only, through any compression filter: zip, cpio, iso … are not dump archives.
-        archive_read_support_filter_all(archive)
-        archive_read_support_format_tar(archive)
-        archive_read_support_format_gnutar(archive)
+        _ = library.readSupportFilterAll(archive)
+        _ = library.readSupportFormatTar(archive)
+        _ = library.readSupportFormatGnutar(archive)
+        self.library = library
         self.fd = fd
         self.archive = archive
         identity = FileIdentity(info)
         fileSize = Int64(info.st_size)
         fileModified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        if archive_read_open_fd(archive, fd, 64 << 10) != ARCHIVE_OK {
+        if library.readOpenFd(archive, fd, 64 << 10) != ARCHIVE_OK {
             // Every property is set: deinit frees the archive and closes the file.
-            let message = Self.errorText(archive)
+            let message = Self.errorText(archive, library)
             throw DumpError(path: path, offset: 0, reason: .notADump("not a tar archive either: \(message)"))
         }
     }
 
     deinit {
-        archive_read_free(archive)
+        _ = library.readFree(archive)
         close(fd)
     }
 
@@ -79,24 +86,24 @@ final class ArchiveReader {
     /// the byte offset in its (decompressed) stream.
     func nextMember() throws(DumpError) -> Member? {
         var entry: OpaquePointer?
-        let status = archive_read_next_header(archive, &entry)
+        let status = library.readNextHeader(archive, &entry)
         if status == ARCHIVE_EOF { current = nil; return nil }
         guard status == ARCHIVE_OK || status == ARCHIVE_WARN, let entry else {
             current = nil
-            throw DumpError(path: path, offset: max(0, Int(archive_read_header_position(archive))),
-                            reason: .io("archive: \(Self.errorText(archive))"))
+            throw DumpError(path: path, offset: max(0, Int(library.readHeaderPosition(archive))),
+                            reason: .io("archive: \(Self.errorText(archive, library))"))
         }
         let name: String
-        if let raw = archive_entry_pathname(entry) {
+        if let raw = library.entryPathname(entry) {
             name = PathName.string(fromBytes: UnsafeBufferPointer(start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw)))
         } else {
             name = "(no name)"
         }
         let member = Member(
-            index: nextIndex, name: name, isRegularFile: archive_entry_filetype(entry) == UInt32(Glibc.S_IFREG),
-            isDirectory: archive_entry_filetype(entry) == UInt32(Glibc.S_IFDIR),
-            size: archive_entry_size_is_set(entry) != 0 ? archive_entry_size(entry) : -1,
-            modified: Int64(archive_entry_mtime(entry)) * 1_000_000_000 + Int64(archive_entry_mtime_nsec(entry)))
+            index: nextIndex, name: name, isRegularFile: library.entryFiletype(entry) == UInt32(Glibc.S_IFREG),
+            isDirectory: library.entryFiletype(entry) == UInt32(Glibc.S_IFDIR),
+            size: library.entrySizeIsSet(entry) != 0 ? library.entrySize(entry) : -1,
+            modified: Int64(library.entryMtime(entry)) * 1_000_000_000 + Int64(library.entryMtimeNsec(entry)))
         nextIndex += 1
         memberOffset = 0
         current = member
@@ -106,10 +113,10 @@ final class ArchiveReader {
     /// Reads the current member's bytes; 0 at its end. Errors name the member as `display`.
     func read(into buffer: UnsafeMutableRawBufferPointer, shownAs display: String) throws(DumpError) -> Int {
         guard current != nil else { return 0 }
-        let n = archive_read_data(archive, buffer.baseAddress, buffer.count)
+        let n = library.readData(archive, buffer.baseAddress, buffer.count)
         if n < 0 {
             throw DumpError(path: display, offset: memberOffset,
-                            reason: .io("archive: \(Self.errorText(archive))"))
+                            reason: .io("archive: \(Self.errorText(archive, library))"))
         }
         memberOffset += n
         return n
@@ -121,7 +128,7 @@ final class ArchiveReader {
         "\(archive)[\(member)]"
     }
 
-    private static func errorText(_ archive: OpaquePointer) -> String {
-        archive_error_string(archive).map { String(cString: $0) } ?? "unknown error"
+    private static func errorText(_ archive: OpaquePointer, _ library: LibArchive) -> String {
+        library.errorString(archive).map { String(cString: $0) } ?? "unknown error"
     }
 }
