@@ -105,6 +105,9 @@ public enum Discovery {
                 result.found += members
             } else {
                 result.problems.append(dumpError)
+                if case .failure(let loadError) = LibArchive.loaded {
+                    result.warnings.append("\(input.path): not tried as a tar archive: \(loadError)")
+                }
             }
         }
         return result
