@@ -281,4 +281,24 @@ struct CLITests {
             #expect(result.out.contains("flameconv \(name) "), "\(name) --help examples do not show \(name)")
         }
     }
+
+    // A subcommand is parsed on its own first (RootCommand.parsedSubcommand);
+    // whatever that parse refuses must still read as the root's answer.
+    @Test("a subcommand's usage errors and help read as the tool's, whichever way they are parsed")
+    func subcommandErrorsNameTheTool() throws {
+        for arguments in [["convert", "--no-such-flag", plain], ["stats", "--threads", "x", plain], ["inspect"], ["convert", "--dialect", "nope", plain]] {
+            let result = try flameconv(arguments)
+            #expect(result.status == 64, "\(arguments): \(result.status) \(result.err)")
+            #expect(result.err.contains("Usage: flameconv \(arguments[0])"), "\(arguments): \(result.err)")
+        }
+        let viaHelp = try flameconv(["help", "convert"])
+        let viaFlag = try flameconv(["convert", "--help"])
+        #expect(viaHelp.status == 0 && viaFlag.status == 0)
+        #expect(viaHelp.out == viaFlag.out)
+        #expect(viaFlag.out.contains("USAGE: flameconv convert"))
+        // --version belongs to the root, which answers it after a subcommand too.
+        let version = try flameconv(["convert", "--version"])
+        #expect(version.status == 0, "\(version.err)")
+        #expect(version.out == (try flameconv(["--version"])).out)
+    }
 }
