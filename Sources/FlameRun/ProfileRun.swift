@@ -296,12 +296,13 @@ public final class ProfileRun {
         let filtering = !filter.isEmpty
         // The reader adds names only between ticks: one copy serves the tick.
         let symbols = profile.symbols
-        for sample in tick.samples {
+        for place in tick.samples.indices {
+            let sample = tick.samples[place]
             // Deltas first, so a kept sample's delta is against its process's previous sample.
-            capture.deltas.compute(sample, in: tick, wordSize: capture.wordSize, metricCount: metricCount, into: &event.metrics)
+            capture.deltas.compute(sample, at: place, in: tick, wordSize: capture.wordSize, metricCount: metricCount, into: &event.metrics)
             guard inRange, !filtering || filter.keeps(sample, symbols: symbols) else { continue }
             event.sample = sample
-            event.stack = profile.stacks.stack(of: sample, symbols: symbols)
+            event.stack = profile.stacks.stack(of: sample, at: place, symbols: symbols)
             for index in levels.indices {
                 event.categories[index] = levels[index].label(of: event, in: profile)
             }

@@ -49,6 +49,25 @@ struct DeltaCalculatorTests {
         #expect(try h.feed([SampleSpec(reductions: 5_000_000_140)])[0]?["reductions"]?.delta == 5_000_000_001)
     }
 
+    // Rows are first looked up by the sample's place in its tick; a process
+    // that moves, or a place another process takes, must not borrow a row.
+    @Test("processes that change places keep their own deltas")
+    func processesChangingPlaces() throws {
+        var h = DeltaHarness()
+        let a = (UInt32(85), UInt32(0)), b = (UInt32(86), UInt32(0)), c = (UInt32(87), UInt32(0))
+        _ = try h.feed([SampleSpec(pid: a, reductions: 10), SampleSpec(pid: b, reductions: 100)])
+        let swapped = try h.feed([SampleSpec(pid: b, reductions: 150), SampleSpec(pid: a, reductions: 15)])
+        #expect(swapped[0]?["reductions"]?.delta == 51)
+        #expect(swapped[1]?["reductions"]?.delta == 6)
+        // A newcomer at a known place starts over; the one it displaced keeps its row.
+        let displaced = try h.feed([SampleSpec(pid: c, reductions: 7), SampleSpec(pid: a, reductions: 20), SampleSpec(pid: b, reductions: 149)])
+        #expect(displaced[0]?["reductions"]?.delta == 1)
+        #expect(displaced[1]?["reductions"]?.delta == 6)
+        #expect(displaced[2]?["reductions"]?.delta == 1)
+        let back = try h.feed([SampleSpec(pid: a, reductions: 20), SampleSpec(pid: b, reductions: 160), SampleSpec(pid: c, reductions: 9)])
+        #expect(back.map { $0?["reductions"]?.delta } == [1, 12, 3])
+    }
+
     @Test("minor_gcs: now - before when it grew, else now (a full sweep reset it)")
     func minorGCs() throws {
         var h = DeltaHarness()

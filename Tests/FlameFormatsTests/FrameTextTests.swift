@@ -20,6 +20,26 @@ struct FrameTextTests {
         }
     }
 
+    // Stacks are first looked up by the sample's place in its tick: samples
+    // that swap places, or a new key at a known place, must get their own.
+    @Test("a stack follows its sample's key, not its place in the tick")
+    func stackByPlace() throws {
+        var parser = TickParser()
+        let a = SampleSpec(pid: (85, 0), stack: [Self.gsLoop])
+        let b = SampleSpec(pid: (86, 0), stack: [Self.initP])
+        let c = SampleSpec(pid: (87, 0), currentFunction: E.mfa("erlang", "hibernate", 3), stack: [])
+        var table = StackTable()
+        var byPlace = StackTable()
+        for samples in [[a, b], [b, a], [c, a, b], [a, b, c], [a, b, c]] {
+            let tick = try parser.tick(samples)
+            for (place, sample) in tick.samples.enumerated() {
+                #expect(byPlace.stack(of: sample, at: place, symbols: parser.symbols) == table.stack(of: sample, symbols: parser.symbols))
+            }
+        }
+        #expect(table.stacks.count == 3)
+        #expect(byPlace.stacks == table.stacks)
+    }
+
     static let gsLoop = E.frame("gen_server", "loop", 7, file: "gen_server.erl", line: 437)
     static let initP = E.frame("proc_lib", "init_p_do_apply", 3, file: "proc_lib.erl", line: 240)
 

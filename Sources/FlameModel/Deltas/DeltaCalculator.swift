@@ -29,10 +29,12 @@ public struct DeltaCalculator {
     /// Fills `row` with `sample`'s metrics and their deltas. `wordSize` is
     /// the capture's bytes per word, for sizes in bytes; `metricCount` the
     /// catalogue's size (a process keeps a slot per metric).
-    public mutating func compute(_ sample: ProcessSample, in tick: Tick, wordSize: Int64, metricCount: Int, into row: inout MetricRow) {
+    /// `place` is the sample's index in `tick.samples`: processes mostly keep
+    /// theirs, which finds a process's row without hashing its pid.
+    public mutating func compute(_ sample: ProcessSample, at place: Int, in tick: Tick, wordSize: Int64, metricCount: Int, into row: inout MetricRow) {
         // Slots first: widening the arena may forget processes, rows included.
         if metricCount > states.stride { states.widen(to: metricCount) }
-        let process = states.row(for: sample.pidKey)
+        let process = states.row(for: sample.pidKey, place: place)
         let previousTime = states.exchangeTime(row: process, with: tick.wallMicros)
         var present = sample.metrics
         row.values.withUnsafeMutableBufferPointer { values in

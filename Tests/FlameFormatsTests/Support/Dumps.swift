@@ -95,8 +95,9 @@ struct DeltaHarness {
         time += 1_000_000
         tick.wallMicros = time
         var row = MetricRow()
-        return tick.samples.map { sample in
-            deltas.compute(sample, in: tick, wordSize: 8, metricCount: ticks.catalogue.count, into: &row)
+        return tick.samples.indices.map { place in
+            let sample = tick.samples[place]
+            deltas.compute(sample, at: place, in: tick, wordSize: 8, metricCount: ticks.catalogue.count, into: &row)
             var byName: [String: (value: Int64, delta: Int64)] = [:]
             for id in row.present { byName[ticks.catalogue[id].name] = (row.values[id.index], row.deltas[id.index]) }
             return byName
@@ -153,7 +154,7 @@ func label(_ level: any CategoryLevel, _ tick: Tick, _ index: Int, _ parser: Tic
     var event = ProfileEvent()
     event.sample = tick.samples[index]
     var deltas = DeltaCalculator()
-    deltas.compute(event.sample, in: tick, wordSize: 8, metricCount: parser.catalogue.count, into: &event.metrics)
+    deltas.compute(event.sample, at: index, in: tick, wordSize: 8, metricCount: parser.catalogue.count, into: &event.metrics)
     return profile.categoryText(level.label(of: event, in: profile))
 }
 
