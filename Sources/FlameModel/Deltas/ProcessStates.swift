@@ -37,12 +37,8 @@ public struct ProcessStates {
     private var times: [Int64] = []
     private var values: [Int64] = []
     private var clock: UInt64 = 0
-    /// Per place in a tick's samples list, the row last found there (-1:
-    /// none). A process mostly keeps its place tick after tick, so this is
-    /// tried before `rows` is hashed. Places past `placesKept` are not kept.
-    private var placeRows: [Int32] = []
-    /// Places remembered at most: 256 KiB of `placeRows`.
-    static let placesKept = 65_536
+    /// Per place in a tick's samples list, the row last found there.
+    private var placeRows = PlaceMemo<Int32>()
 
     init(limit: Int, stride: Int) {
         self.limit = max(1, min(limit, Int(Int32.max)))
@@ -77,21 +73,13 @@ public struct ProcessStates {
     /// samples: the row found at that place last time when it is still this
     /// process's, else `row(for:)`. Either way the process counts as seen now.
     mutating func row(for pid: UInt64, place: Int) -> Int {
-        if place < placeRows.count {
-            let guess = Int(placeRows[place])
-            if guess >= 0, guess < pids.count, pids[guess] == pid {
-                clock &+= 1
-                lastSeen[guess] = clock
-                return guess
-            }
+        if let guess = placeRows[place].map(Int.init), guess < pids.count, pids[guess] == pid {
+            clock &+= 1
+            lastSeen[guess] = clock
+            return guess
         }
         let row = row(for: pid)
-        if place < Self.placesKept {
-            if place >= placeRows.count {
-                placeRows.append(contentsOf: Array(repeating: -1, count: min(Self.placesKept, max(place + 1, placeRows.count * 2)) - placeRows.count))
-            }
-            placeRows[place] = Int32(row)
-        }
+        placeRows.note(Int32(row), at: place)
         return row
     }
 

@@ -33,13 +33,8 @@ public struct StackTable: Sendable {
     private var keyIDs: [Key: UInt32] = [:]
     private var lastKey: Key?
     private var lastID: UInt32 = 0
-    /// Per place in a tick's samples list, the key last seen there and its
-    /// stack. A process mostly keeps its place and its stack from one tick
-    /// to the next, so this is tried before `keyIDs` is hashed. Places past
-    /// `placesKept` are not kept.
-    private var placeKeys: [(key: Key, id: UInt32)] = []
-    /// Places remembered at most: 1.25 MiB of `placeKeys`.
-    static let placesKept = 65_536
+    /// Per place in a tick's samples list, the key last seen there and its stack.
+    private var placeKeys = PlaceMemo<(key: Key, id: UInt32)>()
     private var scratch: [(function: UInt32, frame: ProfileFrame)] = []
 
     public init() {}
@@ -62,16 +57,9 @@ public struct StackTable: Sendable {
     @inline(__always)
     public mutating func stack(of sample: ProcessSample, at place: Int, symbols: Symbols) -> UInt32 {
         let key = Key(sample)
-        // An unused place holds id `UInt32.max`, which no stack has.
-        if place < placeKeys.count, placeKeys[place].key == key, placeKeys[place].id != .max { return placeKeys[place].id }
+        if let noted = placeKeys[place], noted.key == key { return noted.id }
         let id = stack(of: sample, symbols: symbols)
-        if place < Self.placesKept {
-            if place >= placeKeys.count {
-                let unused = (key: Key(ProcessSample()), id: UInt32.max)
-                placeKeys.append(contentsOf: Array(repeating: unused, count: min(Self.placesKept, max(place + 1, placeKeys.count * 2)) - placeKeys.count))
-            }
-            placeKeys[place] = (key, id)
-        }
+        placeKeys.note((key, id), at: place)
         return id
     }
 
