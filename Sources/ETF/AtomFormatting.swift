@@ -12,17 +12,21 @@ enum AtomFormatting {
     /// `reservedWords`, each packed into a word (`packed(_:)`): none is
     /// longer than eight bytes. Looking an atom up here costs a few compares
     /// and no allocation, where a set of byte arrays hashed every atom.
-    private static let reservedPacked: [UInt64] = reservedWords.map { packed(Array($0.utf8)[...])! }
+    private static let reservedPacked: [UInt64] = reservedWords.map { word in
+        Array(word.utf8).withUnsafeBufferPointer { packed($0)! }
+    }
 
     /// The bytes in a word, first byte lowest; nil when there are more than eight.
-    private static func packed(_ bytes: ArraySlice<UInt8>) -> UInt64? {
+    @inline(__always)
+    private static func packed(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
         guard bytes.count <= 8 else { return nil }
         var word: UInt64 = 0
-        for byte in bytes.reversed() { word = word << 8 | UInt64(byte) }
+        for offset in 0..<bytes.count { word |= UInt64(bytes[offset]) << (8 * UInt64(offset)) }
         return word
     }
 
-    static func isReservedWord(_ bytes: ArraySlice<UInt8>) -> Bool {
+    @inline(__always)
+    static func isReservedWord(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count >= 2, let word = packed(bytes) else { return false }
         return reservedPacked.contains(word)
     }
@@ -47,15 +51,11 @@ enum AtomFormatting {
 
     /// True when `bytes` are a lowercase ASCII letter and then ASCII name
     /// characters, and not a reserved word: an atom written bare, as is.
-    /// One pass, which also packs short names for the reserved-word check.
     private static func isPlainName(_ bytes: ArraySlice<UInt8>) -> Bool {
         bytes.withUnsafeBufferPointer { name in
             guard let first = name.first, first >= 0x61 && first <= 0x7A else { return false }
             for byte in name where !isNameASCII(byte) { return false }
-            guard name.count >= 2 && name.count <= 8 else { return true }
-            var word: UInt64 = 0
-            for offset in 0..<name.count { word |= UInt64(name[offset]) << (8 * UInt64(offset)) }
-            return !reservedPacked.contains(word)
+            return !isReservedWord(name)
         }
     }
 
@@ -76,7 +76,7 @@ enum AtomFormatting {
     private static func needsQuotes(_ scalars: [UInt32], bytes: ArraySlice<UInt8>) -> Bool {
         guard let first = scalars.first, isLowerStart(first) else { return true }
         if !scalars.dropFirst().allSatisfy(isNameCharacter) { return true }
-        return isReservedWord(bytes)
+        return bytes.withUnsafeBufferPointer(isReservedWord)
     }
 
     private static func appendCharacter(_ c: UInt32, encoding: TermPrinter.Encoding, to out: inout [UInt8]) {
