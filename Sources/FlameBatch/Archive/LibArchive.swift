@@ -45,45 +45,30 @@ struct LibArchive: @unchecked Sendable {  // immutable C function pointers
             let why = dlerror().map { String(cString: $0) } ?? "unknown error"
             return .failure(LoadError(description: "cannot load \(fileName) (install libarchive13): \(why)"))
         }
-        var missing: [String] = []
-        func symbol<F>(_ name: String, as type: F.Type) -> F? {
-            guard let address = dlsym(library, name) else {
-                missing.append(name)
-                return nil
-            }
+        func symbol<F>(_ name: String, as type: F.Type) throws(LoadError) -> F {
+            guard let address = dlsym(library, name) else { throw LoadError(description: "\(fileName) lacks \(name)") }
             return unsafeBitCast(address, to: type)
         }
-        let functions = (
-            symbol("archive_read_new", as: flameconv_archive_read_new.self),
-            symbol("archive_read_support_filter_all", as: flameconv_archive_read_support_filter_all.self),
-            symbol("archive_read_support_format_tar", as: flameconv_archive_read_support_format_tar.self),
-            symbol("archive_read_support_format_gnutar", as: flameconv_archive_read_support_format_gnutar.self),
-            symbol("archive_read_open_fd", as: flameconv_archive_read_open_fd.self),
-            symbol("archive_read_free", as: flameconv_archive_read_free.self),
-            symbol("archive_read_next_header", as: flameconv_archive_read_next_header.self),
-            symbol("archive_read_header_position", as: flameconv_archive_read_header_position.self),
-            symbol("archive_read_data", as: flameconv_archive_read_data.self),
-            symbol("archive_error_string", as: flameconv_archive_error_string.self),
-            symbol("archive_entry_pathname", as: flameconv_archive_entry_pathname.self),
-            symbol("archive_entry_filetype", as: flameconv_archive_entry_filetype.self),
-            symbol("archive_entry_size_is_set", as: flameconv_archive_entry_size_is_set.self),
-            symbol("archive_entry_size", as: flameconv_archive_entry_size.self),
-            symbol("archive_entry_mtime", as: flameconv_archive_entry_mtime.self),
-            symbol("archive_entry_mtime_nsec", as: flameconv_archive_entry_mtime_nsec.self))
-        guard let readNew = functions.0, let filterAll = functions.1, let formatTar = functions.2,
-              let formatGnutar = functions.3, let openFd = functions.4, let free = functions.5,
-              let nextHeader = functions.6, let headerPosition = functions.7, let data = functions.8,
-              let error = functions.9, let pathname = functions.10, let filetype = functions.11,
-              let sizeIsSet = functions.12, let size = functions.13, let mtime = functions.14,
-              let mtimeNsec = functions.15
-        else {
-            return .failure(LoadError(description: "\(fileName) lacks \(missing.joined(separator: ", "))"))
+        do throws(LoadError) {
+            return .success(LibArchive(
+                readNew: try symbol("archive_read_new", as: flameconv_archive_read_new.self),
+                readSupportFilterAll: try symbol("archive_read_support_filter_all", as: flameconv_archive_read_support_filter_all.self),
+                readSupportFormatTar: try symbol("archive_read_support_format_tar", as: flameconv_archive_read_support_format_tar.self),
+                readSupportFormatGnutar: try symbol("archive_read_support_format_gnutar", as: flameconv_archive_read_support_format_gnutar.self),
+                readOpenFd: try symbol("archive_read_open_fd", as: flameconv_archive_read_open_fd.self),
+                readFree: try symbol("archive_read_free", as: flameconv_archive_read_free.self),
+                readNextHeader: try symbol("archive_read_next_header", as: flameconv_archive_read_next_header.self),
+                readHeaderPosition: try symbol("archive_read_header_position", as: flameconv_archive_read_header_position.self),
+                readData: try symbol("archive_read_data", as: flameconv_archive_read_data.self),
+                errorString: try symbol("archive_error_string", as: flameconv_archive_error_string.self),
+                entryPathname: try symbol("archive_entry_pathname", as: flameconv_archive_entry_pathname.self),
+                entryFiletype: try symbol("archive_entry_filetype", as: flameconv_archive_entry_filetype.self),
+                entrySizeIsSet: try symbol("archive_entry_size_is_set", as: flameconv_archive_entry_size_is_set.self),
+                entrySize: try symbol("archive_entry_size", as: flameconv_archive_entry_size.self),
+                entryMtime: try symbol("archive_entry_mtime", as: flameconv_archive_entry_mtime.self),
+                entryMtimeNsec: try symbol("archive_entry_mtime_nsec", as: flameconv_archive_entry_mtime_nsec.self)))
+        } catch {
+            return .failure(error)
         }
-        return .success(LibArchive(
-            readNew: readNew, readSupportFilterAll: filterAll, readSupportFormatTar: formatTar,
-            readSupportFormatGnutar: formatGnutar, readOpenFd: openFd, readFree: free, readNextHeader: nextHeader,
-            readHeaderPosition: headerPosition, readData: data, errorString: error, entryPathname: pathname,
-            entryFiletype: filetype, entrySizeIsSet: sizeIsSet, entrySize: size, entryMtime: mtime,
-            entryMtimeNsec: mtimeNsec))
     }
 }
