@@ -57,6 +57,22 @@ public final class PerfSink: ProfileSink {
     @exclusivity(unchecked) private var planCount = 0
     @exclusivity(unchecked) private var planMetrics: [MetricID] = []
     @exclusivity(unchecked) private var planBound = 0
+    /// Which plan this is, for `lineMemo`: a new number for every plan made.
+    @exclusivity(unchecked) private var planNumber: Int32 = 0
+    /// A line's numbers in plan order (value and delta per metric), and
+    /// where each metric's text ends: scratch for one line.
+    private let lineNumbers = UnsafeMutablePointer<Int64>.allocate(capacity: 2 * MetricCatalogue.capacity)
+    private let lineEnds = UnsafeMutablePointer<UInt16>.allocate(capacity: MetricCatalogue.capacity)
+    /// Each process's last metrics text (`PerfLineMemo`), made at the first
+    /// line; nil before, or when its memory could not be had.
+    @exclusivity(unchecked) private var lineMemo: PerfLineMemo?
+    @exclusivity(unchecked) private var lineMemoTried = false
+    /// Tests turn the memo off to compare; and count what it served.
+    @exclusivity(unchecked) var usesLineMemo = true
+    @exclusivity(unchecked) private(set) var lineMemoCounts = (whole: 0, tails: 0)
+    /// The current tick's timestamp, `SECONDS.MICROS`: every line of a tick has it.
+    private let timeText = UnsafeMutablePointer<UInt8>.allocate(capacity: 32)
+    @exclusivity(unchecked) private var timeCount = 0
     /// What the plan was last chosen for: the capture and the sample's
     /// `garbage_collection_info` set, which alone decide the metrics of a line
     /// (`lineMetrics`); and the metrics the portable dialect left out of such a line.
@@ -87,7 +103,13 @@ public final class PerfSink: ProfileSink {
         buffer = OutputBytes(capacity: chunk + (1 << 20))
     }
 
-    deinit { plan.deallocate() }
+    deinit {
+        plan.deallocate()
+        lineNumbers.deallocate()
+        lineEnds.deallocate()
+        timeText.deallocate()
+        lineMemo?.deallocate()
+    }
 
     public func consume(_ event: borrowing ProfileEvent, in profile: Profile) throws(OutputError) {
         if let reason = requirements.missingReason(event, profile) {
@@ -102,6 +124,9 @@ public final class PerfSink: ProfileSink {
             holdingTick = dialect == .portable && event.wallMicros % 1_000_000 == 0
             tickStart = buffer.count
             timestampEnds.removeAll(keepingCapacity: true)
+            var t = timeText
+            t.putTime(event.wallMicros)
+            timeCount = t - timeText
         }
         writeEventLine(event, profile)
         writeFrames(event, profile)
@@ -195,28 +220,69 @@ public final class PerfSink: ProfileSink {
             p.putDecimal(Int64(sample.pidSerial))
         }
         p.put(Self.cpuField)
-        p.putTime(event.wallMicros)
+        p.put(UnsafeBufferPointer(start: timeText, count: timeCount))
         let timestampEnd = buffer.count + (p - start) - 1
         p.put(portable ? Self.portableEvent : Self.flameProfEvent)
+        let count = planCount, numbers = lineNumbers
         let present = event.metrics.present
-        let prefixes = prefixBytes.base
         event.metrics.values.withUnsafeBufferPointer { values in
             event.metrics.deltas.withUnsafeBufferPointer { deltas in
-                for entry in UnsafeBufferPointer(start: plan, count: planCount) {
-                    p.put(UnsafeBufferPointer(start: prefixes + Int(entry.prefixStart), count: Int(entry.prefixCount)))
-                    let index = Int(entry.metric)
+                for i in 0..<count {
+                    let index = Int(plan[i].metric)
                     // A metric a portable line carries but this sample lacks: 0, 0.
                     let has = present.contains(MetricID(index))
-                    p.putDecimal(has ? values[index] : 0)
-                    p.put(UInt8(ascii: ","))
-                    p.put(0x20)
-                    p.putDecimal(has ? deltas[index] : 0)
+                    numbers[2 &* i] = has ? values[index] : 0
+                    numbers[2 &* i &+ 1] = has ? deltas[index] : 0
                 }
             }
+        }
+        if !lineMemoTried {
+            lineMemo = usesLineMemo ? PerfLineMemo() : nil
+            lineMemoTried = true
+        }
+        let metricsStart = p
+        if let lineMemo, PerfLineMemo.keeps(count: count, textBound: planBound - Self.lineHeadBound) {
+            let pid = sample.pidKey, capture = event.capture
+            let slot = lineMemo.slot(pid: pid, capture: capture)
+            if slot.holds(pid: pid, capture: capture, plan: planNumber) {
+                // Format up to the tail that spells as the process's line before; copy that.
+                let head = slot.equalTail(numbers, count: count)
+                let oldHeadEnd = head == 0 ? 0 : Int(slot.ends[head - 1])
+                putMetrics(0..<head, numbers, at: &p, from: metricsStart)
+                p.put(UnsafeBufferPointer(start: slot.text + oldHeadEnd, count: slot.textCount - oldHeadEnd))
+                if head > 0 {
+                    slot.store(head: head, count: count, headText: metricsStart, headEnds: lineEnds, oldHeadEnd: oldHeadEnd, numbers: numbers)
+                    if head < count { lineMemoCounts.tails += 1 }
+                } else {
+                    lineMemoCounts.whole += 1
+                }
+            } else {
+                putMetrics(0..<count, numbers, at: &p, from: metricsStart)
+                slot.replace(pid: pid, capture: capture, plan: planNumber, count: count, text: metricsStart, ends: lineEnds, numbers: numbers)
+            }
+        } else {
+            putMetrics(0..<count, numbers, at: &p, from: metricsStart)
         }
         p.put(0x0A)
         buffer.commit(p)
         if holdingTick { timestampEnds.append(timestampEnd) }
+    }
+
+    /// The metrics `range` of the plan, spelling `numbers`, with where each
+    /// one's text ends (from `start`) in `lineEnds`.
+    @inline(__always)
+    private func putMetrics(_ range: Range<Int>, _ numbers: UnsafeMutablePointer<Int64>, at p: inout UnsafeMutablePointer<UInt8>,
+                            from start: UnsafeMutablePointer<UInt8>) {
+        let prefixes = prefixBytes.base
+        for i in range {
+            let entry = plan[i]
+            p.put(UnsafeBufferPointer(start: prefixes + Int(entry.prefixStart), count: Int(entry.prefixCount)))
+            p.putDecimal(numbers[2 &* i])
+            p.put(UInt8(ascii: ","))
+            p.put(0x20)
+            p.putDecimal(numbers[2 &* i &+ 1])
+            lineEnds[i] = UInt16(truncatingIfNeeded: p - start)
+        }
     }
 
     /// The metrics of `event`'s line, and the plan for them (made again only
@@ -236,7 +302,7 @@ public final class PerfSink: ProfileSink {
     /// comm aside, 128 bytes for pid, time and event name, and per metric its
     /// prefix and two numbers of at most 20 digits and a sign, with ", ".
     private func makePlan(_ metrics: [MetricID], _ profile: Profile) {
-        var bound = 128
+        var bound = Self.lineHeadBound
         for (i, metric) in metrics.enumerated() {
             let range = prefix(metric, profile)
             plan[i] = LinePlanEntry(prefixStart: Int32(range.lowerBound), prefixCount: Int32(range.count), metric: Int32(metric.index))
@@ -245,7 +311,16 @@ public final class PerfSink: ProfileSink {
         planCount = metrics.count
         planMetrics = metrics
         planBound = bound
+        planNumber &+= 1
+        if planNumber <= 0 {
+            // Numbers are not used twice: slots of an old plan must not match.
+            planNumber = 1
+            lineMemo?.removeAll()
+        }
     }
+
+    /// Room for an event line's comm, pid, time and event name.
+    private static let lineHeadBound = 128
 
     struct LinePlanEntry {
         var prefixStart: Int32
