@@ -76,8 +76,9 @@ struct FullSampleMemory {
         }
     }
 
-    /// The full sample of `pid` taken at tick `tick`, expected at `place`; nil when not kept.
-    func recall(pid: UInt64, tick: Int64, place: Int) -> (sample: ProcessSample, values: ArraySlice<Int64>)? {
+    /// Where the full sample of `pid` taken at tick `tick` is kept, expected
+    /// at `place`; nil when not kept. Read it with `sample(at:)` and `withValues(at:_:)`.
+    func recall(pid: UInt64, tick: Int64, place: Int) -> Int? {
         var index = place
         if index >= entries.count || entries[index].pid != pid {
             guard let found = places[pid] else { return nil }
@@ -85,7 +86,17 @@ struct FullSampleMemory {
         }
         let entry = entries[index]
         guard entry.pid == pid, entry.tick == tick else { return nil }
-        let start = index * Self.valuesPerSample
-        return (entry.sample, values[start..<start + entry.valueCount])
+        return index
+    }
+
+    /// The sample kept at `index` (from `recall`).
+    @inline(__always)
+    func sample(at index: Int) -> ProcessSample { entries[index].sample }
+
+    /// Calls `body` with the metric values kept at `index`, in catalogue order.
+    @inline(__always)
+    func withValues<T>(at index: Int, _ body: (UnsafeBufferPointer<Int64>) -> T) -> T {
+        let start = index * Self.valuesPerSample, count = entries[index].valueCount
+        return values.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<start + count])) }
     }
 }

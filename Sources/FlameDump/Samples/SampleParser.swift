@@ -150,7 +150,7 @@ public struct SampleParser {
                 if parsed {
                     if unchangedSince != nil { try completeShortSample(&sample) }
                     sample.firstValue = tick.metricValues.count
-                    for id in present { tick.metricValues.append(metricValues[id.index]) }
+                    appendPresentValues(to: &tick.metricValues)
                     sample.metrics = present
                     sample.garbageCollectionMetrics = presentInGC
                     tick.samples.append(sample)
@@ -341,21 +341,26 @@ public struct SampleParser {
         guard rememberFullSamples else {
             throw ShapeError(reason: "unchanged sample in a file whose header does not say unchanged => short")
         }
-        guard let since = unchangedSince, let full = fullSamples.recall(pid: samplePid, tick: since, place: sampleIndex) else {
+        guard let since = unchangedSince, let kept = fullSamples.recall(pid: samplePid, tick: since, place: sampleIndex) else {
             throw ShapeError(reason: "unchanged sample without its full sample in the file")
         }
+        let full = fullSamples.sample(at: kept)
         let fresh = present
         let freshStatus = sample.status
         let freshItems = sample.items
-        var index = full.values.startIndex
-        for id in full.sample.metrics {
-            if !fresh.contains(id) { metricValues[id.index] = full.values[index] }
-            index += 1
+        fullSamples.withValues(at: kept) { values in
+            metricValues.withUnsafeMutableBufferPointer { metricValues in
+                var index = 0
+                for id in full.metrics {
+                    if !fresh.contains(id) { metricValues[id.index] = values[index] }
+                    index += 1
+                }
+            }
         }
-        present = fresh.union(full.sample.metrics)
-        presentInGC = full.sample.garbageCollectionMetrics
+        present = fresh.union(full.metrics)
+        presentInGC = full.garbageCollectionMetrics
         let pid = (sample.pidNumber, sample.pidSerial)
-        sample = full.sample
+        sample = full
         (sample.pidNumber, sample.pidSerial) = pid
         if freshItems.contains(.status) { sample.status = freshStatus }
         sample.items = sample.items.union(freshItems)
@@ -369,6 +374,23 @@ public struct SampleParser {
         case .metricNameTooLong: metricNamesTooLong.note(file: fileSerial, offset: tickOffset)
         }
         if logsCounts { countLog.append((what, fileSerial, tickOffset)) }
+    }
+
+    /// Appends the values of the metrics `present`, in catalogue order, in one append.
+    @inline(__always)
+    private func appendPresentValues(to values: inout [Int64]) {
+        let present = self.present
+        withUnsafeTemporaryAllocation(of: Int64.self, capacity: MetricCatalogue.capacity) { row in
+            let count = metricValues.withUnsafeBufferPointer { all in
+                var count = 0
+                for id in present {
+                    row[count] = all[id.index]
+                    count += 1
+                }
+                return count
+            }
+            values.append(contentsOf: UnsafeBufferPointer(rebasing: row[..<count]))
+        }
     }
 
     /// `at`: where the integer's term starts, marked for replaying the sample.
