@@ -170,4 +170,36 @@ struct SampleReplayTests {
         // names another full sample.
         #expect(Self.sameWithAndWithoutReplay([path]) == 5)
     }
+
+    @Test("a short sample that repeats the last one byte for byte is replayed whole, and reads the same")
+    func wholeRepeats() throws {
+        func short(_ status: String, _ reductions: Int64, since ts: Int64) -> SampleSpec {
+            var spec = SampleSpec()
+            spec.items = [("status", E.atom(status)), ("reductions", E.int(reductions)), ("message_queue_len", E.int(0)),
+                          ("flame_unchanged", E.int(-576_460_000_000_000 + ts))]
+            return spec
+        }
+        let full = SampleSpec(status: "waiting", reductions: 100, memory: 5000)
+        let other = SampleSpec(pid: (86, 0), status: "waiting", reductions: 7, memory: 300)
+        let ticks: [(ts: Int64, samples: [SampleSpec])] = [
+            (0, [full, other]), (10_000, [short("waiting", 101, since: 0), other]), (20_000, [short("waiting", 101, since: 0), other]),
+            (30_000, [other, short("waiting", 101, since: 0)]), (40_000, [short("runnable", 101, since: 0)]),
+            (50_000, [short("waiting", 101, since: 0)]), (60_000, [short("waiting", 101, since: 0)]),
+            // A new full sample: the same short bytes as before now name a full sample no longer kept.
+            (70_000, [full]), (80_000, [short("waiting", 101, since: 0)]), (90_000, [short("waiting", 101, since: 70_000)]),
+            (100_000, [short("waiting", 101, since: 70_000)]),
+        ]
+        let dir = ScratchDir()
+        let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks, unchanged: "short"))
+        #expect(Self.sameWithAndWithoutReplay([path]) >= 8)
+        // Whole: 20 ms and 30 ms (at another place), 60 ms, 80 ms (then skipped:
+        // its full sample is gone) and 100 ms.
+        let reader = CaptureReader(capture: CaptureCatalog.scan([path]).captures[0], replaysRepeatedSamples: true)
+        var tick = Tick(), symbols = Symbols(), catalogue = MetricCatalogue()
+        var samples = 0
+        while reader.nextTick(into: &tick, symbols: &symbols, catalogue: &catalogue) { samples += tick.samples.count }
+        #expect(reader.parser.templates.replayedWhole == 5)
+        #expect(samples == 14)
+        #expect(reader.skippedSamples.values.map(\.count).reduce(0, +) == 1)
+    }
 }

