@@ -64,33 +64,50 @@ public struct DeltaCalculator {
         row.values.withUnsafeBufferPointer { now in
             row.deltas.withUnsafeMutableBufferPointer { deltas in
                 states.withRow(process) { slots, holds in
-                    for id in present {
-                        let slot = id.index
-                        let bit = UInt64(1) << UInt64(slot)
-                        let value = now[slot]
-                        deltas[slot] = holds & bit != 0 ? Self.delta(id, now: value, before: slots[slot])
-                            : (id == MetricCatalogue.reductions ? 1 : 0)
-                        slots[slot] = value
-                        holds |= bit
-                    }
+                    Self.deltas(present: present.rawValue, now: now, held: slots, holds: &holds, into: deltas)
                 }
             }
         }
     }
 
-    /// The delta of `id` from `before` to `now`, the process having held a value.
+    /// Deltas of the metrics `present` (a bit per slot) from the process's
+    /// held values to `now`, which then become the held ones.
+    ///
+    /// One pass takes every metric's `now - before`; the metrics the process
+    /// did not hold are then set to their first-sample deltas, and the two
+    /// metrics with rules of their own are mended from that difference: no
+    /// branch on the metric in the loop.
     @inline(__always)
-    private static func delta(_ id: MetricID, now: Int64, before: Int64) -> Int64 {
-        // Saturating: a hostile dump may hold any 64-bit values (Int64.max,
-        // then -1); real counters never get near the ends of the range.
-        switch id {
-        case MetricCatalogue.reductions:
-            let d = now.saturatingSubtracting(before)
-            return d >= 0 ? d.saturatingAdding(1) : d.saturatingNegation
-        case MetricCatalogue.minorGCs:
-            return now > before ? now.saturatingSubtracting(before) : now
-        default:
-            return now.saturatingSubtracting(before)
+    private static func deltas(present: UInt64, now: UnsafeBufferPointer<Int64>, held: UnsafeMutableBufferPointer<Int64>,
+                               holds: inout UInt64, into deltas: UnsafeMutableBufferPointer<Int64>) {
+        let had = holds
+        var bits = present
+        while bits != 0 {
+            let slot = bits.trailingZeroBitCount
+            bits &= bits &- 1
+            let value = now[slot]
+            // Saturating: a hostile dump may hold any 64-bit values (Int64.max,
+            // then -1); real counters never get near the ends of the range. A
+            // slot not held yet holds anything: its delta is set below.
+            deltas[slot] = value.saturatingSubtracting(held[slot])
+            held[slot] = value
+        }
+        holds = had | present
+        var fresh = present & ~had
+        while fresh != 0 {
+            deltas[fresh.trailingZeroBitCount] = 0
+            fresh &= fresh &- 1
+        }
+        // reductions: d + 1 when d >= 0, else -d; 1 on a first sample.
+        let reductions = MetricCatalogue.reductions.index
+        if present & (1 << UInt64(reductions)) != 0 {
+            let d = deltas[reductions]
+            deltas[reductions] = had & (1 << UInt64(reductions)) == 0 ? 1 : (d >= 0 ? d.saturatingAdding(1) : d.saturatingNegation)
+        }
+        // minor_gcs: the difference when it grew, else the count (a full sweep reset it).
+        let minorGCs = MetricCatalogue.minorGCs.index
+        if present & had & (1 << UInt64(minorGCs)) != 0, deltas[minorGCs] <= 0 {
+            deltas[minorGCs] = now[minorGCs]
         }
     }
 }
