@@ -93,10 +93,20 @@ struct FullSampleMemory {
     @inline(__always)
     func sample(at index: Int) -> ProcessSample { entries[index].sample }
 
-    /// Calls `body` with the metric values kept at `index`, in catalogue order.
+    /// Copies the metric values kept at `index` into `row` (indexed by
+    /// metric), but for the metrics in `except`.
     @inline(__always)
-    func withValues<T>(at index: Int, _ body: (UnsafeBufferPointer<Int64>) -> T) -> T {
-        let start = index * Self.valuesPerSample, count = entries[index].valueCount
-        return values.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[start..<start + count])) }
+    func copyValues(at index: Int, into row: inout [Int64], except: MetricSet) {
+        let metrics = entries[index].sample.metrics
+        let start = index * Self.valuesPerSample
+        values.withUnsafeBufferPointer { kept in
+            row.withUnsafeMutableBufferPointer { row in
+                var at = start
+                for id in metrics {
+                    if !except.contains(id) { row[id.index] = kept[at] }
+                    at += 1
+                }
+            }
+        }
     }
 }

@@ -357,15 +357,7 @@ public struct SampleParser {
         let fresh = present
         let freshStatus = sample.status
         let freshItems = sample.items
-        fullSamples.withValues(at: kept) { values in
-            metricValues.withUnsafeMutableBufferPointer { metricValues in
-                var index = 0
-                for id in full.metrics {
-                    if !fresh.contains(id) { metricValues[id.index] = values[index] }
-                    index += 1
-                }
-            }
-        }
+        fullSamples.copyValues(at: kept, into: &metricValues, except: fresh)
         present = fresh.union(full.metrics)
         presentInGC = full.garbageCollectionMetrics
         let pid = (sample.pidNumber, sample.pidSerial)

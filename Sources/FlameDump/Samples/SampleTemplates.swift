@@ -238,22 +238,26 @@ struct SampleTemplates {
         let count = cursor.oldEnd - cursor.oldStart
         let end = cursor.newStart + count
         guard end <= new.count else { return nil }
-        return bytes.withUnsafeBytes { old -> Int? in
-            guard memcmp(old.baseAddress! + cursor.oldStart, new.baseAddress! + cursor.newStart, count) == 0 else { return nil }
-            return slots.withUnsafeBufferPointer { marks -> Int? in
-                values.withUnsafeMutableBufferPointer { values -> Int? in
-                    for k in cursor.base..<cursor.base + cursor.slotCount {
-                        let metric = marks[k].metric
-                        guard metric < Self.ignoredInteger else { continue }
-                        guard let (value, _) = Self.integer(new, cursor.newStart + Int(marks[k].offset)) else { return nil }
-                        values[Int(metric)] = value
-                    }
-                    replayed += 1
-                    replayedWhole += 1
-                    return end
+        // Self is not changed inside: its arrays need no extra reference.
+        let same = bytes.withUnsafeBytes { old in
+            memcmp(old.baseAddress! + cursor.oldStart, new.baseAddress! + cursor.newStart, count) == 0
+        }
+        guard same else { return nil }
+        let decoded = slots.withUnsafeBufferPointer { marks in
+            values.withUnsafeMutableBufferPointer { values in
+                for k in cursor.base..<cursor.base + cursor.slotCount {
+                    let metric = marks[k].metric
+                    guard metric < Self.ignoredInteger else { continue }
+                    guard let (value, _) = Self.integer(new, cursor.newStart + Int(marks[k].offset)) else { return false }
+                    values[Int(metric)] = value
                 }
+                return true
             }
         }
+        guard decoded else { return nil }
+        replayed += 1
+        replayedWhole += 1
+        return end
     }
 
     /// Compares the old sample's bytes with the new ones between the marks,
