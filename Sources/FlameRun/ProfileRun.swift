@@ -302,7 +302,7 @@ public final class ProfileRun {
             capture.deltas.compute(sample, at: place, in: tick, wordSize: capture.wordSize, metricCount: metricCount, into: &event.metrics)
             guard inRange, !filtering || filter.keeps(sample, symbols: symbols) else { continue }
             event.sample = sample
-            event.stack = profile.stacks.stack(of: sample, at: place, symbols: symbols)
+            event.stack = profile.stack(of: sample, at: place, symbols: symbols)
             for index in levels.indices {
                 event.categories[index] = levels[index].label(of: event, in: profile)
             }

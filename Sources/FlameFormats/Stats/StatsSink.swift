@@ -3,13 +3,15 @@ import FlameModel
 /// Counts what `flameconv stats` shows of the events: ticks, samples,
 /// statuses, and samples and reductions per stack as people read it.
 public final class StatsSink: ProfileSink {
-    public private(set) var ticks = 0
-    public private(set) var samples = 0
+    // One thread reads and writes these, one access at a time: no runtime
+    // exclusivity check on every sample.
+    @exclusivity(unchecked) public private(set) var ticks = 0
+    @exclusivity(unchecked) public private(set) var samples = 0
     public var samplesWritten: Int { samples }
     public var tableBytes: Int { tally.byteEstimate + 4 * entries.count }
     /// Wall-clock microseconds of the first and last tick.
-    public private(set) var firstTick: Int64?
-    public private(set) var lastTick: Int64?
+    @exclusivity(unchecked) public private(set) var firstTick: Int64?
+    @exclusivity(unchecked) public private(set) var lastTick: Int64?
 
     public let weight: Weight
     /// Per category path (label ids, outermost first): samples, weight, samples without the weight's metric.

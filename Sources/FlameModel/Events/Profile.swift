@@ -33,6 +33,14 @@ public final class Profile {
         text.withUnsafeBytes { categoryNames.intern($0).id }
     }
 
+    /// The stack id of `sample`, `place` its index in its tick's samples,
+    /// made on first sight. (From this module: `@exclusivity(unchecked)` holds
+    /// only here; another module's access to `stacks` is checked at run time.)
+    @inline(__always)
+    public func stack(of sample: ProcessSample, at place: Int, symbols: Symbols) -> UInt32 {
+        stacks.stack(of: sample, at: place, symbols: symbols)
+    }
+
     /// The frames of stack `id`, innermost first.
     public func frames(of stack: UInt32) -> [UInt32] { stacks.stacks[Int(stack)] }
 
