@@ -236,36 +236,43 @@ public final class PerfSink: ProfileSink {
                 }
             }
         }
+        putMetrics(count, numbers, pid: sample.pidKey, capture: event.capture, at: &p)
+        p.put(0x0A)
+        buffer.commit(p)
+        if holdingTick { timestampEnds.append(timestampEnd) }
+    }
+
+    /// The line's metrics, spelling `numbers`: copied from the process's
+    /// line before (`PerfLineMemo`) from the first metric on which all are
+    /// as they were, formatted up to it.
+    @inline(__always)
+    private func putMetrics(_ count: Int, _ numbers: UnsafeMutablePointer<Int64>, pid: UInt64, capture: Int,
+                            at p: inout UnsafeMutablePointer<UInt8>) {
         if !lineMemoTried {
             lineMemo = usesLineMemo ? PerfLineMemo() : nil
             lineMemoTried = true
         }
-        let metricsStart = p
-        if let lineMemo, PerfLineMemo.keeps(count: count, textBound: planBound - Self.lineHeadBound) {
-            let pid = sample.pidKey, capture = event.capture
-            let slot = lineMemo.slot(pid: pid, capture: capture)
-            if slot.holds(pid: pid, capture: capture, plan: planNumber) {
-                // Format up to the tail that spells as the process's line before; copy that.
-                let head = slot.equalTail(numbers, count: count)
-                let oldHeadEnd = head == 0 ? 0 : Int(slot.ends[head - 1])
-                putMetrics(0..<head, numbers, at: &p, from: metricsStart)
-                p.put(UnsafeBufferPointer(start: slot.text + oldHeadEnd, count: slot.textCount - oldHeadEnd))
-                if head > 0 {
-                    slot.store(head: head, count: count, headText: metricsStart, headEnds: lineEnds, oldHeadEnd: oldHeadEnd, numbers: numbers)
-                    if head < count { lineMemoCounts.tails += 1 }
-                } else {
-                    lineMemoCounts.whole += 1
-                }
-            } else {
-                putMetrics(0..<count, numbers, at: &p, from: metricsStart)
-                slot.replace(pid: pid, capture: capture, plan: planNumber, count: count, text: metricsStart, ends: lineEnds, numbers: numbers)
-            }
-        } else {
-            putMetrics(0..<count, numbers, at: &p, from: metricsStart)
+        let start = p
+        guard let lineMemo, PerfLineMemo.keeps(count: count, textBound: planBound - Self.lineHeadBound) else {
+            putMetrics(0..<count, numbers, at: &p, from: start)
+            return
         }
-        p.put(0x0A)
-        buffer.commit(p)
-        if holdingTick { timestampEnds.append(timestampEnd) }
+        let slot = lineMemo.slot(pid: pid, capture: capture)
+        guard slot.holds(pid: pid, capture: capture, plan: planNumber) else {
+            putMetrics(0..<count, numbers, at: &p, from: start)
+            slot.replace(pid: pid, capture: capture, plan: planNumber, count: count, text: start, ends: lineEnds, numbers: numbers)
+            return
+        }
+        let head = slot.equalTail(numbers, count: count)
+        let oldHeadEnd = head == 0 ? 0 : Int(slot.ends[head - 1])
+        putMetrics(0..<head, numbers, at: &p, from: start)
+        p.put(UnsafeBufferPointer(start: slot.text + oldHeadEnd, count: slot.textCount - oldHeadEnd))
+        if head == 0 {
+            lineMemoCounts.whole += 1
+        } else {
+            slot.store(head: head, count: count, headText: start, headEnds: lineEnds, oldHeadEnd: oldHeadEnd, numbers: numbers)
+            if head < count { lineMemoCounts.tails += 1 }
+        }
     }
 
     /// The metrics `range` of the plan, spelling `numbers`, with where each
