@@ -21,6 +21,8 @@ public final class OutputFile: ByteOutput {
     private var committed = false
     /// A descriptor opened here (not standard output), closed by `commit()` or `abandon()`.
     private var ownsDescriptor = false
+    /// The temporary file's pages go to disk as it grows, not all at the fsync.
+    private var writeback = EarlyWriteback()
 
     /// Standard output, as it is.
     public init() {
@@ -115,6 +117,12 @@ public final class OutputFile: ByteOutput {
             try encoder.write(bytes, to: writer)
         } else {
             try writer.write(bytes)
+        }
+        // Only a file that commit() fsyncs; the encoders may hold bytes back,
+        // so the file's own size says what was written.
+        if temporaryPath != nil {
+            let size = lseek(fd, 0, SEEK_CUR)
+            if size > 0 { writeback.wrote(upTo: Int(size), fd: fd) }
         }
     }
 
