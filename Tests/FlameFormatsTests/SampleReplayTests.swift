@@ -148,19 +148,21 @@ struct SampleReplayTests {
         }
     }
 
+    /// The agent's short sample of pid <0.85.0> naming the full sample of tick `ts` (µs after the capture's start).
+    static func short(_ status: String, _ reductions: Int64, since ts: Int64) -> SampleSpec {
+        var spec = SampleSpec()
+        spec.items = [("status", E.atom(status)), ("reductions", E.int(reductions)), ("message_queue_len", E.int(0)),
+                      ("flame_unchanged", E.int(-576_460_000_000_000 + ts))]
+        return spec
+    }
+
     @Test("short samples replay against the full sample they name")
     func shortSamples() throws {
-        func short(_ status: String, _ reductions: Int64, since ts: Int64) -> SampleSpec {
-            var spec = SampleSpec()
-            spec.items = [("status", E.atom(status)), ("reductions", E.int(reductions)), ("message_queue_len", E.int(0)),
-                          ("flame_unchanged", E.int(-576_460_000_000_000 + ts))]
-            return spec
-        }
         let full = SampleSpec(status: "waiting", reductions: 100, memory: 5000)
         let ticks: [(ts: Int64, samples: [SampleSpec])] = [
-            (0, [full]), (10_000, [short("waiting", 101, since: 0)]), (20_000, [short("waiting", 300, since: 0)]),
-            (30_000, [short("runnable", 70_000, since: 0)]), (40_000, [full]), (50_000, [short("waiting", 100, since: 0)]),
-            (60_000, [short("waiting", 100, since: 40_000)]), (70_000, [short("waiting", 101, since: 40_000)]),
+            (0, [full]), (10_000, [Self.short("waiting", 101, since: 0)]), (20_000, [Self.short("waiting", 300, since: 0)]),
+            (30_000, [Self.short("runnable", 70_000, since: 0)]), (40_000, [full]), (50_000, [Self.short("waiting", 100, since: 0)]),
+            (60_000, [Self.short("waiting", 100, since: 40_000)]), (70_000, [Self.short("waiting", 101, since: 40_000)]),
         ]
         let dir = ScratchDir()
         let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks, unchanged: "short"))
@@ -173,21 +175,15 @@ struct SampleReplayTests {
 
     @Test("a short sample that repeats the last one byte for byte is replayed whole, and reads the same")
     func wholeRepeats() throws {
-        func short(_ status: String, _ reductions: Int64, since ts: Int64) -> SampleSpec {
-            var spec = SampleSpec()
-            spec.items = [("status", E.atom(status)), ("reductions", E.int(reductions)), ("message_queue_len", E.int(0)),
-                          ("flame_unchanged", E.int(-576_460_000_000_000 + ts))]
-            return spec
-        }
         let full = SampleSpec(status: "waiting", reductions: 100, memory: 5000)
         let other = SampleSpec(pid: (86, 0), status: "waiting", reductions: 7, memory: 300)
         let ticks: [(ts: Int64, samples: [SampleSpec])] = [
-            (0, [full, other]), (10_000, [short("waiting", 101, since: 0), other]), (20_000, [short("waiting", 101, since: 0), other]),
-            (30_000, [other, short("waiting", 101, since: 0)]), (40_000, [short("runnable", 101, since: 0)]),
-            (50_000, [short("waiting", 101, since: 0)]), (60_000, [short("waiting", 101, since: 0)]),
+            (0, [full, other]), (10_000, [Self.short("waiting", 101, since: 0), other]), (20_000, [Self.short("waiting", 101, since: 0), other]),
+            (30_000, [other, Self.short("waiting", 101, since: 0)]), (40_000, [Self.short("runnable", 101, since: 0)]),
+            (50_000, [Self.short("waiting", 101, since: 0)]), (60_000, [Self.short("waiting", 101, since: 0)]),
             // A new full sample: the same short bytes as before now name a full sample no longer kept.
-            (70_000, [full]), (80_000, [short("waiting", 101, since: 0)]), (90_000, [short("waiting", 101, since: 70_000)]),
-            (100_000, [short("waiting", 101, since: 70_000)]),
+            (70_000, [full]), (80_000, [Self.short("waiting", 101, since: 0)]), (90_000, [Self.short("waiting", 101, since: 70_000)]),
+            (100_000, [Self.short("waiting", 101, since: 70_000)]),
         ]
         let dir = ScratchDir()
         let path = dir.write("t-000000.flame", dumpBytes(ticks: ticks, unchanged: "short"))
