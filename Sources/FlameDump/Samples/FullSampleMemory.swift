@@ -77,7 +77,8 @@ struct FullSampleMemory {
     }
 
     /// Where the full sample of `pid` taken at tick `tick` is kept, expected
-    /// at `place`; nil when not kept. Read it with `sample(at:)` and `withValues(at:_:)`.
+    /// at `place`; nil when not kept. Read it with `sample(at:)` and
+    /// `copyValues(at:into:except:)`.
     func recall(pid: UInt64, tick: Int64, place: Int) -> Int? {
         var index = place
         if index >= entries.count || entries[index].pid != pid {
